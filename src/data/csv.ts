@@ -1,0 +1,151 @@
+/**
+ * CSV in and out. Reading uses csv-parse (BOM, CRLF, quoted fields, UTF-8 text);
+ * writing quotes only the cells that need it.
+ */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { InputError, type Problem } from '../util/errors.ts';
+import { cellText, makeTable, numColumn, strColumn, type Column, type Table } from './table.ts';
+
+export interface RawCsv {
+  /** name used in messages (the path as given) */
+  file: string;
+  header: string[];
+  /** data records; rows[k] is spreadsheet row k + 2 */
+  rows: string[][];
+}
+
+/** Spreadsheet row number of data record k (header = row 1). */
+export const rowNumber = (k: number): number => k + 2;
+
+/**
+ * Reads a CSV file into header + string cells. Problems with the shape of the file
+ * (no header, empty header names, repeated names, rows with too many or too few
+ * cells) are reported together.
+ */
+export function readCsvRaw(path: string, opts: { allowHeaderOnly?: boolean } = {}): RawCsv {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    throw new InputError([{ file: path, expected: `a readable file (${(e as Error).message})` }]);
+  }
+  let records: string[][];
+  try {
+    records = parse(text, {
+      bom: true,
+      relax_column_count: true,
+      skip_empty_lines: true,
+      trim: false,
+    }) as string[][];
+  } catch (e) {
+    const err = e as Error & { lines?: number };
+    throw new InputError([
+      { file: path, row: err.lines, expected: `well-formed CSV (${err.message})` },
+    ]);
+  }
+  if (records.length === 0) {
+    throw new InputError([{ file: path, row: 1, expected: 'a header row (the file is empty)' }]);
+  }
+  const header = records[0].map((h) => h.trim());
+  const rows = records.slice(1);
+  const problems: Problem[] = [];
+  const seen = new Map<string, number>();
+  header.forEach((h, c) => {
+    if (h === '') problems.push({ file: path, row: 1, column: `#${c + 1}`, value: h, expected: 'a column name' });
+    else if (seen.has(h)) problems.push({ file: path, row: 1, column: h, value: h, expected: 'each column name once' });
+    seen.set(h, c);
+  });
+  if (rows.length === 0 && !opts.allowHeaderOnly) {
+    problems.push({ file: path, row: 2, expected: 'at least one data row (the file holds only a header)' });
+  }
+  rows.forEach((cells, k) => {
+    if (cells.length !== header.length) {
+      problems.push({
+        file: path,
+        row: rowNumber(k),
+        column: cells.length > header.length ? `#${header.length + 1}` : header[cells.length] ?? '',
+        value: `${cells.length} cells`,
+        expected: `${header.length} cells as in the header (${cells.length > header.length ? 'too many' : 'too few'})`,
+      });
+    }
+  });
+  if (problems.length) throw new InputError(problems, `cannot read ${basename(path)}`);
+  return { file: path, header, rows };
+}
+
+const NUMBER_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** Parses a numeric cell ('' = missing = NaN); undefined when the text is not a number. */
+export function parseNumberCell(s: string): number | undefined {
+  const t = s.trim();
+  if (t === '' || t === 'NA') return NaN;
+  if (!NUMBER_RE.test(t)) return undefined;
+  return Number(t);
+}
+
+/**
+ * Turns a raw CSV into a typed table: a column whose non-empty cells are all numbers
+ * becomes numeric, any other column a string column. Used by `tongban fit` on any CSV.
+ */
+export function rawToTable(raw: RawCsv, forceString: Set<string> = new Set()): Table {
+  const n = raw.rows.length;
+  const cols: [string, Column][] = raw.header.map((name, c) => {
+    if (!forceString.has(name)) {
+      const v = new Float64Array(n);
+      let numeric = true;
+      for (let r = 0; r < n; r++) {
+        const x = parseNumberCell(raw.rows[r][c] ?? '');
+        if (x === undefined) {
+          numeric = false;
+          break;
+        }
+        v[r] = x;
+      }
+      if (numeric) return [name, numColumn(v)];
+    }
+    return [name, strColumn(raw.rows.map((row) => (row[c] ?? '').trim()))];
+  });
+  return makeTable(n, cols);
+}
+
+export function readCsvTable(path: string): Table {
+  return rawToTable(readCsvRaw(path));
+}
+
+function quote(s: string): string {
+  return /[",\r\n]/.test(s) || /^\s|\s$/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
+}
+
+/** Writes rows as CSV text (LF line ends, UTF-8, no BOM). */
+export function toCsv(header: string[], rows: Iterable<string[]>): string {
+  const out: string[] = [header.map(quote).join(',')];
+  for (const r of rows) out.push(r.map(quote).join(','));
+  return out.join('\n') + '\n';
+}
+
+/** Writes a table as CSV text, in chunks to keep memory flat on large tables. */
+export function tableToCsv(t: Table, names: string[] = t.names): string {
+  const cols = names.map((n) => {
+    const c = t.columns.get(n);
+    if (!c) throw new Error(`no column '${n}'`);
+    return c;
+  });
+  const parts: string[] = [names.map(quote).join(',') + '\n'];
+  const line: string[] = new Array(cols.length);
+  let chunk: string[] = [];
+  for (let r = 0; r < t.nrow; r++) {
+    for (let c = 0; c < cols.length; c++) {
+      const col = cols[c];
+      line[c] = col.kind === 'number' ? cellText(col, r) : quote(cellText(col, r));
+    }
+    chunk.push(line.join(','));
+    if (chunk.length === 10000) {
+      parts.push(chunk.join('\n') + '\n');
+      chunk = [];
+    }
+  }
+  if (chunk.length) parts.push(chunk.join('\n') + '\n');
+  return parts.join('');
+}

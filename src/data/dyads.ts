@@ -1,0 +1,218 @@
+/**
+ * The dyads stage (SPEC §3): every unordered pair of sample cities, i < j by city_id,
+ * joined with agreements, flows and regions, plus the dyadic forms of the monadic
+ * covariates. Columns are built straight into typed arrays.
+ */
+import { UsageError } from '../util/errors.ts';
+import type { CleanData } from './clean.ts';
+import { makeTable, numColumn, type Column, type StrColumn, type Table } from './table.ts';
+
+export const DEFAULT_MONADIC = [
+  'log_population',
+  'log_outflow',
+  'log_gdp',
+  'log_gdp_per_capita',
+  'fiscal_ratio',
+  'gov_index',
+];
+
+/** Mean Earth radius (IUGG), km. */
+export const EARTH_RADIUS_KM = 6371.0088;
+
+export function haversineKm(lat1: number, lon1: number, lat2: number, lon2: number): number {
+  const rad = Math.PI / 180;
+  const dphi = (lat2 - lat1) * rad;
+  const dl = (lon2 - lon1) * rad;
+  const h = Math.sin(dphi / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dl / 2) ** 2;
+  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
+}
+
+export interface DyadOptions {
+  /** keep only cities of these provinces (names or codes as in cities.csv) */
+  provinces?: string[];
+  /** monadic covariates to turn into _sum/_absdiff/_min/_max; default DEFAULT_MONADIC (those present) */
+  monadic?: string[];
+}
+
+export interface DyadResult {
+  dyads: Table;
+  /** 1 for cities in the sample, indexed like data.ids */
+  inSample: Uint8Array;
+  /** sample cities' indices in city_id order */
+  order: Int32Array;
+  monadic: string[];
+  /** agreements dropped because a city is outside the sample */
+  agreementsOutside: number;
+}
+
+/** Row of pair (p, q), p < q, among N sample cities: rows are (0,1),(0,2),…,(N-2,N-1). */
+export function pairRow(p: number, q: number, n: number): number {
+  return p * n - (p * (p + 1)) / 2 + (q - p - 1);
+}
+
+export function buildDyads(data: CleanData, opts: DyadOptions = {}): DyadResult {
+  const { ids, cities } = data;
+  const province = cities.columns.get('province') as StrColumn;
+  const inSample = new Uint8Array(ids.length).fill(1);
+  if (opts.provinces && opts.provinces.length) {
+    const want = new Set(opts.provinces.map((s) => s.trim()));
+    const known = new Set(province.levels);
+    const unknown = [...want].filter((p) => !known.has(p));
+    if (unknown.length) {
+      throw new UsageError(
+        `--provinces: unknown province${unknown.length > 1 ? 's' : ''} ${unknown.map((u) => `'${u}'`).join(', ')}; provinces in cities.csv: ${province.levels.join(', ')}`,
+      );
+    }
+    for (let k = 0; k < ids.length; k++) inSample[k] = want.has(province.levels[province.codes[k]]) ? 1 : 0;
+  }
+  const order = Int32Array.from(
+    ids.map((_, k) => k).filter((k) => inSample[k]).sort((x, y) => (ids[x] < ids[y] ? -1 : ids[x] > ids[y] ? 1 : 0)),
+  );
+  const n = order.length;
+  if (n < 2) throw new UsageError(`the sample has ${n} cit${n === 1 ? 'y' : 'ies'}; dyads need at least 2`);
+  const pos = new Int32Array(ids.length).fill(-1);
+  order.forEach((k, p) => (pos[k] = p));
+  const m = (n * (n - 1)) / 2;
+
+  // i, j as dictionary-encoded strings sharing one level list (the sample ids in order)
+  const levels = Array.from(order, (k) => ids[k]);
+  const iCodes = new Int32Array(m);
+  const jCodes = new Int32Array(m);
+  const sameProvince = new Float64Array(m);
+  const provCode = Int32Array.from(order, (k) => province.codes[k]);
+  for (let p = 0, r = 0; p < n; p++) {
+    const pp = provCode[p];
+    for (let q = p + 1; q < n; q++, r++) {
+      iCodes[r] = p;
+      jCodes[r] = q;
+      sameProvince[r] = pp === provCode[q] ? 1 : 0;
+    }
+  }
+
+  // agreements
+  const coop = new Float64Array(m);
+  const items = new Float64Array(m);
+  const signedCodes = new Int32Array(m).fill(-1);
+  const dateIndex = new Map<string, number>();
+  const dates: string[] = [];
+  let outside = 0;
+  for (const a of data.agreements) {
+    const p = pos[a.a];
+    const q = pos[a.b];
+    if (p < 0 || q < 0) {
+      outside++;
+      continue;
+    }
+    const r = p < q ? pairRow(p, q, n) : pairRow(q, p, n);
+    coop[r] = 1;
+    items[r] = a.items;
+    if (a.firstSigned) {
+      let c = dateIndex.get(a.firstSigned);
+      if (c === undefined) {
+        c = dates.length;
+        dates.push(a.firstSigned);
+        dateIndex.set(a.firstSigned, c);
+      }
+      signedCodes[r] = c;
+    }
+  }
+
+  // distances
+  const lonCol = cities.columns.get('lon');
+  const latCol = cities.columns.get('lat');
+  const distance = new Float64Array(m);
+  const logDistance = new Float64Array(m);
+  if (lonCol?.kind === 'number' && latCol?.kind === 'number') {
+    const rad = Math.PI / 180;
+    const lat = Float64Array.from(order, (k) => latCol.values[k] * rad);
+    const lon = Float64Array.from(order, (k) => lonCol.values[k] * rad);
+    const cosLat = lat.map(Math.cos);
+    for (let p = 0, r = 0; p < n; p++) {
+      for (let q = p + 1; q < n; q++, r++) {
+        const s1 = Math.sin((lat[q] - lat[p]) / 2);
+        const s2 = Math.sin((lon[q] - lon[p]) / 2);
+        const h = s1 * s1 + cosLat[p] * cosLat[q] * s2 * s2;
+        const d = 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
+        distance[r] = d;
+        logDistance[r] = Math.log(d);
+      }
+    }
+  } else {
+    distance.fill(NaN);
+    logDistance.fill(NaN);
+  }
+
+  // flows: the dyad's flow is the sum of both directions
+  const flow = new Float64Array(m);
+  if (data.flows) {
+    const { origin, destination, flow: f } = data.flows;
+    for (let k = 0; k < origin.length; k++) {
+      const p = pos[origin[k]];
+      const q = pos[destination[k]];
+      if (p < 0 || q < 0) continue;
+      flow[p < q ? pairRow(p, q, n) : pairRow(q, p, n)] += f[k];
+    }
+  }
+  const logFlow = flow.map(Math.log1p);
+
+  // regions: same_region = 1 when both cities share at least one region
+  const sameRegion = new Float64Array(m);
+  if (data.regions) {
+    const members: number[][] = data.regions.names.map(() => []);
+    for (let k = 0; k < data.regions.city.length; k++) {
+      const p = pos[data.regions.city[k]];
+      if (p >= 0) members[data.regions.region[k]].push(p);
+    }
+    for (const list of members) {
+      list.sort((x, y) => x - y);
+      for (let a = 0; a < list.length; a++) {
+        for (let b = a + 1; b < list.length; b++) sameRegion[pairRow(list[a], list[b], n)] = 1;
+      }
+    }
+  }
+
+  const cols: [string, Column][] = [
+    ['i', { kind: 'string', codes: iCodes, levels }],
+    ['j', { kind: 'string', codes: jCodes, levels }],
+    ['coop', numColumn(coop)],
+    ['items', numColumn(items)],
+    ['first_signed', { kind: 'string', codes: signedCodes, levels: dates }],
+    ['same_province', numColumn(sameProvince)],
+    ['distance_km', numColumn(distance)],
+    ['log_distance', numColumn(logDistance)],
+    ['flow', numColumn(flow)],
+    ['log_flow', numColumn(logFlow)],
+    ['same_region', numColumn(sameRegion)],
+  ];
+
+  // dyadic forms of the monadic covariates
+  const requested = opts.monadic ?? DEFAULT_MONADIC;
+  const monadic: string[] = [];
+  for (const v of requested) {
+    const c = cities.columns.get(v);
+    if (!c) {
+      if (opts.monadic) throw new UsageError(`monadic covariate '${v}' is not a column of cities_clean.csv`);
+      continue;
+    }
+    if (c.kind !== 'number') throw new UsageError(`monadic covariate '${v}' is not numeric`);
+    monadic.push(v);
+    const x = Float64Array.from(order, (k) => c.values[k]);
+    const sum = new Float64Array(m);
+    const absdiff = new Float64Array(m);
+    const min = new Float64Array(m);
+    const max = new Float64Array(m);
+    for (let p = 0, r = 0; p < n; p++) {
+      const xp = x[p];
+      for (let q = p + 1; q < n; q++, r++) {
+        const xq = x[q];
+        sum[r] = xp + xq;
+        absdiff[r] = Math.abs(xp - xq);
+        // NaN-propagating min/max (Math.min does propagate NaN)
+        min[r] = Math.min(xp, xq);
+        max[r] = Math.max(xp, xq);
+      }
+    }
+    cols.push([`${v}_sum`, numColumn(sum)], [`${v}_absdiff`, numColumn(absdiff)], [`${v}_min`, numColumn(min)], [`${v}_max`, numColumn(max)]);
+  }
+  return { dyads: makeTable(m, cols), inSample, order, monadic, agreementsOutside: outside };
+}

@@ -1,0 +1,91 @@
+/**
+ * zod schemas for the input files of SPEC §2: one schema per cell type, and for each
+ * file the list of columns it must or may have. A cell schema's error message says
+ * what was expected; `validateCell` turns it into a Problem.
+ */
+import { z } from 'zod';
+
+const NUMBER_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+
+/** '' = missing (NaN), otherwise a finite decimal number. */
+const numberText = (expected: string) =>
+  z
+    .string()
+    .trim()
+    .refine((s) => s === '' || NUMBER_RE.test(s), { message: expected })
+    .transform((s) => (s === '' ? NaN : Number(s)));
+
+const boundedNumber = (expected: string, ok: (x: number) => boolean) =>
+  numberText(expected).refine((x) => Number.isNaN(x) || ok(x), { message: expected });
+
+export const cellSchemas = {
+  id: z.string().trim().min(1, { message: 'a non-empty id' }),
+  text: z.string().trim().min(1, { message: 'a non-empty text' }),
+  optionalText: z.string().trim(),
+  number: numberText('a number'),
+  positive: boundedNumber('a number > 0', (x) => x > 0),
+  nonNegative: boundedNumber('a number >= 0', (x) => x >= 0),
+  longitude: boundedNumber('a longitude in degrees between -180 and 180', (x) => x >= -180 && x <= 180),
+  latitude: boundedNumber('a latitude in degrees between -90 and 90', (x) => x >= -90 && x <= 90),
+  items: z
+    .string()
+    .trim()
+    .refine((s) => /^\+?\d+$/.test(s) && Number(s) >= 1, { message: 'an integer >= 1 (number of service items)' })
+    .transform(Number),
+  date: z
+    .string()
+    .trim()
+    .refine((s) => s === '' || isCalendarDate(s), { message: 'a date YYYY-MM-DD (or an empty cell)' }),
+} as const;
+
+export type CellSchema = z.ZodType<unknown, string>;
+
+function isCalendarDate(s: string): boolean {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  if (!m) return false;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const dt = new Date(Date.UTC(y, mo - 1, d));
+  return dt.getUTCFullYear() === y && dt.getUTCMonth() === mo - 1 && dt.getUTCDate() === d;
+}
+
+export interface ColumnRule {
+  name: string;
+  schema: CellSchema;
+  /** the column must be present */
+  required: boolean;
+  /** a missing (empty) cell is an error */
+  nonEmpty?: boolean;
+}
+
+export const citiesColumns: ColumnRule[] = [
+  { name: 'city_id', schema: cellSchemas.id, required: true, nonEmpty: true },
+  { name: 'city_name', schema: cellSchemas.optionalText, required: true },
+  { name: 'province', schema: cellSchemas.text, required: true, nonEmpty: true },
+  { name: 'population', schema: cellSchemas.positive, required: true },
+  { name: 'registered_population', schema: cellSchemas.positive, required: false },
+  { name: 'outflow', schema: cellSchemas.nonNegative, required: true },
+  { name: 'gdp', schema: cellSchemas.positive, required: true },
+  { name: 'budget_revenue', schema: cellSchemas.nonNegative, required: true },
+  { name: 'budget_expenditure', schema: cellSchemas.positive, required: true },
+  { name: 'gov_index', schema: cellSchemas.number, required: false },
+  { name: 'lon', schema: cellSchemas.longitude, required: false },
+  { name: 'lat', schema: cellSchemas.latitude, required: false },
+];
+
+export const agreementsColumns: ColumnRule[] = [
+  { name: 'city_a', schema: cellSchemas.id, required: true, nonEmpty: true },
+  { name: 'city_b', schema: cellSchemas.id, required: true, nonEmpty: true },
+  { name: 'items', schema: cellSchemas.items, required: true, nonEmpty: true },
+  { name: 'signed', schema: cellSchemas.date, required: false },
+];
+
+export const flowsColumns: ColumnRule[] = [
+  { name: 'origin', schema: cellSchemas.id, required: true, nonEmpty: true },
+  { name: 'destination', schema: cellSchemas.id, required: true, nonEmpty: true },
+  { name: 'flow', schema: cellSchemas.nonNegative, required: true, nonEmpty: true },
+];
+
+export const regionsColumns: ColumnRule[] = [
+  { name: 'city_id', schema: cellSchemas.id, required: true, nonEmpty: true },
+  { name: 'region', schema: cellSchemas.text, required: true, nonEmpty: true },
+];

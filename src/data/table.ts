@@ -1,0 +1,114 @@
+/**
+ * Column-oriented tables on typed arrays: no data-frame dependency, no per-row objects.
+ * Numeric columns are Float64Array with NaN for missing; string columns are
+ * dictionary-encoded (codes into `levels`, -1 for missing).
+ */
+export interface NumColumn {
+  kind: 'number';
+  values: Float64Array;
+}
+export interface StrColumn {
+  kind: 'string';
+  codes: Int32Array;
+  levels: string[];
+}
+export type Column = NumColumn | StrColumn;
+
+export interface Table {
+  nrow: number;
+  /** column names in order */
+  names: string[];
+  columns: Map<string, Column>;
+}
+
+export function numColumn(values: Float64Array): NumColumn {
+  return { kind: 'number', values };
+}
+
+/** Dictionary-encodes an array of strings ('' or null = missing). */
+export function strColumn(values: ArrayLike<string | null>): StrColumn {
+  const index = new Map<string, number>();
+  const levels: string[] = [];
+  const codes = new Int32Array(values.length);
+  for (let r = 0; r < values.length; r++) {
+    const v = values[r];
+    if (v === null || v === '') {
+      codes[r] = -1;
+      continue;
+    }
+    let c = index.get(v);
+    if (c === undefined) {
+      c = levels.length;
+      levels.push(v);
+      index.set(v, c);
+    }
+    codes[r] = c;
+  }
+  return { kind: 'string', codes, levels };
+}
+
+export function makeTable(nrow: number, cols: [string, Column][]): Table {
+  const columns = new Map<string, Column>();
+  for (const [name, col] of cols) {
+    const len = col.kind === 'number' ? col.values.length : col.codes.length;
+    if (len !== nrow) throw new Error(`column ${name} has ${len} rows, expected ${nrow}`);
+    columns.set(name, col);
+  }
+  return { nrow, names: cols.map(([n]) => n), columns };
+}
+
+export function setColumn(t: Table, name: string, col: Column): void {
+  if (!t.columns.has(name)) t.names.push(name);
+  t.columns.set(name, col);
+}
+
+export function getNum(t: Table, name: string): Float64Array {
+  const c = t.columns.get(name);
+  if (!c) throw new Error(`no column '${name}'`);
+  if (c.kind !== 'number') throw new Error(`column '${name}' is not numeric`);
+  return c.values;
+}
+
+export function getStr(t: Table, name: string): StrColumn {
+  const c = t.columns.get(name);
+  if (!c) throw new Error(`no column '${name}'`);
+  if (c.kind !== 'string') throw new Error(`column '${name}' is not a string column`);
+  return c;
+}
+
+export function cellText(c: Column, r: number): string {
+  if (c.kind === 'number') return formatNumber(c.values[r]);
+  const code = c.codes[r];
+  return code < 0 ? '' : c.levels[code];
+}
+
+/** Shortest text that reads back as the same double; '' for missing. */
+export function formatNumber(x: number): string {
+  if (Number.isNaN(x)) return '';
+  if (Object.is(x, -0)) return '0';
+  return String(x);
+}
+
+/** Keeps the rows where keep[r] is true. */
+export function filterRows(t: Table, keep: Uint8Array): Table {
+  let n = 0;
+  for (let r = 0; r < t.nrow; r++) if (keep[r]) n++;
+  const idx = new Int32Array(n);
+  for (let r = 0, k = 0; r < t.nrow; r++) if (keep[r]) idx[k++] = r;
+  return takeRows(t, idx);
+}
+
+export function takeRows(t: Table, idx: Int32Array): Table {
+  const cols: [string, Column][] = t.names.map((name) => {
+    const c = t.columns.get(name)!;
+    if (c.kind === 'number') {
+      const v = new Float64Array(idx.length);
+      for (let k = 0; k < idx.length; k++) v[k] = c.values[idx[k]];
+      return [name, numColumn(v)];
+    }
+    const codes = new Int32Array(idx.length);
+    for (let k = 0; k < idx.length; k++) codes[k] = c.codes[idx[k]];
+    return [name, { kind: 'string', codes, levels: c.levels }];
+  });
+  return makeTable(idx.length, cols);
+}
