@@ -7,6 +7,7 @@ import { runYear } from '../run.ts';
 import { writeOutputsAtomically } from '../util/output.ts';
 import { makeReporter } from '../util/progress.ts';
 import { listOption, parseOptions } from './options.ts';
+import { fitCommand } from './fit.ts';
 
 const common = { quiet: z.boolean().default(false) };
 
@@ -91,4 +92,4 @@ const runCmd: CommandModule = {
   },
 };
 
-export const commands: CommandModule[] = [cleanCmd, dyadsCmd, simulateCmd, runCmd];
+export const commands: CommandModule[] = [cleanCmd, dyadsCmd, simulateCmd, runCmd, fitCommand];

@@ -1,0 +1,376 @@
+/**
+ * Formula + table → design matrix, the way R's model.frame/model.matrix build it:
+ * listwise deletion of rows with a missing value in any variable the model uses,
+ * treatment contrasts with the first (sorted) level as base, R's term and column
+ * names and order, and aliased (perfectly collinear) columns detected and dropped.
+ */
+import { UsageError } from '../util/errors.ts';
+import type { Table } from '../data/table.ts';
+import { deparse, parseFormula, type Expr, type Formula, type RhsPart } from './parse.ts';
+
+type Var = { kind: 'num'; v: Float64Array } | { kind: 'factor'; codes: Int32Array; levels: string[] };
+
+const FUNCTIONS: Record<string, (x: number, y?: number) => number> = {
+  log: (x, base) => (base === undefined ? Math.log(x) : Math.log(x) / Math.log(base)),
+  log1p: Math.log1p,
+  log10: Math.log10,
+  log2: Math.log2,
+  exp: Math.exp,
+  expm1: Math.expm1,
+  sqrt: Math.sqrt,
+  abs: Math.abs,
+  sin: Math.sin,
+  cos: Math.cos,
+  tan: Math.tan,
+  I: (x) => x,
+  'as.numeric': (x) => x,
+};
+
+function unknownColumn(name: string, t: Table): never {
+  throw new UsageError(`unknown column '${name}' (columns: ${t.names.join(', ')})`);
+}
+
+/** Evaluates an arithmetic expression over every row of the table. */
+export function evalNumeric(e: Expr, t: Table): Float64Array {
+  const n = t.nrow;
+  switch (e.type) {
+    case 'num':
+      return new Float64Array(n).fill(e.value);
+    case 'var': {
+      const c = t.columns.get(e.name);
+      if (!c) unknownColumn(e.name, t);
+      if (c.kind !== 'number') {
+        throw new UsageError(`column '${e.name}' holds text, so it cannot be used in arithmetic; use it as a term on its own (a factor)`);
+      }
+      return c.values;
+    }
+    case 'paren':
+      return evalNumeric(e.inner, t);
+    case 'unary': {
+      const a = evalNumeric(e.arg, t);
+      if (e.op === '-') return a.map((x) => -x);
+      if (e.op === '!') return a.map((x) => (Number.isNaN(x) ? NaN : x === 0 ? 1 : 0));
+      return a;
+    }
+    case 'call': {
+      const f = FUNCTIONS[e.fn];
+      if (!f) {
+        throw new UsageError(`unknown function '${e.fn}()' in '${deparse(e)}' (available: ${Object.keys(FUNCTIONS).join(', ')}, factor)`);
+      }
+      if (e.args.length < 1 || e.args.length > (e.fn === 'log' ? 2 : 1)) {
+        throw new UsageError(`${e.fn}() takes ${e.fn === 'log' ? 'one or two arguments' : 'one argument'} in '${deparse(e)}'`);
+      }
+      const a = evalNumeric(e.args[0], t);
+      if (e.args.length === 2) {
+        const b = evalNumeric(e.args[1], t);
+        return a.map((x, r) => f(x, b[r]));
+      }
+      return a.map((x) => f(x));
+    }
+    case 'bin': {
+      const a = evalNumeric(e.left, t);
+      const b = evalNumeric(e.right, t);
+      const out = new Float64Array(n);
+      const op = e.op;
+      const nanOr = (x: number, y: number, v: number) => (Number.isNaN(x) || Number.isNaN(y) ? NaN : v);
+      for (let r = 0; r < n; r++) {
+        const x = a[r];
+        const y = b[r];
+        switch (op) {
+          case '+': out[r] = x + y; break;
+          case '-': out[r] = x - y; break;
+          case '*': out[r] = x * y; break;
+          case '/': out[r] = x / y; break;
+          case '^': out[r] = Math.pow(x, y); break;
+          case '==': out[r] = nanOr(x, y, x === y ? 1 : 0); break;
+          case '!=': out[r] = nanOr(x, y, x !== y ? 1 : 0); break;
+          case '<': out[r] = nanOr(x, y, x < y ? 1 : 0); break;
+          case '>': out[r] = nanOr(x, y, x > y ? 1 : 0); break;
+          case '<=': out[r] = nanOr(x, y, x <= y ? 1 : 0); break;
+          case '>=': out[r] = nanOr(x, y, x >= y ? 1 : 0); break;
+          case '&': case '&&': out[r] = nanOr(x, y, x !== 0 && y !== 0 ? 1 : 0); break;
+          case '|': case '||': out[r] = nanOr(x, y, x !== 0 || y !== 0 ? 1 : 0); break;
+          default: throw new UsageError(`operator '${op}' cannot be evaluated in '${deparse(e)}'`);
+        }
+      }
+      return out;
+    }
+  }
+}
+
+function evalVar(e: Expr, t: Table): Var {
+  if (e.type === 'var') {
+    const c = t.columns.get(e.name);
+    if (!c) unknownColumn(e.name, t);
+    if (c.kind === 'string') return { kind: 'factor', codes: c.codes, levels: c.levels };
+    return { kind: 'num', v: c.values };
+  }
+  if (e.type === 'call' && (e.fn === 'factor' || e.fn === 'as.factor')) {
+    if (e.args.length !== 1) throw new UsageError(`${e.fn}() takes one argument in '${deparse(e)}'`);
+    const inner = e.args[0];
+    if (inner.type === 'var') {
+      const c = t.columns.get(inner.name);
+      if (!c) unknownColumn(inner.name, t);
+      if (c.kind === 'string') return { kind: 'factor', codes: c.codes, levels: c.levels };
+    }
+    const v = evalNumeric(inner, t);
+    const distinct = [...new Set(v.filter((x) => !Number.isNaN(x)))].sort((a, b) => a - b);
+    const index = new Map(distinct.map((x, k) => [x, k]));
+    return {
+      kind: 'factor',
+      codes: Int32Array.from(v, (x) => (Number.isNaN(x) ? -1 : index.get(x)!)),
+      levels: distinct.map((x) => String(x)),
+    };
+  }
+  return { kind: 'num', v: evalNumeric(e, t) };
+}
+
+export interface DesignPart {
+  /** every column R would name, aliased ones included */
+  names: string[];
+  aliased: boolean[];
+  /** row-major n × p matrix of the non-aliased columns */
+  X: Float64Array;
+  p: number;
+  offset: Float64Array | null;
+  intercept: boolean;
+  /** term label of each column (for tables), e.g. 'factor(g)' for 'factor(g)B' */
+  termOf: string[];
+}
+
+export interface Design {
+  formula: Formula;
+  responseName: string;
+  y: Float64Array;
+  n: number;
+  /** indices of the used rows in the input table */
+  rows: Int32Array;
+  nDropped: number;
+  parts: DesignPart[];
+  weights: Float64Array | null;
+  warnings: string[];
+}
+
+export interface DesignOptions {
+  /** a numeric column of prior weights */
+  weights?: string;
+  /** columns that must be present in a used row (cluster/dyad ids) */
+  require?: string[];
+  /** tolerance on the squared residual-norm ratio for aliasing (R's QR: 1e-7 on the ratio) */
+  aliasTol?: number;
+}
+
+export function buildDesign(table: Table, formulaText: string, opts: DesignOptions = {}): Design {
+  const formula = parseFormula(formulaText);
+  if (!formula.response) throw new UsageError(`formula '${formulaText}' has no response (left of ~)`);
+  const warnings: string[] = [];
+  const n0 = table.nrow;
+  const vars = formula.variables.map((v) => evalVar(v, table));
+  const responseVar = vars[0];
+  const responseName = deparse(formula.response);
+  if (responseVar.kind !== 'num') {
+    throw new UsageError(`the response '${responseName}' holds text; it must be numeric (0/1 for binary models, counts for count models)`);
+  }
+  const offsets = formula.parts.map((p) => p.offsets.map((o) => evalNumeric(o, table)));
+  const weights = opts.weights ? evalNumeric({ type: 'var', name: opts.weights }, table) : null;
+
+  // listwise deletion; infinite values are an error, as in R
+  const keep = new Uint8Array(n0).fill(1);
+  const checkNum = (v: Float64Array, label: string) => {
+    const bad: number[] = [];
+    for (let r = 0; r < n0; r++) {
+      const x = v[r];
+      if (Number.isNaN(x)) keep[r] = 0;
+      else if (!Number.isFinite(x)) bad.push(r);
+    }
+    if (bad.length) {
+      throw new UsageError(
+        `'${label}' is infinite on ${bad.length} row${bad.length > 1 ? 's' : ''} (data rows ${bad.slice(0, 10).map((r) => r + 2).join(', ')}${bad.length > 10 ? ', …' : ''}; e.g. log of 0); drop those rows with --subset or transform differently`,
+      );
+    }
+  };
+  vars.forEach((v, k) => {
+    if (v.kind === 'num') checkNum(v.v, deparse(formula.variables[k]));
+    else for (let r = 0; r < n0; r++) if (v.codes[r] < 0) keep[r] = 0;
+  });
+  formula.parts.forEach((p, k) => p.offsets.forEach((o, m) => checkNum(offsets[k][m], `offset(${deparse(o)})`)));
+  if (weights) checkNum(weights, opts.weights!);
+  for (const name of opts.require ?? []) {
+    const c = table.columns.get(name);
+    if (!c) unknownColumn(name, table);
+    for (let r = 0; r < n0; r++) {
+      if (c.kind === 'number' ? Number.isNaN(c.values[r]) : c.codes[r] < 0) keep[r] = 0;
+    }
+  }
+  let n = 0;
+  for (let r = 0; r < n0; r++) n += keep[r];
+  const rows = new Int32Array(n);
+  for (let r = 0, k = 0; r < n0; r++) if (keep[r]) rows[k++] = r;
+  if (n === 0) {
+    throw new UsageError(`no rows left: every one of the ${n0} rows has a missing value in a variable of '${formulaText}'`);
+  }
+  const y = Float64Array.from(rows, (r) => responseVar.v[r]);
+  const w = weights ? Float64Array.from(rows, (r) => weights[r]) : null;
+  if (w && w.some((x) => x < 0)) throw new UsageError(`weights '${opts.weights}' must be >= 0`);
+
+  // factors: levels present in the used rows, sorted (R: drop.unused.levels = TRUE)
+  const used: Var[] = vars.map((v) => {
+    if (v.kind === 'num') return { kind: 'num', v: Float64Array.from(rows, (r) => v.v[r]) };
+    const present = new Uint8Array(v.levels.length);
+    for (const r of rows) present[v.codes[r]] = 1;
+    const levels = v.levels.filter((_, k) => present[k]);
+    const order = levels.map((l, k) => ({ l, k })).sort((a, b) => (a.l < b.l ? -1 : a.l > b.l ? 1 : 0));
+    const oldToNew = new Int32Array(v.levels.length).fill(-1);
+    const byName = new Map(v.levels.map((l, k) => [l, k]));
+    order.forEach(({ l }, newCode) => (oldToNew[byName.get(l)!] = newCode));
+    return { kind: 'factor', codes: Int32Array.from(rows, (r) => oldToNew[v.codes[r]]), levels: order.map((o) => o.l) };
+  });
+
+  const parts = formula.parts.map((part, k) => {
+    const off = offsets[k].length
+      ? Float64Array.from(rows, (r) => offsets[k].reduce((s, o) => s + o[r], 0))
+      : null;
+    return buildPart(formula, part, used, n, off, opts.aliasTol ?? 1e-14, warnings);
+  });
+  return { formula, responseName, y, n, rows, nDropped: n0 - n, parts, weights: w, warnings };
+}
+
+interface ColSpec {
+  name: string;
+  term: string;
+  /** per variable of the term: null for numeric, else the level code this column indicates */
+  levelOf: (number | null)[];
+  vars: number[];
+}
+
+function buildPart(
+  formula: Formula,
+  part: RhsPart,
+  used: Var[],
+  n: number,
+  offset: Float64Array | null,
+  aliasTol: number,
+  warnings: string[],
+): DesignPart {
+  const labels = formula.variables.map(deparse);
+  const termKeys = new Set(part.terms.map((t) => t.join(',')));
+  const specs: ColSpec[] = [];
+  if (part.intercept) specs.push({ name: '(Intercept)', term: '(Intercept)', levelOf: [], vars: [] });
+  let dummyUsed = part.intercept;
+  for (const term of part.terms) {
+    if (term.includes(0)) throw new UsageError(`the response '${labels[0]}' also appears on the right of ~`);
+    const termLabel = term.map((v) => labels[v]).join(':');
+    // for each variable: the list of (level code | null) it contributes, and name suffixes
+    const choices: { code: number | null; suffix: string }[][] = term.map((v) => {
+      const x = used[v];
+      if (x.kind === 'num') return [{ code: null, suffix: labels[v] }];
+      const margin = term.filter((u) => u !== v).join(',');
+      let contrasts = margin === '' ? dummyUsed : termKeys.has(margin);
+      if (margin === '' && !dummyUsed) {
+        dummyUsed = true;
+        contrasts = false;
+      }
+      const levels = contrasts ? x.levels.slice(1) : x.levels;
+      const offsetCode = contrasts ? 1 : 0;
+      return levels.map((l, k) => ({ code: k + offsetCode, suffix: labels[v] + l }));
+    });
+    // the first variable varies fastest: later variables are the outer loops
+    const ordered: { code: number | null; suffix: string }[][] = [];
+    const rec = (depth: number, acc: { code: number | null; suffix: string }[]) => {
+      if (depth < 0) {
+        ordered.push([...acc]);
+        return;
+      }
+      for (const c of choices[depth]) {
+        acc[depth] = c;
+        rec(depth - 1, acc);
+      }
+    };
+    rec(term.length - 1, new Array(term.length));
+    for (const combo of ordered) {
+      specs.push({ name: combo.map((c) => c.suffix).join(':'), term: termLabel, levelOf: combo.map((c) => c.code), vars: term });
+    }
+  }
+
+  const pAll = specs.length;
+  let X = new Float64Array(n * pAll);
+  specs.forEach((s, c) => {
+    if (s.vars.length === 0) {
+      for (let r = 0; r < n; r++) X[r * pAll + c] = 1;
+      return;
+    }
+    for (let r = 0; r < n; r++) {
+      let v = 1;
+      for (let m = 0; m < s.vars.length; m++) {
+        const x = used[s.vars[m]];
+        if (x.kind === 'num') v *= x.v[r];
+        else if (x.codes[r] !== s.levelOf[m]) {
+          v = 0;
+          break;
+        }
+      }
+      X[r * pAll + c] = v;
+    }
+  });
+
+  // aliasing: sequential Cholesky of X'X scaled to unit diagonal, in column order
+  const xtx = new Float64Array(pAll * pAll);
+  for (let r = 0; r < n; r++) {
+    const o = r * pAll;
+    for (let a = 0; a < pAll; a++) {
+      const xa = X[o + a];
+      if (xa === 0) continue;
+      for (let b = a; b < pAll; b++) xtx[a * pAll + b] += xa * X[o + b];
+    }
+  }
+  const aliased = findAliased(xtx, pAll, aliasTol);
+  const names = specs.map((s) => s.name);
+  const droppedNames = names.filter((_, k) => aliased[k]);
+  if (droppedNames.length) {
+    warnings.push(
+      `perfectly collinear column${droppedNames.length > 1 ? 's' : ''} dropped (estimate null, as R reports NA): ${droppedNames.join(', ')}`,
+    );
+  }
+  const p = pAll - droppedNames.length;
+  if (p < pAll) {
+    const keepCols = names.map((_, k) => k).filter((k) => !aliased[k]);
+    for (let r = 0; r < n; r++) for (let c = 0; c < p; c++) X[r * p + c] = X[r * pAll + keepCols[c]];
+    X = X.slice(0, n * p);
+  }
+  return { names, aliased, X, p, offset, intercept: part.intercept, termOf: specs.map((s) => s.term) };
+}
+
+/** Columns whose residual, after projecting on the earlier kept columns, is (numerically) zero. */
+export function findAliased(xtxUpper: Float64Array, p: number, tol: number): boolean[] {
+  const aliased = new Array<boolean>(p).fill(false);
+  const d = Float64Array.from({ length: p }, (_, k) => xtxUpper[k * p + k]);
+  const a = (i: number, j: number) => (i <= j ? xtxUpper[i * p + j] : xtxUpper[j * p + i]) / Math.sqrt(d[i] * d[j]);
+  // L for kept columns only, on the scaled matrix
+  const l = new Float64Array(p * p);
+  const kept: number[] = [];
+  for (let j = 0; j < p; j++) {
+    if (!(d[j] > 0)) {
+      aliased[j] = true;
+      continue;
+    }
+    const row = new Float64Array(p);
+    let s = 1;
+    for (const m of kept) {
+      let v = a(j, m);
+      for (const q of kept) {
+        if (q >= m) break;
+        v -= row[q] * l[m * p + q];
+      }
+      row[m] = v / l[m * p + m];
+      s -= row[m] * row[m];
+    }
+    if (s < tol) {
+      aliased[j] = true;
+      continue;
+    }
+    for (const m of kept) l[j * p + m] = row[m];
+    l[j * p + j] = Math.sqrt(s);
+    kept.push(j);
+  }
+  return aliased;
+}

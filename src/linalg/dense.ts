@@ -1,0 +1,192 @@
+/**
+ * Small dense kernels on Float64Array (row-major k×k matrices, k ≤ ~50).
+ * The heavy work (passes over n rows) lives in the estimators; these only touch k×k.
+ */
+
+/** Copies the upper triangle into the lower one. */
+export function symmetrize(a: Float64Array, k: number): void {
+  for (let r = 0; r < k; r++) for (let c = r + 1; c < k; c++) a[c * k + r] = a[r * k + c];
+}
+
+/**
+ * Cholesky factor L (lower, row-major) of a symmetric positive-definite matrix.
+ * Returns null when the matrix is not positive definite.
+ */
+export function cholesky(a: Float64Array, k: number): Float64Array | null {
+  const l = new Float64Array(k * k);
+  for (let j = 0; j < k; j++) {
+    let d = a[j * k + j];
+    for (let m = 0; m < j; m++) d -= l[j * k + m] * l[j * k + m];
+    if (!(d > 0)) return null;
+    const ljj = Math.sqrt(d);
+    l[j * k + j] = ljj;
+    for (let i = j + 1; i < k; i++) {
+      let s = a[i * k + j];
+      for (let m = 0; m < j; m++) s -= l[i * k + m] * l[j * k + m];
+      l[i * k + j] = s / ljj;
+    }
+  }
+  return l;
+}
+
+/** Solves L L' x = b for x. */
+export function cholSolve(l: Float64Array, k: number, b: Float64Array): Float64Array {
+  const y = new Float64Array(k);
+  for (let i = 0; i < k; i++) {
+    let s = b[i];
+    for (let m = 0; m < i; m++) s -= l[i * k + m] * y[m];
+    y[i] = s / l[i * k + i];
+  }
+  const x = new Float64Array(k);
+  for (let i = k - 1; i >= 0; i--) {
+    let s = y[i];
+    for (let m = i + 1; m < k; m++) s -= l[m * k + i] * x[m];
+    x[i] = s / l[i * k + i];
+  }
+  return x;
+}
+
+/** Inverse of a symmetric positive-definite matrix from its Cholesky factor. */
+export function cholInverse(l: Float64Array, k: number): Float64Array {
+  const inv = new Float64Array(k * k);
+  const e = new Float64Array(k);
+  for (let c = 0; c < k; c++) {
+    e.fill(0);
+    e[c] = 1;
+    const x = cholSolve(l, k, e);
+    for (let r = 0; r < k; r++) inv[r * k + c] = x[r];
+  }
+  // exact symmetry
+  for (let r = 0; r < k; r++) {
+    for (let c = r + 1; c < k; c++) {
+      const v = 0.5 * (inv[r * k + c] + inv[c * k + r]);
+      inv[r * k + c] = v;
+      inv[c * k + r] = v;
+    }
+  }
+  return inv;
+}
+
+/** Inverse of a symmetric positive-definite matrix; null when it is not. */
+export function spdInverse(a: Float64Array, k: number): Float64Array | null {
+  const l = cholesky(a, k);
+  return l ? cholInverse(l, k) : null;
+}
+
+/** Solves A x = b for symmetric (possibly indefinite) A by Gaussian elimination with partial pivoting. */
+export function solveGeneral(a: Float64Array, k: number, b: Float64Array): Float64Array | null {
+  const m = Float64Array.from(a);
+  const x = Float64Array.from(b);
+  for (let c = 0; c < k; c++) {
+    let p = c;
+    for (let r = c + 1; r < k; r++) if (Math.abs(m[r * k + c]) > Math.abs(m[p * k + c])) p = r;
+    if (m[p * k + c] === 0 || !Number.isFinite(m[p * k + c])) return null;
+    if (p !== c) {
+      for (let j = 0; j < k; j++) [m[c * k + j], m[p * k + j]] = [m[p * k + j], m[c * k + j]];
+      [x[c], x[p]] = [x[p], x[c]];
+    }
+    for (let r = c + 1; r < k; r++) {
+      const f = m[r * k + c] / m[c * k + c];
+      if (f === 0) continue;
+      for (let j = c; j < k; j++) m[r * k + j] -= f * m[c * k + j];
+      x[r] -= f * x[c];
+    }
+  }
+  for (let r = k - 1; r >= 0; r--) {
+    let s = x[r];
+    for (let j = r + 1; j < k; j++) s -= m[r * k + j] * x[j];
+    x[r] = s / m[r * k + r];
+  }
+  return x;
+}
+
+/** Inverse of a general square matrix (column by column); null when singular. */
+export function inverseGeneral(a: Float64Array, k: number): Float64Array | null {
+  const inv = new Float64Array(k * k);
+  const e = new Float64Array(k);
+  for (let c = 0; c < k; c++) {
+    e.fill(0);
+    e[c] = 1;
+    const x = solveGeneral(a, k, e);
+    if (!x) return null;
+    for (let r = 0; r < k; r++) inv[r * k + c] = x[r];
+  }
+  return inv;
+}
+
+/** C = A B for k×k matrices. */
+export function matmul(a: Float64Array, b: Float64Array, k: number): Float64Array {
+  const c = new Float64Array(k * k);
+  for (let i = 0; i < k; i++) {
+    for (let m = 0; m < k; m++) {
+      const aim = a[i * k + m];
+      if (aim === 0) continue;
+      for (let j = 0; j < k; j++) c[i * k + j] += aim * b[m * k + j];
+    }
+  }
+  return c;
+}
+
+/** B M B for symmetric k×k B and M (a sandwich), exactly symmetric. */
+export function sandwich(b: Float64Array, m: Float64Array, k: number): Float64Array {
+  const v = matmul(matmul(b, m, k), b, k);
+  for (let r = 0; r < k; r++) {
+    for (let c = r + 1; c < k; c++) {
+      const s = 0.5 * (v[r * k + c] + v[c * k + r]);
+      v[r * k + c] = s;
+      v[c * k + r] = s;
+    }
+  }
+  return v;
+}
+
+export function scale(a: Float64Array, f: number): Float64Array {
+  return a.map((x) => x * f);
+}
+
+/** Eigenvalues of a symmetric matrix by cyclic Jacobi rotations (ascending), and eigenvectors (columns). */
+export function symmetricEigen(a: Float64Array, k: number): { values: Float64Array; vectors: Float64Array } {
+  const m = Float64Array.from(a);
+  const v = new Float64Array(k * k);
+  for (let i = 0; i < k; i++) v[i * k + i] = 1;
+  for (let sweep = 0; sweep < 100; sweep++) {
+    let off = 0;
+    for (let p = 0; p < k; p++) for (let q = p + 1; q < k; q++) off += m[p * k + q] ** 2;
+    if (off < 1e-30) break;
+    for (let p = 0; p < k; p++) {
+      for (let q = p + 1; q < k; q++) {
+        const apq = m[p * k + q];
+        if (Math.abs(apq) < 1e-300) continue;
+        const theta = (m[q * k + q] - m[p * k + p]) / (2 * apq);
+        const t = Math.sign(theta || 1) / (Math.abs(theta) + Math.sqrt(theta * theta + 1));
+        const c = 1 / Math.sqrt(t * t + 1);
+        const s = t * c;
+        for (let r = 0; r < k; r++) {
+          const arp = m[r * k + p];
+          const arq = m[r * k + q];
+          m[r * k + p] = c * arp - s * arq;
+          m[r * k + q] = s * arp + c * arq;
+        }
+        for (let r = 0; r < k; r++) {
+          const apr = m[p * k + r];
+          const aqr = m[q * k + r];
+          m[p * k + r] = c * apr - s * aqr;
+          m[q * k + r] = s * apr + c * aqr;
+        }
+        for (let r = 0; r < k; r++) {
+          const vrp = v[r * k + p];
+          const vrq = v[r * k + q];
+          v[r * k + p] = c * vrp - s * vrq;
+          v[r * k + q] = s * vrp + c * vrq;
+        }
+      }
+    }
+  }
+  const idx = Array.from({ length: k }, (_, i) => i).sort((x, y) => m[x * k + x] - m[y * k + y]);
+  const values = Float64Array.from(idx, (i) => m[i * k + i]);
+  const vectors = new Float64Array(k * k);
+  idx.forEach((i, c) => {
+    for (let r = 0; r < k; r++) vectors[r * k + c] = v[r * k + i];
+  });
+  return { values, vectors };
+}

@@ -1,0 +1,144 @@
+/**
+ * GLM families and links as R defines them (including R's clamping near 0 and 1),
+ * plus what the observed information needs (d²μ/dη²).
+ */
+import gammaln from '@stdlib/math-base-special-gammaln';
+import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
+import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
+
+const EPS = 2.220446049250313e-16;
+const INV_SQRT_2PI = 0.3989422804014327;
+const PROBIT_THRESH = 8.125890664701906; // -qnorm(.Machine$double.eps)
+
+export interface Link {
+  name: 'logit' | 'probit' | 'cloglog' | 'log' | 'identity';
+  fun(mu: number): number;
+  inv(eta: number): number;
+  /** dμ/dη */
+  muEta(eta: number): number;
+  /** d²μ/dη² (for the observed information) */
+  muEta2(eta: number): number;
+}
+
+export const links: Record<Link['name'], Link> = {
+  logit: {
+    name: 'logit',
+    fun: (mu) => Math.log(mu / (1 - mu)),
+    inv: (eta) => {
+      const t = eta < -30 ? EPS : eta > 30 ? 1 / EPS : Math.exp(eta);
+      return t / (1 + t);
+    },
+    muEta: (eta) => {
+      const a = Math.abs(eta);
+      if (a > 30) return EPS;
+      const e = Math.exp(-a);
+      return e / ((1 + e) * (1 + e));
+    },
+    muEta2: (eta) => {
+      const mu = 1 / (1 + Math.exp(-eta));
+      return mu * (1 - mu) * (1 - 2 * mu);
+    },
+  },
+  probit: {
+    name: 'probit',
+    fun: (mu) => normalQuantile(mu, 0, 1),
+    inv: (eta) => {
+      const e = Math.min(Math.max(eta, -PROBIT_THRESH), PROBIT_THRESH);
+      return normalCdf(e, 0, 1);
+    },
+    muEta: (eta) => Math.max(INV_SQRT_2PI * Math.exp(-0.5 * eta * eta), EPS),
+    muEta2: (eta) => -eta * INV_SQRT_2PI * Math.exp(-0.5 * eta * eta),
+  },
+  cloglog: {
+    name: 'cloglog',
+    fun: (mu) => Math.log(-Math.log(1 - mu)),
+    inv: (eta) => Math.max(Math.min(-Math.expm1(-Math.exp(eta)), 1 - EPS), EPS),
+    muEta: (eta) => {
+      const e = Math.min(eta, 700);
+      return Math.max(Math.exp(e) * Math.exp(-Math.exp(e)), EPS);
+    },
+    muEta2: (eta) => {
+      const e = Math.exp(eta);
+      return e * Math.exp(-e) * (1 - e);
+    },
+  },
+  log: {
+    name: 'log',
+    fun: Math.log,
+    inv: (eta) => Math.max(Math.exp(eta), EPS),
+    muEta: (eta) => Math.max(Math.exp(eta), EPS),
+    muEta2: (eta) => Math.exp(eta),
+  },
+  identity: {
+    name: 'identity',
+    fun: (mu) => mu,
+    inv: (eta) => eta,
+    muEta: () => 1,
+    muEta2: () => 0,
+  },
+};
+
+export interface Family {
+  name: 'binomial' | 'poisson' | 'negbin';
+  link: Link;
+  /** NB2 size; Infinity for other families */
+  theta: number;
+  variance(mu: number): number;
+  /** dV/dμ */
+  varianceDeriv(mu: number): number;
+  /** unit deviance d(y, μ) (times the prior weight outside) */
+  devResid(y: number, mu: number): number;
+  /** log density of one observation */
+  logDensity(y: number, mu: number): number;
+  /** R's mustart */
+  muStart(y: number, w: number): number;
+  /** y in the support? */
+  validY(y: number): boolean;
+}
+
+const ylogy = (y: number, mu: number) => (y > 0 ? y * Math.log(y / mu) : 0);
+
+export function binomial(link: Link): Family {
+  return {
+    name: 'binomial',
+    link,
+    theta: Infinity,
+    variance: (mu) => mu * (1 - mu),
+    varianceDeriv: (mu) => 1 - 2 * mu,
+    devResid: (y, mu) => 2 * (ylogy(y, mu) + ylogy(1 - y, 1 - mu)),
+    logDensity: (y, mu) => (y === 1 ? Math.log(mu) : y === 0 ? Math.log1p(-mu) : y * Math.log(mu) + (1 - y) * Math.log1p(-mu)),
+    muStart: (y, w) => (w * y + 0.5) / (w + 1),
+    validY: (y) => y === 0 || y === 1,
+  };
+}
+
+export function poisson(): Family {
+  return {
+    name: 'poisson',
+    link: links.log,
+    theta: Infinity,
+    variance: (mu) => mu,
+    varianceDeriv: () => 1,
+    devResid: (y, mu) => 2 * (ylogy(y, mu) - (y - mu)),
+    logDensity: (y, mu) => (y === 0 ? -mu : y * Math.log(mu) - mu - gammaln(y + 1)),
+    muStart: (y) => y + 0.1,
+    validY: (y) => y >= 0 && Number.isInteger(y),
+  };
+}
+
+/** NB2 with size theta: Var = μ + μ²/θ (MASS::negative.binomial). */
+export function negbin(theta: number): Family {
+  return {
+    name: 'negbin',
+    link: links.log,
+    theta,
+    variance: (mu) => mu + (mu * mu) / theta,
+    varianceDeriv: (mu) => 1 + (2 * mu) / theta,
+    devResid: (y, mu) => 2 * (ylogy(y, mu) - (y + theta) * Math.log((y + theta) / (mu + theta))),
+    logDensity: (y, mu) =>
+      gammaln(theta + y) - gammaln(theta) - gammaln(y + 1) + theta * Math.log(theta) +
+      (y > 0 ? y * Math.log(mu) : 0) - (theta + y) * Math.log(theta + mu),
+    muStart: (y) => y + 0.1,
+    validY: (y) => y >= 0 && Number.isInteger(y),
+  };
+}

@@ -1,0 +1,46 @@
+/** A fit as a readable console table, in the spirit of R's summary(). */
+import type { FitResult } from '../fit.ts';
+import type { CoefRow } from '../inference/wald.ts';
+
+export function stars(p: number | null, thresholds: [number, number, number] = [0.1, 0.05, 0.01]): string {
+  if (p === null || Number.isNaN(p)) return '';
+  return p < thresholds[2] ? '***' : p < thresholds[1] ? '**' : p < thresholds[0] ? '*' : '';
+}
+
+const num = (x: number | null, d = 4) => (x === null || Number.isNaN(x) ? 'NA' : x.toFixed(d));
+const pfmt = (p: number | null) =>
+  p === null || Number.isNaN(p) ? 'NA' : p < 2e-16 ? '<2e-16' : p < 1e-4 ? p.toExponential(2) : p.toFixed(4);
+
+function coefTable(rows: CoefRow[], statName: string): string[] {
+  const header = ['', 'Estimate', 'Std. Error', statName, `Pr(>|${statName[0]}|)`, ''];
+  const body = rows.map((c) => [c.term, num(c.estimate), num(c.std_error), num(c.statistic, 3), pfmt(c.p_value), stars(c.p_value)]);
+  const all = [header, ...body];
+  const width = header.map((_, k) => Math.max(...all.map((r) => [...r[k]].length)));
+  return all.map((r) => r.map((cell, k) => (k === 0 || k === 5 ? cell.padEnd(width[k]) : cell.padStart(width[k]))).join('  ').trimEnd());
+}
+
+export function formatFit(r: FitResult): string {
+  const stat = r.family === 'ols' ? 't value' : 'z value';
+  const out: string[] = [];
+  out.push(`Family: ${r.family} (link: ${r.link})`);
+  out.push(`Formula: ${r.formula}`);
+  out.push(`Observations: ${r.n}${r.n_dropped ? ` (${r.n_dropped} dropped for missing values)` : ''}`);
+  const ssc = r.ssc ? `, small-sample preset ${r.ssc} (factor ${r.ssc_factor === null ? 'NA' : r.ssc_factor.toPrecision(6)})` : '';
+  const cl = r.clusters ? `, clusters: ${Object.entries(r.clusters).map(([k, v]) => `${k} ${v}`).join(', ')}` : '';
+  out.push(`Standard errors: ${r.vcov_type}${ssc}${cl}`);
+  out.push('');
+  if (r.parts) {
+    out.push('Count part:', ...coefTable(r.parts.count, stat), '', 'Zero part:', ...coefTable(r.parts.zero, stat));
+  } else out.push(...coefTable(r.coefficients, stat));
+  out.push('---', 'Signif. codes: *** p<0.01, ** p<0.05, * p<0.1', '');
+  out.push(`Log-likelihood: ${r.loglik.toFixed(4)}   AIC: ${r.aic.toFixed(4)}   BIC: ${r.bic.toFixed(4)}`);
+  if (r.deviance !== null) {
+    out.push(`Deviance: ${r.deviance.toFixed(4)}   Null deviance: ${r.null_deviance?.toFixed(4) ?? 'NA'}   df residual: ${r.df_residual}`);
+  }
+  if (r.theta !== null) {
+    out.push(`theta: ${r.theta.toPrecision(6)} (SE ${r.theta_se?.toPrecision(4) ?? 'NA'})   alpha = 1/theta: ${r.alpha?.toPrecision(6)}`);
+  }
+  out.push(`Converged: ${r.converged ? 'yes' : 'NO'} (${r.iterations} iterations)`);
+  if (r.warnings.length) out.push('', 'Warnings:', ...r.warnings.map((w) => `  - ${w}`));
+  return out.join('\n') + '\n';
+}
