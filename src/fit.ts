@@ -337,6 +337,6 @@ export function fitModel(table: Table, options: FitOptions): ModelFit {
     alpha: est.theta === null ? null : 1 / est.theta,
     parts: null,
   };
-  if (!est.converged && !result.warnings.some((w) => /converge/.test(w))) result.warnings.push('the estimator did not converge');
+  if (!est.converged && est.warnings.length === 0) result.warnings.push('the estimator did not converge');
   return { result, design, estimate: est, vcov };
 }

@@ -56,8 +56,6 @@ const OPERATORS: Record<string, (a: number, b: number) => number> = {
   smallerEq: (a, b) => +(a <= b),
   equal: (a, b) => +(a === b),
   unequal: (a, b) => +(a !== b),
-  and: (a, b) => +(a !== 0 && b !== 0),
-  or: (a, b) => +(a !== 0 || b !== 0),
   xor: (a, b) => +((a !== 0) !== (b !== 0)),
 };
 
@@ -105,7 +103,7 @@ export async function compileRestricted(text: string, what = 'expression'): Prom
         return check(n.falseExpr!);
       case 'OperatorNode': {
         const fn = n.fn as string;
-        if (!(fn in OPERATORS) && !['unaryMinus', 'unaryPlus', 'not'].includes(fn)) forbid(`operator '${n.op}' is not allowed`);
+        if (!(fn in OPERATORS) && !['unaryMinus', 'unaryPlus', 'not', 'and', 'or'].includes(fn)) forbid(`operator '${n.op}' is not allowed`);
         n.args!.forEach(check);
         return;
       }
@@ -170,9 +168,21 @@ function evalNode(n: MathNode, t: Table, text: string): Val {
         }
         return out;
       }
+      const x0 = toNum(a, rows, text);
+      const y0 = toNum(b, rows, text);
+      if (fn === 'and' || fn === 'or') {
+        // three-valued logic as in R: TRUE | NA is TRUE, FALSE & NA is FALSE
+        const decisive = fn === 'or' ? (v: number) => !Number.isNaN(v) && v !== 0 : (v: number) => v === 0;
+        const out = new Float64Array(rows);
+        for (let r = 0; r < rows; r++) {
+          if (decisive(x0[r]) || decisive(y0[r])) out[r] = fn === 'or' ? 1 : 0;
+          else out[r] = Number.isNaN(x0[r]) || Number.isNaN(y0[r]) ? NaN : fn === 'or' ? 0 : 1;
+        }
+        return out;
+      }
       const f = OPERATORS[fn];
-      const x = toNum(a, rows, text);
-      const y = toNum(b, rows, text);
+      const x = x0;
+      const y = y0;
       const out = new Float64Array(rows);
       for (let r = 0; r < rows; r++) out[r] = Number.isNaN(x[r]) || Number.isNaN(y[r]) ? NaN : f(x[r], y[r]);
       return out;

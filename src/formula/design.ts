@@ -98,11 +98,19 @@ export function evalNumeric(e: Expr, t: Table): Float64Array {
   }
 }
 
+/** A text column as a factor with its levels sorted (code-point order, R's C locale). */
+function textFactor(codes: Int32Array, levels: string[]): Var {
+  const order = levels.map((l, k) => ({ l, k })).sort((a, b) => (a.l < b.l ? -1 : a.l > b.l ? 1 : 0));
+  const map = new Int32Array(levels.length);
+  order.forEach(({ k }, newCode) => (map[k] = newCode));
+  return { kind: 'factor', codes: codes.map((c) => (c < 0 ? -1 : map[c])), levels: order.map((o) => o.l) };
+}
+
 function evalVar(e: Expr, t: Table): Var {
   if (e.type === 'var') {
     const c = t.columns.get(e.name);
     if (!c) unknownColumn(e.name, t);
-    if (c.kind === 'string') return { kind: 'factor', codes: c.codes, levels: c.levels };
+    if (c.kind === 'string') return textFactor(c.codes, c.levels);
     return { kind: 'num', v: c.values };
   }
   if (e.type === 'call' && (e.fn === 'factor' || e.fn === 'as.factor')) {
@@ -111,7 +119,7 @@ function evalVar(e: Expr, t: Table): Var {
     if (inner.type === 'var') {
       const c = t.columns.get(inner.name);
       if (!c) unknownColumn(inner.name, t);
-      if (c.kind === 'string') return { kind: 'factor', codes: c.codes, levels: c.levels };
+      if (c.kind === 'string') return textFactor(c.codes, c.levels);
     }
     const v = evalNumeric(inner, t);
     const distinct = [...new Set(v.filter((x) => !Number.isNaN(x)))].sort((a, b) => a - b);
@@ -218,12 +226,13 @@ export function buildDesign(table: Table, formulaText: string, opts: DesignOptio
     if (v.kind === 'num') return { kind: 'num', v: Float64Array.from(rows, (r) => v.v[r]) };
     const present = new Uint8Array(v.levels.length);
     for (const r of rows) present[v.codes[r]] = 1;
-    const levels = v.levels.filter((_, k) => present[k]);
-    const order = levels.map((l, k) => ({ l, k })).sort((a, b) => (a.l < b.l ? -1 : a.l > b.l ? 1 : 0));
+    // v.levels are in the order of the factor (sorted); keep those present
     const oldToNew = new Int32Array(v.levels.length).fill(-1);
-    const byName = new Map(v.levels.map((l, k) => [l, k]));
-    order.forEach(({ l }, newCode) => (oldToNew[byName.get(l)!] = newCode));
-    return { kind: 'factor', codes: Int32Array.from(rows, (r) => oldToNew[v.codes[r]]), levels: order.map((o) => o.l) };
+    const levels: string[] = [];
+    v.levels.forEach((l, k) => {
+      if (present[k]) oldToNew[k] = levels.push(l) - 1;
+    });
+    return { kind: 'factor', codes: Int32Array.from(rows, (r) => oldToNew[v.codes[r]]), levels };
   });
 
   const parts = formula.parts.map((part, k) => {

@@ -22,6 +22,8 @@ export interface NegbinFit extends GlmFit {
 }
 
 const THETA_MAX = 1e8;
+/** mean(μ)/θ below this = no overdispersion to speak of */
+const BOUNDARY_RATIO = 1e-6;
 
 /** Log-likelihood of NB2 in θ at fixed μ, its score and observed information. */
 function thetaPieces(y: Float64Array, mu: Float64Array, w: Float64Array | null, th: number) {
@@ -57,6 +59,10 @@ export function thetaMl(y: Float64Array, mu: Float64Array, w: Float64Array | nul
     }
     th = s > 0 ? sw / s : 1;
   }
+  // θ so large that the extra variance μ²/θ is below a millionth of μ: the Poisson limit
+  let meanMu = 0;
+  for (let r = 0; r < mu.length; r++) meanMu += mu[r] / mu.length;
+  const atBoundary = (x: number) => meanMu / x < BOUNDARY_RATIO;
   let t = Math.log(th);
   let cur = thetaPieces(y, mu, w, th);
   for (let it = 0; it < 200; it++) {
@@ -75,10 +81,10 @@ export function thetaMl(y: Float64Array, mu: Float64Array, w: Float64Array | nul
     t = tn;
     th = Math.exp(t);
     cur = nx;
-    if (th > THETA_MAX) return { theta: th, boundary: true };
+    if (th > THETA_MAX || atBoundary(th)) return { theta: th, boundary: true };
     if (Math.abs(step) < 1e-13) break;
   }
-  return { theta: th, boundary: false };
+  return { theta: th, boundary: atBoundary(th) };
 }
 
 export function fitNegbin(inp: GlmInput, opts: { maxOuter?: number; start?: Float64Array | null; theta?: number } = {}): NegbinFit {
@@ -111,7 +117,7 @@ export function fitNegbin(inp: GlmInput, opts: { maxOuter?: number; start?: Floa
   if (outer > maxOuter) warnings.push(`alternating estimation of β and θ did not converge in ${maxOuter} rounds`);
   if (boundary) {
     warnings.push(
-      `theta ran to the Poisson boundary (θ > ${THETA_MAX}, α = 1/θ ≈ 0): the data show no overdispersion; the Poisson model is the better description`,
+      `theta ran to the Poisson boundary (θ = ${theta.toPrecision(3)}, α = 1/θ ≈ 0): the data show no overdispersion; the Poisson model is the better description`,
     );
   }
   // final IRLS at the final θ (β, information and scores belong to it)

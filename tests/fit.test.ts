@@ -1,0 +1,185 @@
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { readCsvTable } from '../src/data/csv.ts';
+import { makeTable, numColumn, strColumn, filterRows } from '../src/data/table.ts';
+import { fitModel } from '../src/fit.ts';
+import { checkPsd } from '../src/vcov/vcov.ts';
+import { compileRestricted, subsetMask } from '../src/expr/restricted.ts';
+import { Rng } from '../src/util/random.ts';
+import { runCliNpm, runCli } from './helpers.ts';
+import { expectClose } from './golden.test.ts';
+
+const F = join(import.meta.dirname, 'fixtures', 'reference');
+const dy = readCsvTable(join(F, 'sim_dyads_60.csv'));
+const X = 'log_flow + same_province + log_dist + strategy + gdp_absdiff + fiscal_min + gov_sum';
+
+describe('ols', () => {
+  const rng = new Rng(1);
+  const n = 50;
+  const x = Float64Array.from({ length: n }, () => rng.normal());
+  const y = x.map((v) => 1 + 2 * v + rng.normal());
+  const t = makeTable(n, [['x', numColumn(x)], ['y', numColumn(y)]]);
+  it('matches the closed form of simple regression, with t statistics', () => {
+    const fit = fitModel(t, { formula: 'y ~ x', family: 'ols' }).result;
+    const mx = x.reduce((a, b) => a + b) / n;
+    const my = y.reduce((a, b) => a + b) / n;
+    let sxy = 0;
+    let sxx = 0;
+    for (let r = 0; r < n; r++) {
+      sxy += (x[r] - mx) * (y[r] - my);
+      sxx += (x[r] - mx) ** 2;
+    }
+    const b = sxy / sxx;
+    const a = my - b * mx;
+    let rss = 0;
+    for (let r = 0; r < n; r++) rss += (y[r] - a - b * x[r]) ** 2;
+    const s2 = rss / (n - 2);
+    expectClose(fit.coefficients[1].estimate, b, 1e-12);
+    expectClose(fit.coefficients[0].estimate, a, 1e-12);
+    expectClose(fit.coefficients[1].std_error, Math.sqrt(s2 / sxx), 1e-12);
+    expectClose(fit.coefficients[0].std_error, Math.sqrt(s2 * (1 / n + (mx * mx) / sxx)), 1e-12);
+    expectClose(fit.deviance, rss, 1e-12);
+    // R's logLik.lm: -n/2 (log(2π) + 1 - log n + log RSS), df = k + 1
+    expectClose(fit.loglik, (-n / 2) * (Math.log(2 * Math.PI) + 1 - Math.log(n) + Math.log(rss)), 1e-12);
+    expectClose(fit.aic, -2 * fit.loglik + 2 * 3, 1e-12);
+    expect(fit.warnings).toEqual([]); // ml-regression agreed with the normal equations
+    // t, not z: the p-value uses n - k degrees of freedom
+    const stat = fit.coefficients[0].statistic!;
+    expect(fit.coefficients[0].p_value).toBeGreaterThan(2 * (1 - 0.5 * (1 + erf(Math.abs(stat) / Math.SQRT2))));
+  });
+  it('HC1 for OLS uses n/(n-k) under both r and stata presets', () => {
+    const r = fitModel(t, { formula: 'y ~ x', family: 'ols', vcov: 'HC1' }).result;
+    const s = fitModel(t, { formula: 'y ~ x', family: 'ols', vcov: 'HC1', ssc: 'stata' }).result;
+    expect(r.ssc_factor).toBeCloseTo(n / (n - 2), 14);
+    expect(s.ssc_factor).toBeCloseTo(n / (n - 2), 14);
+  });
+});
+
+function erf(x: number): number {
+  // Abramowitz–Stegun 7.1.26 is too coarse for equality; used only for an inequality above
+  const t = 1 / (1 + 0.3275911 * x);
+  return 1 - (((((1.061405429 * t - 1.453152027) * t + 1.421413741) * t - 0.284496736) * t + 0.254829592) * t) * Math.exp(-x * x);
+}
+
+describe('fit errors and warnings', () => {
+  it('rejects a non-0/1 outcome for binary families, listing rows', () => {
+    expect(() => fitModel(dy, { formula: `items ~ ${X}`, family: 'logit' })).toThrow(/family logit needs a 0\/1 outcome, but 'items' has \d+ other values \(row \d+: \d+/);
+  });
+  it('rejects negative or fractional counts', () => {
+    expect(() => fitModel(dy, { formula: `log_flow ~ same_province`, family: 'poisson' })).toThrow(/count outcome \(integers >= 0\)/);
+  });
+  it('rejects an unknown column', () => {
+    expect(() => fitModel(dy, { formula: 'coop ~ nope', family: 'logit' })).toThrow(/unknown column 'nope'/);
+    expect(() => fitModel(dy, { formula: 'coop ~ log_flow', family: 'logit', vcov: 'cluster', cluster: ['nope'] })).toThrow(/unknown column 'nope'/);
+  });
+  it('rejects an outcome without variation', () => {
+    const pos = filterRows(dy, Uint8Array.from(dy.columns.get('coop')!.kind === 'number' ? (dy.columns.get('coop') as { values: Float64Array }).values : [], (v) => +(v === 1)));
+    expect(() => fitModel(pos, { formula: 'coop ~ log_flow', family: 'logit' })).toThrow(/is 1 on every one of the 145 rows/);
+    const zero = makeTable(3, [['y', numColumn(Float64Array.of(0, 0, 0))], ['x', numColumn(Float64Array.of(1, 2, 3))]]);
+    expect(() => fitModel(zero, { formula: 'y ~ x', family: 'poisson' })).toThrow(/is 0 on every one of the 3 rows/);
+  });
+  it('asks for the columns a variance type needs', () => {
+    expect(() => fitModel(dy, { formula: 'coop ~ log_flow', family: 'logit', vcov: 'dyadic' })).toThrow(/--dyad/);
+    expect(() => fitModel(dy, { formula: 'coop ~ log_flow', family: 'logit', vcov: 'cluster2', cluster: ['i'] })).toThrow(/two --cluster columns/);
+  });
+  it('reports separation instead of hiding it', () => {
+    const t = makeTable(6, [['y', numColumn(Float64Array.of(0, 0, 0, 1, 1, 1))], ['x', numColumn(Float64Array.of(1, 2, 3, 4, 5, 6))]]);
+    const r = fitModel(t, { formula: 'y ~ x', family: 'logit' }).result;
+    expect(r.warnings.join(' ')).toMatch(/numerically 0 or 1.*separation/);
+  });
+  it('reports the Poisson boundary of NB when there is no overdispersion', () => {
+    // under-dispersed counts: theta runs off to infinity
+    const y = Float64Array.from({ length: 40 }, (_, r) => 3 + (r % 2));
+    const x = Float64Array.from({ length: 40 }, (_, r) => r % 5);
+    const t = makeTable(40, [['y', numColumn(y)], ['x', numColumn(x)]]);
+    const r = fitModel(t, { formula: 'y ~ x', family: 'negbin' }).result;
+    expect(r.warnings.join(' ')).toMatch(/Poisson boundary/);
+    expect(r.converged).toBe(false);
+  });
+  it('drops collinear columns with a null estimate and a warning', () => {
+    const t = makeTable(6, [
+      ['y', numColumn(Float64Array.of(0, 1, 0, 1, 1, 0))],
+      ['x', numColumn(Float64Array.of(1, 2, 3, 4, 5, 7))],
+      ['x2', numColumn(Float64Array.of(2, 4, 6, 8, 10, 14))],
+    ]);
+    const r = fitModel(t, { formula: 'y ~ x + x2', family: 'logit' }).result;
+    expect(r.coefficients[2]).toEqual({ term: 'x2', estimate: null, std_error: null, statistic: null, p_value: null, conf_low: null, conf_high: null });
+    expect(r.warnings[0]).toMatch(/collinear column dropped.*x2/);
+    expect(r.df_residual).toBe(4);
+  });
+});
+
+describe('positive semi-definiteness of multi-way variances', () => {
+  const V = Float64Array.of(1, 2, 2, 1); // eigenvalues 3 and -1
+  it('is reported with the smallest eigenvalue', () => {
+    const res = checkPsd(V, 2, false, 'two-way cluster');
+    expect(res.V).toBe(V);
+    expect(res.warnings[0]).toMatch(/not positive semi-definite: smallest eigenvalue -1\.00000/);
+  });
+  it('is repaired only on request', () => {
+    const res = checkPsd(V, 2, true, 'two-way cluster');
+    // projection on the positive eigenvector (1,1)/√2 with eigenvalue 3: 1.5 everywhere
+    Array.from(res.V).forEach((v) => expect(v).toBeCloseTo(1.5, 12));
+    expect(res.warnings[0]).toMatch(/repaired on request/);
+  });
+});
+
+describe('restricted expressions (--subset, derived variables)', () => {
+  const t = makeTable(4, [
+    ['a', numColumn(Float64Array.of(1, 2, NaN, 4))],
+    ['p', strColumn(['广东', '广西', '广东', null])],
+    ['q', strColumn(['广东', '广东', '广西', '广西'])],
+  ]);
+  it('evaluates arithmetic, comparisons, logic and text equality; missing is false', async () => {
+    expect(Array.from(await subsetMask(t, 'a > 1 and log(a) < 1.3'))).toEqual([0, 1, 0, 0]);
+    expect(Array.from(await subsetMask(t, 'p != q'))).toEqual([0, 1, 1, 0]);
+    expect(Array.from(await subsetMask(t, 'p == "广东" or a == 4'))).toEqual([1, 0, 1, 1]);
+    expect(Array.from((await compileRestricted('a ^ 2 + max(a, 3)')).evaluate(t))).toEqual([4, 7, NaN, 20]);
+  });
+  it('refuses anything beyond arithmetic and mathematical functions', async () => {
+    await expect(compileRestricted('a = 2')).rejects.toThrow(/assignment expressions are not allowed/);
+    await expect(compileRestricted('f(x) = 2')).rejects.toThrow(/not allowed/);
+    await expect(compileRestricted('import("fs")')).rejects.toThrow(/function 'import\(\)' is not allowed/);
+    await expect(compileRestricted('[1, 2]')).rejects.toThrow(/array expressions are not allowed/);
+    await expect(compileRestricted('a[1]')).rejects.toThrow(/not allowed/);
+    await expect(compileRestricted('evaluate("1")')).rejects.toThrow(/function 'evaluate\(\)' is not allowed/);
+  });
+  it('names an unknown column', async () => {
+    await expect(subsetMask(t, 'b > 1')).rejects.toThrow(/unknown column 'b'/);
+  });
+});
+
+describe('tongban fit on the command line', () => {
+  it('prints SPEC §5 JSON that matches R (logit, dyadic variance), run as a user would', () => {
+    const ref = JSON.parse(readFileSync(join(F, 'sim_60.json'), 'utf8')).logit;
+    const r = runCliNpm(['fit', '--data', join(F, 'sim_dyads_60.csv'), '--formula', `coop ~ ${X}`, '--family', 'logit', '--vcov', 'dyadic', '--dyad', 'i,j', '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const fit = JSON.parse(r.stdout);
+    expect(Object.keys(fit)).toEqual([
+      'family', 'link', 'formula', 'n', 'df_residual', 'converged', 'iterations', 'vcov_type', 'ssc', 'ssc_factor', 'clusters',
+      'n_dropped', 'warnings', 'coefficients', 'loglik', 'aic', 'bic', 'deviance', 'null_deviance', 'theta', 'theta_se', 'alpha', 'parts',
+    ]);
+    expect(Object.keys(fit.coefficients[0])).toEqual(['term', 'estimate', 'std_error', 'statistic', 'p_value', 'conf_low', 'conf_high']);
+    fit.coefficients.forEach((c: { estimate: number; std_error: number }, k: number) => {
+      expectClose(c.estimate, ref.coefficients[k], 1e-6);
+      expectClose(c.std_error, ref.variance.dyadic.se[k], 1e-5);
+    });
+    expect(fit.vcov_type).toBe('dyadic');
+    expect(fit.ssc).toBe('none');
+    expect(fit.theta).toBeNull();
+    expectClose(fit.loglik, ref.loglik, 0, 1e-8);
+  });
+  it('applies --subset and prints a readable table', () => {
+    const r = runCli(['fit', '--data', join(F, 'sim_dyads_60.csv'), '--formula', 'items ~ log_flow + strategy', '--family', 'negbin', '--subset', 'items > 0', '--vcov', 'HC1']);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/Observations: 145/);
+    expect(r.stdout).toMatch(/\(Intercept\)\s+-?\d+\.\d{4}\s+\d+\.\d{4}/);
+    expect(r.stdout).toMatch(/theta: /);
+  });
+  it('exits 2 with a clear message on a bad option', () => {
+    const r = runCli(['fit', '--data', join(F, 'sim_dyads_60.csv'), '--formula', 'coop ~ log_flow', '--family', 'logit', '--subset', 'items = 3']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/--subset 'items = 3': assignment expressions are not allowed/);
+  });
+});
