@@ -1,7 +1,7 @@
 /**
  * `npm run bench`: performance goals, measured (never asserted in unit tests).
  * Each case runs in its own process so that peak memory is its own.
- * Options: --only dyads|fit, --cities N (default 2846).
+ * Options: --only dyads|fit, --cities N (dyads; default 2846), --fit-cities a,b (default 1000,2846).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -42,6 +42,16 @@ if (only === 'all' || only === 'dyads') {
     results.push(child('dyads.ts', [dir]));
   } finally {
     rmSync(dir, { recursive: true, force: true });
+  }
+}
+if (only === 'all' || only === 'fit') {
+  for (const cities of (arg('fit-cities', '1000,2846')).split(',').map(Number)) {
+    const dir = simulatedYear(cities);
+    try {
+      results.push(child('fit.ts', [dir]));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   }
 }
 for (const r of results) console.log(JSON.stringify(r));

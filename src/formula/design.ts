@@ -6,6 +6,7 @@
  */
 import { UsageError } from '../util/errors.ts';
 import type { Table } from '../data/table.ts';
+import { weightedCrossprod } from '../linalg/crossprod.ts';
 import { deparse, parseFormula, type Expr, type Formula, type RhsPart } from './parse.ts';
 
 type Var = { kind: 'num'; v: Float64Array } | { kind: 'factor'; codes: Int32Array; levels: string[] };
@@ -133,6 +134,12 @@ function evalVar(e: Expr, t: Table): Var {
   return { kind: 'num', v: evalNumeric(e, t) };
 }
 
+function gather(v: Float64Array, rows: Int32Array): Float64Array {
+  const out = new Float64Array(rows.length);
+  for (let k = 0; k < rows.length; k++) out[k] = v[rows[k]];
+  return out;
+}
+
 export interface DesignPart {
   /** every column R would name, aliased ones included */
   names: string[];
@@ -217,13 +224,13 @@ export function buildDesign(table: Table, formulaText: string, opts: DesignOptio
   if (n === 0) {
     throw new UsageError(`no rows left: every one of the ${n0} rows has a missing value in a variable of '${formulaText}'`);
   }
-  const y = Float64Array.from(rows, (r) => responseVar.v[r]);
-  const w = weights ? Float64Array.from(rows, (r) => weights[r]) : null;
+  const y = gather(responseVar.v, rows);
+  const w = weights ? gather(weights, rows) : null;
   if (w && w.some((x) => x < 0)) throw new UsageError(`weights '${opts.weights}' must be >= 0`);
 
   // factors: levels present in the used rows, sorted (R: drop.unused.levels = TRUE)
   const used: Var[] = vars.map((v) => {
-    if (v.kind === 'num') return { kind: 'num', v: Float64Array.from(rows, (r) => v.v[r]) };
+    if (v.kind === 'num') return { kind: 'num', v: gather(v.v, rows) };
     const present = new Uint8Array(v.levels.length);
     for (const r of rows) present[v.codes[r]] = 1;
     // v.levels are in the order of the factor (sorted); keep those present
@@ -232,13 +239,18 @@ export function buildDesign(table: Table, formulaText: string, opts: DesignOptio
     v.levels.forEach((l, k) => {
       if (present[k]) oldToNew[k] = levels.push(l) - 1;
     });
-    return { kind: 'factor', codes: Int32Array.from(rows, (r) => oldToNew[v.codes[r]]), levels };
+    const codes = new Int32Array(n);
+    for (let k = 0; k < n; k++) codes[k] = oldToNew[v.codes[rows[k]]];
+    return { kind: 'factor', codes, levels };
   });
 
   const parts = formula.parts.map((part, k) => {
-    const off = offsets[k].length
-      ? Float64Array.from(rows, (r) => offsets[k].reduce((s, o) => s + o[r], 0))
-      : null;
+    let off: Float64Array | null = null;
+    for (const o of offsets[k]) {
+      const g = gather(o, rows);
+      if (off) for (let r = 0; r < n; r++) off[r] += g[r];
+      else off = g;
+    }
     return buildPart(formula, part, used, n, off, opts.aliasTol ?? 1e-14, warnings);
   });
   return { formula, responseName, y, n, rows, nDropped: n0 - n, parts, weights: w, warnings };
@@ -308,30 +320,34 @@ function buildPart(
       for (let r = 0; r < n; r++) X[r * pAll + c] = 1;
       return;
     }
+    // numeric factors of the column multiply; factor variables select their level
+    const nums: Float64Array[] = [];
+    const facs: { codes: Int32Array; level: number }[] = [];
+    s.vars.forEach((v, m) => {
+      const x = used[v];
+      if (x.kind === 'num') nums.push(x.v);
+      else facs.push({ codes: x.codes, level: s.levelOf[m]! });
+    });
+    if (nums.length === 1 && facs.length === 0) {
+      const v = nums[0];
+      for (let r = 0; r < n; r++) X[r * pAll + c] = v[r];
+      return;
+    }
     for (let r = 0; r < n; r++) {
       let v = 1;
-      for (let m = 0; m < s.vars.length; m++) {
-        const x = used[s.vars[m]];
-        if (x.kind === 'num') v *= x.v[r];
-        else if (x.codes[r] !== s.levelOf[m]) {
+      for (let m = 0; m < facs.length; m++) {
+        if (facs[m].codes[r] !== facs[m].level) {
           v = 0;
           break;
         }
       }
+      if (v !== 0) for (let m = 0; m < nums.length; m++) v *= nums[m][r];
       X[r * pAll + c] = v;
     }
   });
 
   // aliasing: sequential Cholesky of X'X scaled to unit diagonal, in column order
-  const xtx = new Float64Array(pAll * pAll);
-  for (let r = 0; r < n; r++) {
-    const o = r * pAll;
-    for (let a = 0; a < pAll; a++) {
-      const xa = X[o + a];
-      if (xa === 0) continue;
-      for (let b = a; b < pAll; b++) xtx[a * pAll + b] += xa * X[o + b];
-    }
-  }
+  const xtx = weightedCrossprod(X, n, pAll, null);
   const aliased = findAliased(xtx, pAll, aliasTol);
   const names = specs.map((s) => s.name);
   const droppedNames = names.filter((_, k) => aliased[k]);

@@ -1,12 +1,14 @@
 /**
  * Generalised linear models by iteratively reweighted least squares (Fisher scoring),
  * as R's glm.fit, with tighter convergence: relative deviance change below 1e-10 and
- * coefficient steps below 1e-9 (relative), then one last pass at the final estimate
+ * a Newton step below 1e-10 (relative), then one last pass at the final estimate
  * so that the information, scores and log-likelihood belong to it exactly.
- * One fused pass over the rows per iteration; X is row-major n × p.
+ * Per iteration: η = Xβ, the family's working values in one loop, then X'WX and X'Wz
+ * in one pass (upper triangle). X is row-major n × p.
  */
-import { cholesky, cholInverse, cholSolve, symmetrize } from '../linalg/dense.ts';
-import type { Family } from './family.ts';
+import { cholesky, cholInverse, cholSolve } from '../linalg/dense.ts';
+import { weightedCrossprod } from '../linalg/crossprod.ts';
+import { workingValues, type Family } from './family.ts';
 
 export interface GlmInput {
   X: Float64Array;
@@ -38,153 +40,167 @@ export interface GlmFit {
   bread: Float64Array;
   /** per-row score factor: score row = s[r] · x_r (prior weight included) */
   s: Float64Array;
-  /** X' W_obs X at the final estimate (observed information of β), upper+lower */
+  /** X' W_obs X at the final estimate (observed information of β) */
   observedInfo: Float64Array;
   warnings: string[];
 }
 
 const EPS10 = 10 * 2.220446049250313e-16;
 
+/** From this many rows, IRLS starts from a fit on a random eighth of them (fewer full passes). */
+const WARM_START_MIN_ROWS = 100_000;
+
+/**
+ * Coefficients from the same model on a fixed random subsample of 1/8 of the rows:
+ * a start close enough that the full data need only a few Newton steps. The optimum
+ * is the full data's either way; on any trouble the ordinary start is used.
+ */
+function subsampleStart(inp: GlmInput, family: Family): Float64Array | null {
+  const { X, n, p, y, offset, weights } = inp;
+  let state = 0x2545f491;
+  const rows: number[] = [];
+  for (let r = 0; r < n; r++) {
+    state ^= state << 13;
+    state ^= state >>> 17;
+    state ^= state << 5;
+    if ((state >>> 0) % 8 === 0) rows.push(r);
+  }
+  const m = rows.length;
+  const Xs = new Float64Array(m * p);
+  rows.forEach((r, k) => Xs.set(X.subarray(r * p, r * p + p), k * p));
+  const pick = (v: Float64Array | null) => (v ? Float64Array.from(rows, (r) => v[r]) : null);
+  const sub = fitGlm({ X: Xs, n: m, p, y: pick(y)!, offset: pick(offset), weights: pick(weights) }, family, { epsilon: 1e-6, stepTol: 1e-4 });
+  return sub.converged && sub.warnings.length === 0 && sub.beta.every(Number.isFinite) ? sub.beta : null;
+}
+
+/** X'Wz with z = η − offset + res (the first round, from mustart rather than from a β). */
+function xtwzFromStart(X: Float64Array, n: number, p: number, w: Float64Array, eta: Float64Array, res: Float64Array, offset: Float64Array | null): Float64Array {
+  const out = new Float64Array(p);
+  for (let r = 0; r < n; r++) {
+    const wz = w[r] * (eta[r] - (offset ? offset[r] : 0) + res[r]);
+    const o = r * p;
+    for (let a = 0; a < p; a++) out[a] += wz * X[o + a];
+  }
+  return out;
+}
+
+function linearPredictor(X: Float64Array, n: number, p: number, beta: Float64Array, offset: Float64Array | null, eta: Float64Array): void {
+  for (let r = 0; r < n; r++) {
+    let e = offset ? offset[r] : 0;
+    const o = r * p;
+    for (let a = 0; a < p; a++) e += X[o + a] * beta[a];
+    eta[r] = e;
+  }
+}
+
 export function fitGlm(inp: GlmInput, family: Family, ctl: GlmControl = {}): GlmFit {
   const { X, n, p, y, offset, weights } = inp;
   const maxit = ctl.maxit ?? 100;
   const epsilon = ctl.epsilon ?? 1e-10;
-  const stepTol = ctl.stepTol ?? 1e-9;
+  const stepTol = ctl.stepTol ?? 1e-10;
   const link = family.link;
   const warnings: string[] = [];
   const eta = new Float64Array(n);
   const mu = new Float64Array(n);
-  const xtwx = new Float64Array(p * p);
-  const xtwz = new Float64Array(p);
-
-  /** Given eta, fills mu and accumulates X'WX, X'Wz; returns the deviance. */
-  const accumulate = (): number => {
-    xtwx.fill(0);
-    xtwz.fill(0);
-    let dev = 0;
-    for (let r = 0; r < n; r++) {
-      const pw = weights ? weights[r] : 1;
-      const e = eta[r];
-      const m = link.inv(e);
-      mu[r] = m;
-      if (pw === 0) continue;
-      const d = link.muEta(e);
-      const v = family.variance(m);
-      const w = (pw * d * d) / v;
-      const z = e - (offset ? offset[r] : 0) + (y[r] - m) / d;
-      dev += pw * family.devResid(y[r], m);
-      const o = r * p;
-      for (let a = 0; a < p; a++) {
-        const wa = w * X[o + a];
-        xtwz[a] += wa * z;
-        for (let b = a; b < p; b++) xtwx[a * p + b] += wa * X[o + b];
-      }
-    }
-    return dev;
-  };
-  const setEta = (beta: Float64Array) => {
-    for (let r = 0; r < n; r++) {
-      let e = offset ? offset[r] : 0;
-      const o = r * p;
-      for (let a = 0; a < p; a++) e += X[o + a] * beta[a];
-      eta[r] = e;
-    }
-  };
-  const deviance = (): number => {
-    let dev = 0;
-    for (let r = 0; r < n; r++) {
-      const pw = weights ? weights[r] : 1;
-      if (pw === 0) continue;
-      dev += pw * family.devResid(y[r], link.inv(eta[r]));
-    }
-    return dev;
-  };
+  const w = new Float64Array(n);
+  const res = new Float64Array(n);
 
   let beta: Float64Array = new Float64Array(p);
-  if (ctl.start) {
-    beta = Float64Array.from(ctl.start);
-    setEta(beta);
+  let haveBeta = false;
+  const start = ctl.start ?? (n >= WARM_START_MIN_ROWS ? subsampleStart(inp, family) : null);
+  if (start) {
+    beta = Float64Array.from(start);
+    haveBeta = true;
+    linearPredictor(X, n, p, beta, offset, eta);
   } else {
-    for (let r = 0; r < n; r++) eta[r] = link.fun(family.muStart(y[r], weights ? weights[r] : 1));
+    for (let r = 0; r < n; r++) eta[r] = link.fun(family.muStart(y[r], weights ? weights[r] : 1)) + (offset ? offset[r] : 0);
   }
-  let dev = accumulate();
-  let devOld = ctl.start ? dev : Infinity;
+  let dev = workingValues(family, eta, y, weights, mu, w, res);
   let converged = false;
   let iterations = 0;
+  let info: Float64Array | null = null;
+  let devOld = Infinity;
+  // Each round: information and score at β, Newton (Fisher) step δ = I⁻¹ g. When δ is
+  // negligible, β is the estimate and this round's information is the final one.
   for (iterations = 1; iterations <= maxit; iterations++) {
-    symmetrize(xtwx, p);
-    const l = cholesky(xtwx, p);
+    info = weightedCrossprod(X, n, p, w);
+    const g = new Float64Array(p);
+    for (let r = 0; r < n; r++) {
+      const sr = w[r] * res[r];
+      if (sr === 0) continue;
+      const o = r * p;
+      for (let a = 0; a < p; a++) g[a] += sr * X[o + a];
+    }
+    const l = cholesky(info, p);
     if (!l) {
       warnings.push(`the weighted information matrix X'WX became singular at iteration ${iterations} (separation or a degenerate design?)`);
       break;
     }
-    let next = cholSolve(l, p, xtwz);
-    setEta(next);
-    let devNew = deviance();
-    // step halving on a non-finite or increased deviance
-    for (let h = 0; h < 40; h++) {
-      const bad = !Number.isFinite(devNew) || (Number.isFinite(devOld) && devNew > dev + 1e-9 * Math.abs(dev));
-      if (!bad) break;
-      next = next.map((b, a) => (b + beta[a]) / 2);
-      setEta(next);
-      devNew = deviance();
-    }
-    if (!Number.isFinite(devNew)) {
-      warnings.push(`the deviance became non-finite at iteration ${iterations}; no valid step found`);
-      setEta(beta);
-      break;
-    }
+    const delta = cholSolve(l, p, g);
     let step = 0;
-    for (let a = 0; a < p; a++) step = Math.max(step, Math.abs(next[a] - beta[a]) / (Math.abs(next[a]) + 0.1));
-    beta = next;
-    devOld = dev;
-    dev = accumulate();
-    if (Math.abs(dev - devOld) / (Math.abs(dev) + 0.1) < epsilon && step < stepTol) {
+    for (let a = 0; a < p; a++) step = Math.max(step, Math.abs(delta[a]) / (Math.abs(beta[a]) + 0.1));
+    if (haveBeta && step < stepTol && Math.abs(dev - devOld) / (Math.abs(dev) + 0.1) < epsilon) {
       converged = true;
       break;
     }
+    // the first round from mustart: δ is measured from η, not from a β
+    let next = haveBeta ? beta.map((b, a) => b + delta[a]) : cholSolve(l, p, xtwzFromStart(X, n, p, w, eta, res, offset));
+    linearPredictor(X, n, p, next, offset, eta);
+    let devNew = workingValues(family, eta, y, weights, mu, w, res);
+    // step halving on a non-finite or (after the first step) increased deviance
+    for (let h = 0; h < 40 && haveBeta && (!Number.isFinite(devNew) || devNew > dev + 1e-9 * Math.abs(dev)); h++) {
+      next = next.map((b, a) => (b + beta[a]) / 2);
+      linearPredictor(X, n, p, next, offset, eta);
+      devNew = workingValues(family, eta, y, weights, mu, w, res);
+    }
+    if (!Number.isFinite(devNew)) {
+      warnings.push(`the deviance became non-finite at iteration ${iterations}; no valid step found`);
+      break;
+    }
+    beta = next;
+    haveBeta = true;
+    devOld = dev;
+    dev = devNew;
   }
   if (!converged && iterations > maxit) {
     iterations = maxit;
     warnings.push(`IRLS did not converge in ${maxit} iterations`);
   }
+  iterations = Math.min(iterations, maxit);
+  if (!converged || !info) {
+    // not converged: recompute at the last β so that everything belongs to it
+    linearPredictor(X, n, p, beta, offset, eta);
+    dev = workingValues(family, eta, y, weights, mu, w, res);
+    info = weightedCrossprod(X, n, p, w);
+  }
 
-  // final pass at beta: information, observed information, scores, log-likelihood
-  setEta(beta);
+  const canonical =
+    (family.name === 'binomial' && link.name === 'logit') || (family.name === 'poisson' && link.name === 'log');
   const s = new Float64Array(n);
-  const info = new Float64Array(p * p);
-  const obs = new Float64Array(p * p);
+  // for a 0/1 outcome the saturated log-likelihood is 0, so loglik = −deviance/2
+  let binary01 = family.name === 'binomial';
+  for (let r = 0; r < n && binary01; r++) binary01 = y[r] === 0 || y[r] === 1;
   let loglik = 0;
-  dev = 0;
   let boundary = 0;
+  // observed weight: -d²l/dη² = μ'²/V − (y − μ)(μ''/V − μ'² V'/V²); equal to w for canonical links
+  const wObs = canonical ? w : new Float64Array(n);
   for (let r = 0; r < n; r++) {
     const pw = weights ? weights[r] : 1;
-    const e = eta[r];
-    const m = link.inv(e);
-    mu[r] = m;
     if (pw === 0) continue;
+    const m = mu[r];
     if (family.name === 'binomial' && (m < EPS10 || m > 1 - EPS10)) boundary++;
-    const d = link.muEta(e);
-    const v = family.variance(m);
-    const res = y[r] - m;
-    const w = (pw * d * d) / v;
-    // observed weight: -d²l/dη² = μ'²/V − (y − μ)(μ''/V − μ'² V'/V²)
-    const wObs = w - pw * res * (link.muEta2(e) / v - (d * d * family.varianceDeriv(m)) / (v * v));
-    s[r] = (pw * res * d) / v;
-    dev += pw * family.devResid(y[r], m);
-    loglik += pw * family.logDensity(y[r], m);
-    const o = r * p;
-    for (let a = 0; a < p; a++) {
-      const xa = X[o + a];
-      if (xa === 0) continue;
-      for (let b = a; b < p; b++) {
-        info[a * p + b] += w * xa * X[o + b];
-        obs[a * p + b] += wObs * xa * X[o + b];
-      }
+    // score factor: pw (y − μ) μ'/V = w · res
+    s[r] = w[r] * res[r];
+    if (!binary01) loglik += pw * family.logDensity(y[r], m);
+    if (!canonical) {
+      const e = eta[r];
+      const d = link.muEta(e);
+      const v = family.variance(m);
+      wObs[r] = w[r] - pw * (y[r] - m) * (link.muEta2(e) / v - (d * d * family.varianceDeriv(m)) / (v * v));
     }
   }
-  symmetrize(info, p);
-  symmetrize(obs, p);
+  if (binary01) loglik = -dev / 2;
+  const obs = canonical ? info : weightedCrossprod(X, n, p, wObs);
   const l = cholesky(info, p);
   const bread = l ? cholInverse(l, p) : new Float64Array(p * p).fill(NaN);
   if (!l) warnings.push('the information matrix is singular at the estimate: standard errors are not available');
@@ -193,12 +209,24 @@ export function fitGlm(inp: GlmInput, family: Family, ctl: GlmControl = {}): Glm
       `fitted probabilities numerically 0 or 1 occurred for ${boundary} row${boundary > 1 ? 's' : ''} (possible separation: coefficients may be diverging; consider firth-logit)`,
     );
   }
-  return { beta, eta, mu, converged, iterations, deviance: dev, loglik, bread, s, observedInfo: obs, warnings };
+  return { beta, eta, mu, converged, iterations, deviance: dev, loglik, bread, s, observedInfo: canonical ? Float64Array.from(info) : obs, warnings };
 }
 
 /** Null model (intercept only when the model has one, with the same offset and weights). */
 export function nullGlm(inp: GlmInput, family: Family, intercept: boolean): { deviance: number; loglik: number } {
   const { n, y, offset, weights } = inp;
+  const value = (m: (r: number) => number) => {
+    let dev = 0;
+    let ll = 0;
+    for (let r = 0; r < n; r++) {
+      const w = weights ? weights[r] : 1;
+      if (w === 0) continue;
+      const mr = m(r);
+      dev += w * family.devResid(y[r], mr);
+      ll += w * family.logDensity(y[r], mr);
+    }
+    return { deviance: dev, loglik: ll };
+  };
   if (intercept && !offset) {
     let sw = 0;
     let swy = 0;
@@ -208,28 +236,11 @@ export function nullGlm(inp: GlmInput, family: Family, intercept: boolean): { de
       swy += w * y[r];
     }
     const m = swy / sw;
-    let dev = 0;
-    let ll = 0;
-    for (let r = 0; r < n; r++) {
-      const w = weights ? weights[r] : 1;
-      if (w === 0) continue;
-      dev += w * family.devResid(y[r], m);
-      ll += w * family.logDensity(y[r], m);
-    }
-    return { deviance: dev, loglik: ll };
+    return value(() => m);
   }
   if (intercept) {
     const f = fitGlm({ ...inp, X: new Float64Array(n).fill(1), p: 1 }, family);
     return { deviance: f.deviance, loglik: f.loglik };
   }
-  let dev = 0;
-  let ll = 0;
-  for (let r = 0; r < n; r++) {
-    const w = weights ? weights[r] : 1;
-    const m = family.link.inv(offset ? offset[r] : 0);
-    dev += w * family.devResid(y[r], m);
-    ll += w * family.logDensity(y[r], m);
-  }
-  return { deviance: dev, loglik: ll };
+  return value((r) => family.link.inv(offset ? offset[r] : 0));
 }
-

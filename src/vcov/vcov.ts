@@ -6,6 +6,7 @@
  */
 import { matmul, sandwich, scale, symmetricEigen } from '../linalg/dense.ts';
 import { UsageError } from '../util/errors.ts';
+import { weightedCrossprod } from '../linalg/crossprod.ts';
 
 export const VCOV_TYPES = ['classical', 'oim', 'HC0', 'HC1', 'cluster', 'cluster2', 'dyadic'] as const;
 export type VcovType = (typeof VCOV_TYPES)[number];
@@ -17,6 +18,8 @@ export interface ScoreRows {
   n: number;
   k: number;
   row(r: number, out: Float64Array): void;
+  /** set when every score row is s_r · x_r: lets the meats use the fast cross-product kernel */
+  scalar?: { X: Float64Array; s: Float64Array };
 }
 
 /** Scores of the form s_r · x_r (GLMs, OLS). */
@@ -24,6 +27,7 @@ export function scalarTimesX(X: Float64Array, p: number, s: Float64Array): Score
   return {
     n: s.length,
     k: p,
+    scalar: { X, s },
     row(r, out) {
       const f = s[r];
       const o = r * p;
@@ -90,35 +94,40 @@ export interface VcovResult {
 function meats(scores: ScoreRows, groupings: Int32Array[], Gs: number[]): { outer: Float64Array; groups: Float64Array[] } {
   const { n, k } = scores;
   const u = new Float64Array(k);
-  const outer = new Float64Array(k * k);
   const sums = Gs.map((G) => new Float64Array(G * k));
-  for (let r = 0; r < n; r++) {
-    scores.row(r, u);
-    for (let a = 0; a < k; a++) {
-      const ua = u[a];
-      if (ua === 0) continue;
-      for (let b = a; b < k; b++) outer[a * k + b] += ua * u[b];
-    }
+  let outer: Float64Array;
+  if (scores.scalar) {
+    // Σ u u' = X' diag(s²) X, and group sums of s_r x_r
+    const { X, s } = scores.scalar;
+    outer = weightedCrossprod(X, n, k, s.map((v) => v * v));
     for (let g = 0; g < groupings.length; g++) {
       const S = sums[g];
-      const o = groupings[g][r] * k;
-      for (let a = 0; a < k; a++) S[o + a] += u[a];
-    }
-  }
-  for (let a = 0; a < k; a++) for (let b = a + 1; b < k; b++) outer[b * k + a] = outer[a * k + b];
-  const groups = sums.map((S, g) => {
-    const M = new Float64Array(k * k);
-    for (let c = 0; c < Gs[g]; c++) {
-      const o = c * k;
-      for (let a = 0; a < k; a++) {
-        const sa = S[o + a];
-        if (sa === 0) continue;
-        for (let b = a; b < k; b++) M[a * k + b] += sa * S[o + b];
+      const codes = groupings[g];
+      for (let r = 0; r < n; r++) {
+        const f = s[r];
+        const o = codes[r] * k;
+        const x = r * k;
+        for (let a = 0; a < k; a++) S[o + a] += f * X[x + a];
       }
     }
-    for (let a = 0; a < k; a++) for (let b = a + 1; b < k; b++) M[b * k + a] = M[a * k + b];
-    return M;
-  });
+  } else {
+    outer = new Float64Array(k * k);
+    for (let r = 0; r < n; r++) {
+      scores.row(r, u);
+      for (let a = 0; a < k; a++) {
+        const ua = u[a];
+        if (ua === 0) continue;
+        for (let b = a; b < k; b++) outer[a * k + b] += ua * u[b];
+      }
+      for (let g = 0; g < groupings.length; g++) {
+        const S = sums[g];
+        const o = groupings[g][r] * k;
+        for (let a = 0; a < k; a++) S[o + a] += u[a];
+      }
+    }
+    for (let a = 0; a < k; a++) for (let b = a + 1; b < k; b++) outer[b * k + a] = outer[a * k + b];
+  }
+  const groups = sums.map((S, g) => weightedCrossprod(S, Gs[g], k, null));
   return { outer, groups };
 }
 
@@ -223,36 +232,21 @@ function countPresent(i: Int32Array, j: Int32Array, G: number): number {
  */
 export function dyadicVcov(scores: ScoreRows, bread: Float64Array, i: Int32Array, j: Int32Array, G: number): Float64Array {
   const { n, k } = scores;
+  // S_c: sum of the score rows of the dyads that contain city c (both ends of each dyad)
   const S = new Float64Array(G * k);
-  const outer = new Float64Array(k * k);
   const u = new Float64Array(k);
   for (let r = 0; r < n; r++) {
     scores.row(r, u);
     const oi = i[r] * k;
     const oj = j[r] * k;
     for (let a = 0; a < k; a++) {
-      const ua = u[a];
-      S[oi + a] += ua;
-      S[oj + a] += ua;
-      if (ua === 0) continue;
-      for (let b = a; b < k; b++) outer[a * k + b] += ua * u[b];
+      S[oi + a] += u[a];
+      S[oj + a] += u[a];
     }
   }
-  const M = new Float64Array(k * k);
-  for (let c = 0; c < G; c++) {
-    const o = c * k;
-    for (let a = 0; a < k; a++) {
-      const sa = S[o + a];
-      if (sa === 0) continue;
-      for (let b = a; b < k; b++) M[a * k + b] += sa * S[o + b];
-    }
-  }
-  for (let a = 0; a < k; a++) {
-    for (let b = a; b < k; b++) {
-      M[a * k + b] -= outer[a * k + b];
-      M[b * k + a] = M[a * k + b];
-    }
-  }
+  const M = weightedCrossprod(S, G, k, null);
+  const { outer } = meats(scores, [], []);
+  for (let q = 0; q < k * k; q++) M[q] -= outer[q];
   return sandwich(bread, M, k);
 }
 
