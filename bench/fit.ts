@@ -51,7 +51,7 @@ function timed(table: Table, formula: string, family: 'logit' | 'negbin') {
       i[k] = ic.codes[rows[k]];
       j[k] = jc.codes[rows[k]];
     }
-    computeVcov(fit.estimate.pieces, { type: 'dyadic', dyad: { i, j, G: ic.levels.length, names: ['i', 'j'] } });
+    computeVcov(fit.estimate.blocks[0].pieces, { type: 'dyadic', dyad: { i, j, G: ic.levels.length, names: ['i', 'j'] } });
     const t2 = performance.now();
     fits.push((t1 - t0) / 1000);
     dyadic.push((t2 - t1) / 1000);

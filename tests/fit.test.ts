@@ -7,8 +7,8 @@ import { fitModel } from '../src/fit.ts';
 import { checkPsd } from '../src/vcov/vcov.ts';
 import { compileRestricted, subsetMask } from '../src/expr/restricted.ts';
 import { Rng } from '../src/util/random.ts';
-import { runCliNpm, runCli } from './helpers.ts';
-import { expectClose } from './golden.test.ts';
+import { runCliNpm, runCli, expectClose } from './helpers.ts';
+
 
 const F = join(import.meta.dirname, 'fixtures', 'reference');
 const dy = readCsvTable(join(F, 'sim_dyads_60.csv'));

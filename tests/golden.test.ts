@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { readCsvTable } from '../src/data/csv.ts';
 import { filterRows, getNum, type Table } from '../src/data/table.ts';
 import { fitModel, type FitOptions } from '../src/fit.ts';
+import { expectClose } from './helpers.ts';
 
 const F = join(import.meta.dirname, 'fixtures', 'reference');
 const json = (f: string) => JSON.parse(readFileSync(join(F, f), 'utf8'));
@@ -38,12 +39,6 @@ export const VARIANCE_MAP: Record<string, Partial<FitOptions>> = {
   CL_province_HC0: { vcov: 'cluster', cluster: ['province'], ssc: 'stata' },
   CL_province_HC1: { vcov: 'cluster', cluster: ['province'] },
 };
-
-export function expectClose(actual: number | null, expected: number, rtol: number, atol = 0, what = '') {
-  expect(actual, what).not.toBeNull();
-  const err = Math.abs((actual as number) - expected);
-  expect(err, `${what}: ${actual} vs ${expected}`).toBeLessThanOrEqual(Math.max(rtol * Math.abs(expected), atol));
-}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- reference JSON records are read as they come
 const cases: [string, Record<string, any>, Table, string, FitOptions['family']][] = [
@@ -127,11 +122,11 @@ describe('dyadic identity', () => {
     const fit = fitModel(pos, { formula: `items ~ ${X}`, family: 'negbin', vcov: 'dyadic', dyad: ['i', 'j'] });
     const { design, estimate } = fit;
     const n = design.n;
-    const k = estimate.pieces.k;
+    const k = estimate.blocks[0].pieces.k;
     const U: Float64Array[] = [];
     for (let r = 0; r < n; r++) {
       const u = new Float64Array(k);
-      estimate.pieces.scores.row(r, u);
+      estimate.blocks[0].pieces.scores.row(r, u);
       U.push(u);
     }
     const ic = pos.columns.get('i')!;
@@ -147,7 +142,7 @@ describe('dyadic identity', () => {
         for (let p = 0; p < k; p++) for (let s = 0; s < k; s++) M[p * k + s] += U[a][p] * U[b][s];
       }
     }
-    const B = estimate.pieces.bread;
+    const B = estimate.blocks[0].pieces.bread;
     const mm = (x: Float64Array, y: Float64Array) => {
       const out = new Float64Array(k * k);
       for (let p = 0; p < k; p++) for (let s = 0; s < k; s++) for (let t = 0; t < k; t++) out[p * k + s] += x[p * k + t] * y[t * k + s];

@@ -2,6 +2,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { expect } from 'vitest';
 
 export const TINY = join(import.meta.dirname, 'fixtures', 'tiny', '2021');
 
@@ -49,3 +50,11 @@ export function runCli(args: string[]) {
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
+
+/** |actual − expected| ≤ max(rtol·|expected|, atol), with a message naming the quantity. */
+export function expectClose(actual: number | null, expected: number, rtol: number, atol = 0, what = '') {
+  expect(actual, what).not.toBeNull();
+  const err = Math.abs((actual as number) - expected);
+  expect(err, `${what}: ${actual} vs ${expected}`).toBeLessThanOrEqual(Math.max(rtol * Math.abs(expected), atol));
+}
+
