@@ -8,6 +8,7 @@ import { writeOutputsAtomically } from '../util/output.ts';
 import { makeReporter } from '../util/progress.ts';
 import { listOption, parseOptions } from './options.ts';
 import { fitCommand } from './fit.ts';
+import { compareCommand } from './compare.ts';
 
 const common = { quiet: z.boolean().default(false) };
 
@@ -92,4 +93,4 @@ const runCmd: CommandModule = {
   },
 };
 
-export const commands: CommandModule[] = [cleanCmd, dyadsCmd, simulateCmd, runCmd, fitCommand];
+export const commands: CommandModule[] = [cleanCmd, dyadsCmd, simulateCmd, runCmd, fitCommand, compareCommand];

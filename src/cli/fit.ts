@@ -2,10 +2,11 @@
 import type { CommandModule } from 'yargs';
 import { z } from 'zod';
 import { readCsvTable } from '../data/csv.ts';
-import { filterRows } from '../data/table.ts';
+import { filterRows, type Table } from '../data/table.ts';
 import { subsetMask } from '../expr/restricted.ts';
 import { FAMILIES, fitModel } from '../fit.ts';
-import { formatFit } from '../report/text.ts';
+import { formatEffects, formatFit } from '../report/text.ts';
+import { averageMarginalEffects, exponentiate } from '../inference/effects.ts';
 import { UsageError } from '../util/errors.ts';
 import { SSC_PRESETS, VCOV_TYPES } from '../vcov/vcov.ts';
 import { listOption, parseOptions } from './options.ts';
@@ -21,10 +22,20 @@ const schema = z.object({
   subset: z.string().optional(),
   weights: z.string().optional(),
   json: z.boolean().default(false),
+  effects: z.enum(['exp', 'ame']).optional(),
   fixPsd: z.boolean().default(false),
   level: z.number().gt(0).lt(1).default(0.95),
   quiet: z.boolean().default(false),
 });
+
+/** Reads a CSV and keeps the rows where --subset holds. */
+export async function readWithSubset(path: string, subset: string | undefined): Promise<Table> {
+  const table = readCsvTable(path);
+  if (!subset) return table;
+  const kept = filterRows(table, await subsetMask(table, subset));
+  if (kept.nrow === 0) throw new UsageError(`--subset "${subset}" keeps no rows`);
+  return kept;
+}
 
 export const fitCommand: CommandModule = {
   command: 'fit',
@@ -42,15 +53,11 @@ export const fitCommand: CommandModule = {
       .option('weights', { type: 'string', describe: 'column of prior weights' })
       .option('level', { type: 'number', default: 0.95, describe: 'confidence level' })
       .option('fix-psd', { type: 'boolean', default: false, describe: 'repair a non-PSD multi-way variance (negative eigenvalues set to 0)' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the machine-readable fit (SPEC §5)' }),
+      .option('effects', { type: 'string', choices: ['exp', 'ame'], describe: 'also report exponentiated coefficients (IRR/OR) or average marginal effects' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the machine-readable fit (SPEC §5); with --effects: {"fit": …, "effects": […]}' }),
   handler: async (args) => {
     const o = parseOptions(schema, args, 'fit');
-    let table = readCsvTable(o.data);
-    if (o.subset) {
-      const keep = await subsetMask(table, o.subset);
-      table = filterRows(table, keep);
-      if (table.nrow === 0) throw new UsageError(`--subset "${o.subset}" keeps no rows`);
-    }
+    const table = await readWithSubset(o.data, o.subset);
     const fit = fitModel(table, {
       formula: o.formula,
       family: o.family,
@@ -62,6 +69,12 @@ export const fitCommand: CommandModule = {
       fixPsd: o.fixPsd,
       level: o.level,
     });
-    process.stdout.write(o.json ? JSON.stringify(fit.result, null, 2) + '\n' : formatFit(fit.result));
+    const effects = o.effects === 'exp' ? exponentiate(fit) : o.effects === 'ame' ? averageMarginalEffects(fit, o.level) : null;
+    if (o.json) {
+      process.stdout.write(JSON.stringify(effects ? { fit: fit.result, effects } : fit.result, null, 2) + '\n');
+      return;
+    }
+    process.stdout.write(formatFit(fit.result));
+    if (effects) process.stdout.write('\n' + formatEffects(effects));
   },
 };

@@ -1,6 +1,7 @@
 /** A fit as a readable console table, in the spirit of R's summary(). */
 import type { FitResult } from '../fit.ts';
 import type { CoefRow } from '../inference/wald.ts';
+import type { EffectRow } from '../inference/effects.ts';
 
 export function stars(p: number | null, thresholds: [number, number, number] = [0.1, 0.05, 0.01]): string {
   if (p === null || Number.isNaN(p)) return '';
@@ -42,5 +43,17 @@ export function formatFit(r: FitResult): string {
   }
   out.push(`Converged: ${r.converged ? 'yes' : 'NO'} (${r.iterations} iterations)`);
   if (r.warnings.length) out.push('', 'Warnings:', ...r.warnings.map((w) => `  - ${w}`));
+  return out.join('\n') + '\n';
+}
+
+export function formatEffects(rows: EffectRow[]): string {
+  const kind = rows[0]?.effect === 'AME' ? 'Average marginal effects (dE[y]/dx, delta-method SEs)' : 'Exponentiated coefficients (IRR / OR, delta-method SEs)';
+  const out = [kind];
+  for (const part of [null, 'count', 'zero'] as const) {
+    const sel = rows.filter((r) => r.part === part);
+    if (!sel.length) continue;
+    if (part) out.push(`${part === 'count' ? 'Count' : 'Zero'} part (${sel[0].effect}):`);
+    out.push(...coefTable(sel, 'z value'));
+  }
   return out.join('\n') + '\n';
 }
