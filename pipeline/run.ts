@@ -1,8 +1,10 @@
 /**
- * `npm run pipeline`: the main job on the embedded demo data set, both years.
- * Thin on purpose: options in, one src/ call per year, no statistics here.
+ * `npm run pipeline`: the main job on the embedded demo data set: both years with the
+ * book's spec, the year comparison, and the specification comparison.
+ * Thin on purpose: options in, one src/ call per step, no statistics here.
  */
 import { runYear } from '../src/run.ts';
+import { compareYears } from '../src/compare-years.ts';
 import { reportError } from '../src/cli/errors.ts';
 import { makeReporter } from '../src/util/progress.ts';
 
@@ -10,9 +12,12 @@ const quiet = process.argv.includes('--quiet');
 const rep = makeReporter(quiet);
 try {
   for (const year of [2021, 2022]) {
-    const { outDir } = runYear({ data: 'data/demo', year, out: 'outputs' }, rep);
-    rep.step(`pipeline: demo ${year} done -> ${outDir}`);
+    const { outDir } = await runYear({ data: 'data/demo', year, out: 'outputs', spec: 'specs/book.yaml' }, rep);
+    rep.step(`pipeline: demo ${year} done -> ${outDir}/report.html`);
   }
+  await compareYears({ data: 'data/demo', years: [2021, 2022], spec: 'specs/book.yaml', out: 'outputs' }, rep);
+  const { outDir } = await runYear({ data: 'data/demo', year: 2021, out: 'outputs/measures', spec: 'specs/measures.yaml' }, rep);
+  rep.step(`pipeline: specification comparison -> ${outDir}/report.html`);
 } catch (e) {
   process.exitCode = reportError(e);
 }

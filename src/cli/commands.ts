@@ -3,7 +3,9 @@ import type { CommandModule } from 'yargs';
 import { z } from 'zod';
 import { runClean, runDyads } from '../data/stages.ts';
 import { simulate } from '../data/simulate.ts';
-import { runYear } from '../run.ts';
+import { readFits, runYear } from '../run.ts';
+import { compareYears } from '../compare-years.ts';
+import { renderReport } from '../report/render.ts';
 import { writeOutputsAtomically } from '../util/output.ts';
 import { makeReporter } from '../util/progress.ts';
 import { listOption, parseOptions } from './options.ts';
@@ -76,21 +78,66 @@ const simulateCmd: CommandModule = {
 
 const runCmd: CommandModule = {
   command: 'run',
-  describe: 'run the pipeline for one data set and year: clean + dyads into <out>/<dataset>/<year>/',
+  describe: 'run the pipeline for one data set and year into <out>/<dataset>/<year>/ (with --spec: models, tables, plots, report.html)',
   builder: (y) =>
     y
       .option('data', { type: 'string', demandOption: true, describe: 'data set folder holding year folders, e.g. data/demo' })
       .option('year', { type: 'number', demandOption: true, describe: 'year, e.g. 2021' })
+      .option('spec', { type: 'string', describe: 'model specification file, e.g. specs/book.yaml' })
       .option('out', { type: 'string', default: 'outputs', describe: 'outputs root' })
       .option('provinces', { type: 'string', describe: 'keep only cities of these provinces (comma separated)' }),
-  handler: (args) => {
+  handler: async (args) => {
     const o = parseOptions(
-      z.object({ data: z.string().min(1), year: z.number().int(), out: z.string().min(1), provinces: listOption, ...common }),
+      z.object({ data: z.string().min(1), year: z.number().int(), spec: z.string().optional(), out: z.string().min(1), provinces: listOption, ...common }),
       args,
       'run',
     );
-    runYear(o, makeReporter(o.quiet));
+    await runYear(o, makeReporter(o.quiet));
   },
 };
 
-export const commands: CommandModule[] = [cleanCmd, dyadsCmd, simulateCmd, runCmd, fitCommand, compareCommand];
+const reportCmd: CommandModule = {
+  command: 'report',
+  describe: 're-render tables, plots and report.html from the fits a run saved',
+  builder: (y) =>
+    y
+      .option('fits', { type: 'string', demandOption: true, describe: 'the fits/ folder of a run, e.g. outputs/demo/2021/fits' })
+      .option('out', { type: 'string', demandOption: true, describe: 'output folder' }),
+  handler: async (args) => {
+    const o = parseOptions(z.object({ fits: z.string().min(1), out: z.string().min(1), ...common }), args, 'report');
+    const { record, fits } = readFits(o.fits);
+    writeOutputsAtomically(o.out, await renderReport(record, fits), ['tables', 'plots']);
+    makeReporter(o.quiet).step(`report: ${fits.size} models -> ${o.out}`);
+  },
+};
+
+const compareYearsCmd: CommandModule = {
+  command: 'compare-years',
+  describe: "the main models' coefficients side by side by year (runs missing years first)",
+  builder: (y) =>
+    y
+      .option('data', { type: 'string', demandOption: true, describe: 'data set folder, e.g. data/demo' })
+      .option('years', { type: 'string', demandOption: true, describe: 'years, e.g. 2021,2022' })
+      .option('spec', { type: 'string', demandOption: true, describe: 'model specification file' })
+      .option('out', { type: 'string', default: 'outputs', describe: 'outputs root' }),
+  handler: async (args) => {
+    const o = parseOptions(
+      z.object({
+        data: z.string().min(1),
+        years: z.string().transform((s, ctx) => {
+          const ys = s.split(',').map((x) => Number(x.trim()));
+          if (ys.some((y) => !Number.isInteger(y))) ctx.addIssue({ code: 'custom', message: 'years as integers, e.g. 2021,2022' });
+          return ys;
+        }),
+        spec: z.string().min(1),
+        out: z.string().min(1),
+        ...common,
+      }),
+      args,
+      'compare-years',
+    );
+    await compareYears(o, makeReporter(o.quiet));
+  },
+};
+
+export const commands: CommandModule[] = [cleanCmd, dyadsCmd, simulateCmd, runCmd, reportCmd, compareYearsCmd, fitCommand, compareCommand];

@@ -113,17 +113,6 @@ function optionalFile(dir: string, name: string): string | null {
   return existsSync(p) ? p : null;
 }
 
-export const DERIVED_COVARIATES = [
-  'log_population',
-  'log_outflow',
-  'outflow_rate',
-  'log_gdp',
-  'gdp_per_capita',
-  'log_gdp_per_capita',
-  'fiscal_ratio',
-  'log_budget_revenue',
-] as const;
-
 /** Reads, validates and derives one year folder. Throws InputError listing every problem. */
 export function cleanYear(inputDir: string): CleanData {
   const citiesPath = join(inputDir, 'cities.csv');
@@ -318,6 +307,10 @@ export function cleanYear(inputDir: string): CleanData {
       numColumn(derive((k) => (revenue[k] > 0 ? Math.log(revenue[k]) : NaN))),
     ],
   );
+  // regional strategies each city belongs to (0 without regions.csv)
+  const nRegions = new Float64Array(n);
+  if (regions) for (const c of regions.city) nRegions[c]++;
+  derived.push(['n_regions', numColumn(nRegions)]);
   const zeroRevenue = Array.from(revenue).filter((x) => x === 0).length;
   if (zeroRevenue > 0) {
     warnings.push(`${zeroRevenue} cit${zeroRevenue === 1 ? 'y has' : 'ies have'} budget_revenue = 0: log_budget_revenue is missing for ${zeroRevenue === 1 ? 'it' : 'them'}`);

@@ -1,7 +1,8 @@
 /**
  * The dyads stage (SPEC §3): every unordered pair of sample cities, i < j by city_id,
  * joined with agreements, flows and regions, plus the dyadic forms of the monadic
- * covariates. Columns are built straight into typed arrays.
+ * covariates, and the provinces of both ends (province_i, province_j) for samples
+ * such as cross-province pairs. Columns are built straight into typed arrays.
  */
 import { UsageError } from '../util/errors.ts';
 import type { CleanData } from './clean.ts';
@@ -171,9 +172,18 @@ export function buildDyads(data: CleanData, opts: DyadOptions = {}): DyadResult 
     }
   }
 
+  // province of each end, dictionary-encoded on the province levels
+  const provI = new Int32Array(m);
+  const provJ = new Int32Array(m);
+  for (let r = 0; r < m; r++) {
+    provI[r] = provCode[iCodes[r]];
+    provJ[r] = provCode[jCodes[r]];
+  }
   const cols: [string, Column][] = [
     ['i', { kind: 'string', codes: iCodes, levels }],
     ['j', { kind: 'string', codes: jCodes, levels }],
+    ['province_i', { kind: 'string', codes: provI, levels: province.levels }],
+    ['province_j', { kind: 'string', codes: provJ, levels: province.levels }],
     ['coop', numColumn(coop)],
     ['items', numColumn(items)],
     ['first_signed', { kind: 'string', codes: signedCodes, levels: dates }],

@@ -6,6 +6,8 @@
 export interface Problem {
   file: string;
   row?: number;
+  /** 'row' for data files (spreadsheet rows), 'line' for text files such as specs */
+  rowLabel?: 'row' | 'line';
   column?: string;
   value?: string;
   expected: string;
@@ -15,8 +17,8 @@ export const MAX_LISTED_PROBLEMS = 20;
 
 export function formatProblem(p: Problem): string {
   const where = [p.file];
-  if (p.row !== undefined) where.push(`row ${p.row}`);
-  if (p.column !== undefined) where.push(`column '${p.column}'`);
+  if (p.row !== undefined) where.push(`${p.rowLabel ?? 'row'} ${p.row}`);
+  if (p.column !== undefined) where.push(p.rowLabel === 'line' ? `field '${p.column}'` : `column '${p.column}'`);
   const value = p.value === undefined ? '' : ` value ${JSON.stringify(p.value)}:`;
   return `${where.join(', ')}:${value} expected ${p.expected}`;
 }

@@ -8,7 +8,11 @@ import { dirname, join, resolve } from 'node:path';
 
 export type OutputFiles = Map<string, string | Uint8Array>;
 
-export function writeOutputsAtomically(outDir: string, files: OutputFiles): string[] {
+/**
+ * `replaceDirs`: sub-folders (e.g. 'fits') whose old content is removed at the moment the
+ * new files arrive, so that no stale file of an earlier run survives in them.
+ */
+export function writeOutputsAtomically(outDir: string, files: OutputFiles, replaceDirs: string[] = []): string[] {
   const target = resolve(outDir);
   const parent = dirname(target);
   mkdirSync(parent, { recursive: true });
@@ -20,6 +24,7 @@ export function writeOutputsAtomically(outDir: string, files: OutputFiles): stri
       writeFileSync(p, content);
     }
     mkdirSync(target, { recursive: true });
+    for (const d of replaceDirs) rmSync(join(target, d), { recursive: true, force: true });
     const written: string[] = [];
     for (const name of files.keys()) {
       const dest = join(target, name);

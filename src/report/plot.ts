@@ -1,0 +1,61 @@
+/**
+ * Coefficient plots: estimates with confidence intervals, one colour per model, as
+ * vega-lite specs rendered to SVG in Node (no browser, no canvas). vega is loaded
+ * lazily: it costs a noticeable start-up time.
+ */
+import type { TidyRow } from './tidy.ts';
+
+export interface PlotPoint {
+  model: string;
+  term: string;
+  estimate: number;
+  conf_low: number;
+  conf_high: number;
+}
+
+export function plotPoints(rows: TidyRow[], modelLabel: (id: string) => string, termLabel: (t: string) => string): PlotPoint[] {
+  return rows
+    .filter((r) => r.term !== '(Intercept)' && r.estimate !== null && r.conf_low !== null && r.conf_high !== null && Number.isFinite(r.conf_low) && Number.isFinite(r.conf_high))
+    .map((r) => ({
+      model: modelLabel(r.model) + (r.part ? ` (${r.part})` : ''),
+      term: termLabel(r.term),
+      estimate: r.estimate!,
+      conf_low: r.conf_low!,
+      conf_high: r.conf_high!,
+    }));
+}
+
+/** Approximate width in pixels of a label at 11px: CJK glyphs are about twice as wide as Latin ones. */
+const textWidth = (s: string) => [...s].reduce((w, ch) => w + (/[\u2E80-\uFFEF]/.test(ch) ? 11 : 6), 0);
+
+export async function coefficientPlotSvg(points: PlotPoint[], title: string, xTitle: string): Promise<string> {
+  const vega = await import('vega');
+  const vl = await import('vega-lite');
+  const terms = [...new Set(points.map((p) => p.term))];
+  const models = [...new Set(points.map((p) => p.model))];
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    width: 520,
+    height: terms.length * (5 * models.length + 12),
+    data: { values: points },
+    encoding: {
+      y: { field: 'term', type: 'nominal', sort: terms, title: null },
+      yOffset: { field: 'model', type: 'nominal', sort: models },
+      color: { field: 'model', type: 'nominal', sort: models, title: null, legend: { orient: 'bottom', columns: 2 } },
+    },
+    layer: [
+      { mark: { type: 'rule', color: '#999', strokeDash: [3, 3] }, encoding: { x: { datum: 0 }, y: null, yOffset: null, color: null } },
+      { mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { x: { field: 'conf_low', type: 'quantitative', title: xTitle }, x2: { field: 'conf_high' } } },
+      { mark: { type: 'point', filled: true, size: 30 }, encoding: { x: { field: 'estimate', type: 'quantitative' } } },
+    ],
+    // vega estimates text widths without a canvas and underestimates CJK glyphs: reserve room
+    padding: { left: Math.ceil(Math.max(...terms.map(textWidth)) * 0.6) + 5, top: 5, right: 5, bottom: 5 },
+    config: { font: 'sans-serif', axis: { labelLimit: 320 } },
+  };
+  const compiled = vl.compile(spec as unknown as Parameters<typeof vl.compile>[0]).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  return svg;
+}

@@ -1,0 +1,174 @@
+/**
+ * The side-by-side regression table of one level, as a format-free grid: coefficient
+ * with stars above its standard error in parentheses, then N, log-likelihood, AIC, BIC,
+ * pseudo-R², α for NB; the notes say the SE type, clustering, small-sample preset and
+ * star thresholds of every column. One backend per output format renders the grid.
+ */
+import type { FitResult } from '../fit.ts';
+import { labelText, type Label } from '../spec/spec.ts';
+import { pseudoR2, tidy } from './tidy.ts';
+
+export interface TableColumn {
+  /** "(1)", "(2)", … */
+  number: string;
+  label: string;
+  /** family, e.g. "logit" */
+  family: string;
+}
+
+export interface TableRow {
+  label: string;
+  cells: string[];
+  kind: 'group' | 'coef' | 'se' | 'stat';
+}
+
+export interface RegTable {
+  title: string;
+  columns: TableColumn[];
+  rows: TableRow[];
+  notes: string[];
+}
+
+export interface TableModel {
+  id: string;
+  label: Label | undefined;
+  fit: FitResult;
+}
+
+export interface TableOptions {
+  title: string;
+  lang: 'zh' | 'en';
+  stars: [number, number, number];
+  digits: number;
+  groups: { id: string; label?: Label; variables: Record<string, Label> }[];
+}
+
+export function starsFor(p: number | null, t: [number, number, number]): string {
+  if (p === null || Number.isNaN(p)) return '';
+  return p < t[2] ? '***' : p < t[1] ? '**' : p < t[0] ? '*' : '';
+}
+
+const FAMILY_LABEL: Record<string, { zh: string; en: string }> = {
+  poisson: { zh: '泊松', en: 'Poisson' },
+  negbin: { zh: '负二项', en: 'NB2' },
+  logit: { zh: 'Logit', en: 'Logit' },
+  probit: { zh: 'Probit', en: 'Probit' },
+  cloglog: { zh: 'Cloglog', en: 'Cloglog' },
+  'firth-logit': { zh: 'Firth logit', en: 'Firth logit' },
+  relogit: { zh: '稀有事件 logit', en: 'Rare-events logit' },
+  ztnb: { zh: '零截断负二项', en: 'ZTNB' },
+  'hurdle-negbin': { zh: '门槛负二项', en: 'Hurdle NB' },
+  zinb: { zh: '零膨胀负二项', en: 'ZINB' },
+  ols: { zh: 'OLS', en: 'OLS' },
+};
+
+function vcovText(f: FitResult, lang: 'zh' | 'en'): string {
+  const zh = lang === 'zh';
+  const cl = f.clusters ? Object.entries(f.clusters).map(([k, v]) => `${k} ${v}`).join(', ') : '';
+  const ssc = f.ssc ? (zh ? `，小样本校正 ${f.ssc}` : `, small-sample preset ${f.ssc}`) + (f.ssc_factor !== null ? ` (${f.ssc_factor.toFixed(4)})` : '') : '';
+  switch (f.vcov_type) {
+    case 'classical':
+      return zh ? '常规标准误' : 'classical (model-based)';
+    case 'oim':
+      return zh ? '观测信息矩阵标准误' : 'observed information (OIM)';
+    case 'HC0':
+    case 'HC1':
+      return (zh ? `稳健标准误 ${f.vcov_type}` : `robust ${f.vcov_type}`) + ssc;
+    case 'cluster':
+      return (zh ? `聚类稳健标准误（${cl}）` : `clustered (${cl})`) + ssc;
+    case 'cluster2':
+      return (zh ? `双向聚类标准误（${cl}）` : `two-way clustered (${cl})`) + ssc;
+    case 'dyadic':
+      return (zh ? `二元组稳健标准误（Aronow 等 2015；${cl}）` : `dyadic-robust (Aronow et al. 2015; ${cl})`) + ssc;
+    default:
+      return f.vcov_type;
+  }
+}
+
+export function buildRegTable(models: TableModel[], o: TableOptions): RegTable {
+  const zh = o.lang === 'zh';
+  const fmt = (x: number | null) => (x === null || !Number.isFinite(x) ? '' : x.toFixed(o.digits));
+  // one column per model, two for a two-part model
+  interface Col {
+    model: TableModel;
+    part: 'count' | 'zero' | null;
+  }
+  const cols: Col[] = models.flatMap((m): Col[] => (m.fit.parts ? [{ model: m, part: 'count' }, { model: m, part: 'zero' }] : [{ model: m, part: null }]));
+  const columns: TableColumn[] = cols.map((c, k) => {
+    const base = labelText(c.model.label, o.lang, c.model.id);
+    const partLabel = c.part === null ? '' : c.part === 'count' ? (zh ? '（计数部分）' : ' (count)') : zh ? '（零部分）' : ' (zero)';
+    return { number: `(${k + 1})`, label: base + partLabel, family: (FAMILY_LABEL[c.model.fit.family] ?? { zh: c.model.fit.family, en: c.model.fit.family })[o.lang] };
+  });
+  const tidyByCol = cols.map((c) => new Map(tidy(c.model.id, c.model.fit).filter((r) => r.part === c.part).map((r) => [r.term, r])));
+  // row order: the spec's groups, then any other term in order of first appearance; intercept last
+  const seen = new Set<string>();
+  const order: string[] = [];
+  for (const t of tidyByCol) {
+    for (const term of t.keys()) {
+      if (seen.has(term)) continue;
+      seen.add(term);
+      order.push(term);
+    }
+  }
+  const labelOf = new Map<string, string>();
+  const rows: TableRow[] = [];
+  const placed = new Set<string>();
+  const emit = (term: string) => {
+    const cells = tidyByCol.map((t) => {
+      const r = t.get(term);
+      return r && r.estimate !== null ? fmt(r.estimate) + starsFor(r.p_value, o.stars) : '';
+    });
+    const ses = tidyByCol.map((t) => {
+      const r = t.get(term);
+      return r && r.std_error !== null ? `(${fmt(r.std_error)})` : '';
+    });
+    rows.push({ label: labelOf.get(term) ?? term, cells, kind: 'coef' }, { label: '', cells: ses, kind: 'se' });
+    placed.add(term);
+  };
+  for (const g of o.groups) {
+    const terms = Object.keys(g.variables).filter((v) => seen.has(v) && !placed.has(v));
+    for (const v of Object.keys(g.variables)) labelOf.set(v, labelText(g.variables[v], o.lang, v));
+    if (!terms.length) continue;
+    if (g.label && !(terms.length === 1 && terms[0] === '(Intercept)')) {
+      rows.push({ label: labelText(g.label, o.lang, g.id), cells: cols.map(() => ''), kind: 'group' });
+    }
+    terms.forEach(emit);
+  }
+  const rest = order.filter((t) => !placed.has(t) && t !== '(Intercept)');
+  rest.forEach(emit);
+  if (seen.has('(Intercept)') && !placed.has('(Intercept)')) {
+    labelOf.set('(Intercept)', zh ? '常数项' : 'Constant');
+    emit('(Intercept)');
+  }
+  // statistics
+  const stat = (label: string, f: (fit: FitResult, part: Col['part']) => string) =>
+    rows.push({ label, cells: cols.map((c) => f(c.model.fit, c.part)), kind: 'stat' });
+  stat(zh ? '模型' : 'Model', (f) => (FAMILY_LABEL[f.family] ?? { zh: f.family, en: f.family })[o.lang]);
+  stat(zh ? '观测值' : 'N', (f) => String(f.n));
+  stat(zh ? '对数似然值' : 'Log-likelihood', (f, part) => (part === 'zero' ? '' : fmt(f.loglik)));
+  stat('AIC', (f, part) => (part === 'zero' ? '' : fmt(f.aic)));
+  stat('BIC', (f, part) => (part === 'zero' ? '' : fmt(f.bic)));
+  stat(zh ? '伪 R²' : 'Pseudo R²', (f) => fmt(pseudoR2(f)));
+  if (cols.some((c) => c.model.fit.alpha !== null)) {
+    stat('α (1/θ)', (f, part) => (f.alpha === null || part === 'zero' ? '' : fmt(f.alpha)));
+  }
+  stat(zh ? '标准误' : 'SE', (f) => f.vcov_type);
+  const t = o.stars;
+  const notes = [
+    zh
+      ? `注：括号内为标准误。* p<${t[0]}，** p<${t[1]}，*** p<${t[2]}。伪 R² 为 McFadden R²（NB 的零模型取相同 θ）。`
+      : `Note: standard errors in parentheses. * p<${t[0]}, ** p<${t[1]}, *** p<${t[2]}. Pseudo R² is McFadden's (for NB, null model at the same θ).`,
+  ];
+  const seenNotes = new Set<string>();
+  cols.forEach((c, k) => {
+    const text = vcovText(c.model.fit, o.lang);
+    const key = `${c.model.fit.vcov_type}|${text}`;
+    if (seenNotes.has(key) && c.part !== 'count') return;
+    seenNotes.add(key);
+    notes.push(`${columns[k].number} ${text}`);
+  });
+  for (const m of models) {
+    for (const w of m.fit.warnings) notes.push(`${labelText(m.label, o.lang, m.id)}: ${w}`);
+  }
+  return { title: o.title, columns, rows, notes };
+}

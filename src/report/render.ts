@@ -1,0 +1,120 @@
+/**
+ * The report stage: fits + run record → every output file (tidy/glance CSV, one table
+ * per level in four formats, descriptive statistics, SVG coefficient plots and a
+ * self-contained report.html). Used by `tongban run` and `tongban report`.
+ */
+import { toCsv } from '../data/csv.ts';
+import { formatNumber } from '../data/table.ts';
+import type { FitResult } from '../fit.ts';
+import type { RunRecord } from '../run.ts';
+import { labelText } from '../spec/spec.ts';
+import type { OutputFiles } from '../util/output.ts';
+import type { DescriptiveRow } from './descriptives.ts';
+import { htmlEscape, htmlPage, regGrid, toCsvTable, toHtmlFragment, toLatex, toMarkdown, type Grid } from './formats.ts';
+import { coefficientPlotSvg, plotPoints } from './plot.ts';
+import { buildRegTable } from './regtable.ts';
+import { glance, tidy, type GlanceRow, type TidyRow } from './tidy.ts';
+
+const cell = (v: unknown): string => (v === null || v === undefined ? '' : typeof v === 'number' ? formatNumber(v) : String(v));
+
+function rowsCsv<T extends object>(rows: T[], header: (keyof T)[]): string {
+  return toCsv(header as string[], rows.map((r) => header.map((h) => cell(r[h]))));
+}
+
+function descriptivesGrid(rows: DescriptiveRow[], lang: 'zh' | 'en', digits: number, termLabel: (t: string) => string): Grid {
+  const zh = lang === 'zh';
+  const f = (x: number) => (Number.isFinite(x) ? x.toFixed(digits) : '');
+  const body: Grid['body'] = [];
+  let current = '';
+  for (const r of rows) {
+    if (r.sample !== current) {
+      current = r.sample;
+      body.push({ cells: [(zh ? '样本：' : 'Sample: ') + r.sample, '', '', '', '', ''], kind: 'group' });
+    }
+    body.push({ cells: [termLabel(r.variable), String(r.n), f(r.mean), f(r.sd), f(r.min), f(r.max)] });
+  }
+  return {
+    title: zh ? '描述性统计' : 'Descriptive statistics',
+    header: [[zh ? '变量' : 'Variable', 'N', zh ? '均值' : 'Mean', zh ? '标准差' : 'SD', zh ? '最小值' : 'Min', zh ? '最大值' : 'Max']],
+    body,
+    notes: [zh ? '注：按模型所用样本分别统计；缺失值不计。' : 'Note: computed on the sample each model uses; missing values are left out.'],
+  };
+}
+
+function writeGrid(files: OutputFiles, base: string, g: Grid): void {
+  files.set(`${base}.md`, toMarkdown(g));
+  files.set(`${base}.csv`, toCsvTable(g));
+  files.set(`${base}.tex`, toLatex(g));
+  files.set(`${base}.html`, htmlPage(g.title, toHtmlFragment(g)));
+}
+
+export async function renderReport(record: RunRecord, fits: Map<string, FitResult>): Promise<OutputFiles> {
+  const files: OutputFiles = new Map();
+  const lang = record.spec.language;
+  const zh = lang === 'zh';
+  const modelLabel = new Map(record.models.map((m) => [m.id, labelText(m.label, lang, m.id)]));
+  const termLabels = new Map<string, string>();
+  for (const g of record.spec.groups) for (const [v, l] of Object.entries(g.variables)) termLabels.set(v, labelText(l, lang, v));
+  const termLabel = (t: string) => termLabels.get(t) ?? t;
+
+  const tidyRows: (TidyRow & { level: string })[] = [];
+  const glanceRows: (GlanceRow & { level: string; sample: string })[] = [];
+  for (const m of record.models) {
+    const f = fits.get(m.id)!;
+    tidyRows.push(...tidy(m.id, f).map((r) => ({ level: m.level, ...r })));
+    glanceRows.push({ level: m.level, sample: m.sample, ...glance(m.id, f) });
+  }
+  files.set('tidy.csv', rowsCsv(tidyRows, ['level', 'model', 'part', 'term', 'estimate', 'std_error', 'statistic', 'p_value', 'conf_low', 'conf_high', 'vcov_type']));
+  files.set(
+    'glance.csv',
+    rowsCsv(glanceRows, ['level', 'model', 'sample', 'family', 'n', 'n_dropped', 'loglik', 'aic', 'bic', 'deviance', 'null_deviance', 'pseudo_r2', 'theta', 'alpha', 'vcov_type', 'ssc', 'ssc_factor', 'clusters', 'converged']),
+  );
+
+  const sections: string[] = [];
+  const title = record.spec.title ?? record.spec.name;
+  sections.push(`<h1>${htmlEscape(title)}</h1>`);
+  sections.push(
+    `<p>${zh ? '数据' : 'Data'}: <code>${htmlEscape(record.dataset)}</code>, ${zh ? '年份' : 'year'} ${record.year}; ${zh ? '模型设定' : 'spec'}: <code>${htmlEscape(record.spec.file)}</code> (sha256 ${record.spec.sha256.slice(0, 12)}…)</p>`,
+  );
+
+  // descriptive statistics
+  const desc = descriptivesGrid(record.descriptives, lang, record.spec.digits, termLabel);
+  writeGrid(files, 'tables/descriptives', desc);
+
+  const levelHtml: string[] = [];
+  for (const level of record.spec.levels) {
+    const models = level.models.map((id) => ({ id, label: record.models.find((m) => m.id === id)!.label, fit: fits.get(id)! }));
+    const levelTitle = labelText(level.label, lang, level.id);
+    const table = buildRegTable(models, { title: levelTitle, lang, stars: record.spec.stars, digits: record.spec.digits, groups: record.spec.groups });
+    const grid = regGrid(table);
+    writeGrid(files, `tables/${level.id}`, grid);
+    const pts = plotPoints(
+      tidyRows.filter((r) => r.level === level.id),
+      (id) => modelLabel.get(id) ?? id,
+      termLabel,
+    );
+    let plotHtml = '';
+    if (pts.length) {
+      const svg = await coefficientPlotSvg(pts, levelTitle, zh ? '估计值与 95% 置信区间' : 'Estimate and 95% CI');
+      files.set(`plots/${level.id}.svg`, svg);
+      plotHtml = `<div class="plot">${svg}</div>`;
+    }
+    levelHtml.push(`<h2>${htmlEscape(levelTitle)}</h2>\n${toHtmlFragment(grid)}\n${plotHtml}`);
+  }
+
+  // report.html: cleaning report, descriptives, tables and plots, the run record
+  const c = record.cleaning;
+  sections.push(`<h2>${zh ? '数据清理' : 'Data cleaning'}</h2>`);
+  sections.push(
+    `<ul><li>${zh ? '城市' : 'cities'}: ${c.cities}; ${zh ? '样本城市' : 'sample cities'}: ${c.sample.cities}; ${zh ? '城市对' : 'dyads'}: ${c.sample.dyads}; ${zh ? '合作城市对' : 'cooperating dyads'}: ${c.sample.coop_dyads}</li>` +
+      `<li>${zh ? '协议记录' : 'agreement rows'}: ${c.agreement_rows} → ${c.agreement_pairs} ${zh ? '对' : 'pairs'}; ${zh ? '分批合并' : 'pairs merged from batches'}: ${c.batches_merged.length}; ${zh ? '反向记录' : 'reversed rows'}: ${c.reversed_rows}</li>` +
+      `<li>${zh ? '警告' : 'warnings'}: ${c.warnings.length ? c.warnings.map(htmlEscape).join('; ') : zh ? '无' : 'none'}</li></ul>`,
+  );
+  sections.push(`<h2>${htmlEscape(desc.title)}</h2>\n${toHtmlFragment(desc)}`);
+  sections.push(...levelHtml);
+  sections.push(`<h2>${zh ? '运行记录' : 'Run record'}</h2>`);
+  sections.push(`<pre>${htmlEscape(JSON.stringify({ dataset: record.dataset, year: record.year, spec: { file: record.spec.file, sha256: record.spec.sha256 }, models: record.models.map((m) => ({ id: m.id, family: m.family, sample: m.sample, formula: m.formula, vcov: m.vcov })) }, null, 2))}</pre>`);
+  sections.push(`<p>${zh ? '输入与输出文件的 SHA-256、版本与运行时间见' : 'SHA-256 of inputs and outputs, versions and times:'} <code>manifest.json</code>.</p>`);
+  files.set('report.html', htmlPage(title, sections.join('\n')));
+  return files;
+}
