@@ -4,6 +4,9 @@ export default defineConfig({
   test: {
     include: ['tests/**/*.test.ts'],
     testTimeout: 60_000,
-    hookTimeout: 60_000,
+    hookTimeout: 120_000,
+    // the JSON summary lets .ci/run print a plain "N passed, N failed" line
+    reporters: ['default', 'json'],
+    outputFile: { json: 'outputs/test-results.json' },
   },
 });
