@@ -210,6 +210,11 @@ function dyadCodes(table: Table, [ni, nj]: [string, string], rows: Int32Array) {
   return { i, j, G: map.size, names: [ni, nj] as [string, string] };
 }
 
+/** An Estimate with the fields most estimators leave empty set to null. */
+function estimate(e: Pick<Estimate, 'link' | 'blocks' | 'converged' | 'iterations' | 'loglik' | 'df' | 'warnings'> & Partial<Estimate>): Estimate {
+  return { rowLoglik: null, deviance: null, nullDeviance: null, theta: null, thetaSe: null, tDf: null, mu: null, ...e };
+}
+
 const ALL_VCOV = VCOV_TYPES;
 const MODEL_BASED: readonly VcovType[] = ['classical', 'oim'];
 
@@ -227,22 +232,18 @@ function glmEstimate(inp: GlmInput, part: DesignPart, family: 'logit' | 'probit'
   const fam = family === 'poisson' ? poisson() : binomial(links[family]);
   const f = fitGlm(inp, fam);
   const nul = nullGlm(inp, fam, part.intercept);
-  return {
+  return estimate({
     link: fam.link.name,
     blocks: singleBlock(part, f.beta, glmPieces(inp, f.bread, f.observedInfo, f.s)),
     converged: f.converged,
     iterations: f.iterations,
     loglik: f.loglik,
-    rowLoglik: null,
     df: inp.p,
     deviance: f.deviance,
     nullDeviance: nul.deviance,
-    theta: null,
-    thetaSe: null,
-    tDf: null,
     mu: f.mu,
     warnings: f.warnings,
-  };
+  });
 }
 
 function negbinEstimate(inp: GlmInput, part: DesignPart): Estimate {
@@ -255,22 +256,20 @@ function negbinEstimate(inp: GlmInput, part: DesignPart): Estimate {
     for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) oim[a * p + b] = f.jointObservedInv[a * (p + 1) + b];
   }
   const pieces: VariancePieces = { k: p, n: inp.n, bread: f.bread, classical: f.bread, oim, scores: scalarTimesX(inp.X, p, f.s), ols: false };
-  return {
+  return estimate({
     link: 'log',
     blocks: singleBlock(part, f.beta, pieces),
     converged: f.converged && !f.boundary,
     iterations: f.iterations,
     loglik: f.loglik,
-    rowLoglik: null,
     df: p + 1,
     deviance: f.deviance,
     nullDeviance: nul.deviance,
     theta: f.theta,
     thetaSe: f.thetaSe,
-    tDf: null,
     mu: f.mu,
     warnings: f.warnings,
-  };
+  });
 }
 
 function olsEstimate(inp: GlmInput, part: DesignPart): Estimate {
@@ -279,49 +278,41 @@ function olsEstimate(inp: GlmInput, part: DesignPart): Estimate {
   const s = Float64Array.from(f.resid, (e, r) => e * (inp.weights ? inp.weights[r] : 1));
   const classical = scale(f.bread, f.sigma2);
   const pieces: VariancePieces = { k: p, n: inp.n, bread: f.bread, classical, oim: classical, scores: scalarTimesX(inp.X, p, s), ols: true };
-  return {
+  return estimate({
     link: 'identity',
     blocks: singleBlock(part, f.beta, pieces),
     converged: true,
     iterations: 0,
     loglik: f.loglik,
-    rowLoglik: null,
     df: p + 1,
     deviance: f.rss,
     nullDeviance: f.nullRss,
-    theta: null,
-    thetaSe: null,
     tDf: inp.n - p,
-    mu: null,
     warnings: f.warnings,
-  };
+  });
 }
 
 function firthEstimate(inp: GlmInput, part: DesignPart): Estimate {
   const f = fitFirth(inp);
   const nul = part.intercept ? fitFirth({ ...inp, X: new Float64Array(inp.n).fill(1), p: 1 }) : null;
-  const pieces: VariancePieces = { k: inp.p, n: inp.n, bread: f.bread, classical: f.bread, oim: f.bread, scores: scalarTimesX(inp.X, inp.p, new Float64Array(inp.n)), ols: false };
-  return {
+  const pieces: VariancePieces = { k: inp.p, n: inp.n, bread: f.bread, classical: f.bread, oim: f.bread, scores: null, ols: false };
+  return estimate({
     link: 'logit',
     blocks: singleBlock(part, f.beta, pieces, MODEL_BASED),
     converged: f.converged,
     iterations: f.iterations,
     loglik: f.loglik,
-    rowLoglik: null,
     df: inp.p,
     deviance: -2 * f.loglik,
     nullDeviance: nul ? -2 * nul.loglik : null,
-    theta: null,
-    thetaSe: null,
-    tDf: null,
     mu: f.mu,
     warnings: f.warnings,
-  };
+  });
 }
 
 function relogitEstimate(inp: GlmInput, part: DesignPart): Estimate {
   const f = fitRelogit(inp);
-  const pieces: VariancePieces = { k: inp.p, n: inp.n, bread: f.vcov, classical: f.vcov, oim: f.vcov, scores: scalarTimesX(inp.X, inp.p, new Float64Array(inp.n)), ols: false };
+  const pieces: VariancePieces = { k: inp.p, n: inp.n, bread: f.vcov, classical: f.vcov, oim: f.vcov, scores: null, ols: false };
   // the corrected estimate's fitted values and log-likelihood
   const mu = new Float64Array(inp.n);
   let ll = 0;
@@ -333,22 +324,17 @@ function relogitEstimate(inp: GlmInput, part: DesignPart): Estimate {
     const pw = inp.weights ? inp.weights[r] : 1;
     ll += pw * (inp.y[r] === 1 ? Math.log(m) : Math.log1p(-m));
   }
-  return {
+  return estimate({
     link: 'logit',
     blocks: singleBlock(part, f.beta, pieces, MODEL_BASED),
     converged: f.ml.converged,
     iterations: f.ml.iterations,
     loglik: ll,
-    rowLoglik: null,
     df: inp.p,
     deviance: -2 * ll,
-    nullDeviance: null,
-    theta: null,
-    thetaSe: null,
-    tDf: null,
     mu,
     warnings: f.ml.warnings,
-  };
+  });
 }
 
 /** The block of a fit over (β, log θ) from the ML engine; theta's own row is not reported. */
@@ -367,7 +353,7 @@ function countBlock(part: DesignPart, fit: MleFit, rowSubset: Int32Array | null,
 
 function ztnbEstimate(inp: GlmInput, part: DesignPart): Estimate {
   const f = fitZtnb(inp);
-  return {
+  return estimate({
     link: 'log',
     blocks: [countBlock(part, f.fit, null, inp.p, null, inp.n)],
     converged: f.fit.converged,
@@ -375,14 +361,9 @@ function ztnbEstimate(inp: GlmInput, part: DesignPart): Estimate {
     loglik: f.fit.loglik,
     rowLoglik: f.fit.rowLoglik,
     df: inp.p + 1,
-    deviance: null,
-    nullDeviance: null,
     theta: f.theta,
-    thetaSe: null,
-    tDf: null,
-    mu: null,
     warnings: f.fit.warnings,
-  };
+  });
 }
 
 function hurdleEstimate(d: Design, count: DesignPart, zero: DesignPart): Estimate {
@@ -407,7 +388,7 @@ function hurdleEstimate(d: Design, count: DesignPart, zero: DesignPart): Estimat
   const rowLoglik = new Float64Array(n);
   for (let r = 0; r < n; r++) rowLoglik[r] = any[r] ? Math.log(zf.mu[r]) : Math.log1p(-zf.mu[r]);
   positives.forEach((r, k) => (rowLoglik[r] += cf.fit.rowLoglik[k]));
-  return {
+  return estimate({
     link: 'log',
     blocks: [countBlock(count, cf.fit, positives, count.p, 'count', positives.length), zeroBlock],
     converged: zf.converged && cf.fit.converged,
@@ -415,14 +396,9 @@ function hurdleEstimate(d: Design, count: DesignPart, zero: DesignPart): Estimat
     loglik: zf.loglik + cf.fit.loglik,
     rowLoglik,
     df: count.p + 1 + zero.p,
-    deviance: null,
-    nullDeviance: null,
     theta: cf.theta,
-    thetaSe: null,
-    tDf: null,
-    mu: null,
     warnings: [...zf.warnings.map((w) => `zero part: ${w}`), ...cf.fit.warnings.map((w) => `count part: ${w}`)],
-  };
+  });
 }
 
 function zinbEstimate(d: Design, count: DesignPart, zero: DesignPart): Estimate {
@@ -442,7 +418,7 @@ function zinbEstimate(d: Design, count: DesignPart, zero: DesignPart): Estimate 
     logThetaIndex: count.p,
     allowed: ALL_VCOV,
   };
-  return {
+  return estimate({
     link: 'log',
     blocks: [block],
     converged: f.converged,
@@ -450,14 +426,9 @@ function zinbEstimate(d: Design, count: DesignPart, zero: DesignPart): Estimate 
     loglik: f.loglik,
     rowLoglik: f.rowLoglik,
     df: K,
-    deviance: null,
-    nullDeviance: null,
     theta: f.theta,
-    thetaSe: null,
-    tDf: null,
-    mu: null,
     warnings: f.warnings,
-  };
+  });
 }
 
 export function fitModel(table: Table, options: FitOptions): ModelFit {

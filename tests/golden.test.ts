@@ -126,7 +126,7 @@ describe('dyadic identity', () => {
     const U: Float64Array[] = [];
     for (let r = 0; r < n; r++) {
       const u = new Float64Array(k);
-      estimate.blocks[0].pieces.scores.row(r, u);
+      estimate.blocks[0].pieces.scores!.row(r, u);
       U.push(u);
     }
     const ic = pos.columns.get('i')!;

@@ -7,6 +7,7 @@
  */
 import { UsageError } from '../util/errors.ts';
 import type { Table } from '../data/table.ts';
+import { MATH_FUNCTIONS } from './functions.ts';
 
 type MathNode = {
   type: string;
@@ -21,27 +22,6 @@ type MathNode = {
   falseExpr?: MathNode;
 };
 
-const MATH_FUNCTIONS: Record<string, (...x: number[]) => number> = {
-  log: (x, b) => (b === undefined ? Math.log(x) : Math.log(x) / Math.log(b)),
-  log1p: Math.log1p,
-  log10: Math.log10,
-  log2: Math.log2,
-  exp: Math.exp,
-  expm1: Math.expm1,
-  sqrt: Math.sqrt,
-  cbrt: Math.cbrt,
-  abs: Math.abs,
-  sign: Math.sign,
-  floor: Math.floor,
-  ceil: Math.ceil,
-  round: Math.round,
-  min: Math.min,
-  max: Math.max,
-  pow: Math.pow,
-  sin: Math.sin,
-  cos: Math.cos,
-  tan: Math.tan,
-};
 
 const OPERATORS: Record<string, (a: number, b: number) => number> = {
   add: (a, b) => a + b,

@@ -7,25 +7,14 @@
 import { UsageError } from '../util/errors.ts';
 import type { Table } from '../data/table.ts';
 import { weightedCrossprod } from '../linalg/crossprod.ts';
+import { MATH_FUNCTIONS } from '../expr/functions.ts';
 import { deparse, parseFormula, type Expr, type Formula, type RhsPart } from './parse.ts';
 
 type Var = { kind: 'num'; v: Float64Array } | { kind: 'factor'; codes: Int32Array; levels: string[] };
 
-const FUNCTIONS: Record<string, (x: number, y?: number) => number> = {
-  log: (x, base) => (base === undefined ? Math.log(x) : Math.log(x) / Math.log(base)),
-  log1p: Math.log1p,
-  log10: Math.log10,
-  log2: Math.log2,
-  exp: Math.exp,
-  expm1: Math.expm1,
-  sqrt: Math.sqrt,
-  abs: Math.abs,
-  sin: Math.sin,
-  cos: Math.cos,
-  tan: Math.tan,
-  I: (x) => x,
-  'as.numeric': (x) => x,
-};
+/** Functions a formula term may call: the shared mathematical ones, plus R's I() and as.numeric(). */
+const FUNCTIONS: Record<string, (...x: number[]) => number> = { ...MATH_FUNCTIONS, I: (x) => x, 'as.numeric': (x) => x };
+const ARITY: Record<string, [number, number]> = { log: [1, 2], min: [1, 2], max: [1, 2], pow: [2, 2] };
 
 function unknownColumn(name: string, t: Table): never {
   throw new UsageError(`unknown column '${name}' (columns: ${t.names.join(', ')})`);
@@ -58,8 +47,9 @@ export function evalNumeric(e: Expr, t: Table): Float64Array {
       if (!f) {
         throw new UsageError(`unknown function '${e.fn}()' in '${deparse(e)}' (available: ${Object.keys(FUNCTIONS).join(', ')}, factor)`);
       }
-      if (e.args.length < 1 || e.args.length > (e.fn === 'log' ? 2 : 1)) {
-        throw new UsageError(`${e.fn}() takes ${e.fn === 'log' ? 'one or two arguments' : 'one argument'} in '${deparse(e)}'`);
+      const [lo, hi] = ARITY[e.fn] ?? [1, 1];
+      if (e.args.length < lo || e.args.length > hi) {
+        throw new UsageError(`${e.fn}() takes ${lo === hi ? lo : `${lo} or ${hi}`} argument${hi > 1 ? 's' : ''} in '${deparse(e)}'`);
       }
       const a = evalNumeric(e.args[0], t);
       if (e.args.length === 2) {

@@ -3,17 +3,11 @@
  * row; every table and plot is built from these two shapes only.
  */
 import type { FitResult } from '../fit.ts';
+import type { CoefRow } from '../inference/wald.ts';
 
-export interface TidyRow {
+export interface TidyRow extends CoefRow {
   model: string;
   part: 'count' | 'zero' | null;
-  term: string;
-  estimate: number | null;
-  std_error: number | null;
-  statistic: number | null;
-  p_value: number | null;
-  conf_low: number | null;
-  conf_high: number | null;
   vcov_type: string;
 }
 

@@ -57,7 +57,8 @@ export interface VariancePieces {
   classical: Float64Array;
   /** inverse observed information (Stata's default); null when the estimator has none */
   oim: Float64Array | null;
-  scores: ScoreRows;
+  /** null for estimators that offer no sandwich (Firth, King–Zeng) */
+  scores: ScoreRows | null;
   /** small-sample rules differ for OLS under the stata preset */
   ols: boolean;
 }
@@ -153,6 +154,10 @@ const addScaled = (acc: Float64Array, m: Float64Array, f: number) => {
 
 export function computeVcov(pieces: VariancePieces, req: VcovRequest): VcovResult {
   const { n, k, bread } = pieces;
+  const scores = (): ScoreRows => {
+    if (!pieces.scores) throw new UsageError(`--vcov ${req.type} is not available for this estimator (no score rows); use classical or oim`);
+    return pieces.scores;
+  };
   const warnings: string[] = [];
   const gg = (G: number) => G / (G - 1);
   const adjK = (n - 1) / (n - k);
@@ -165,7 +170,7 @@ export function computeVcov(pieces: VariancePieces, req: VcovRequest): VcovResul
       return { V: pieces.oim, type: req.type, ssc: null, sscFactor: null, clusters: null, warnings };
     case 'HC0':
     case 'HC1': {
-      const { outer } = meats(pieces.scores, [], []);
+      const { outer } = meats(scores(), [], []);
       let f = 1;
       if (req.type === 'HC1') f = ssc === 'none' ? 1 : ssc === 'stata' && !pieces.ols ? n / (n - 1) : n / (n - k);
       return {
@@ -181,7 +186,7 @@ export function computeVcov(pieces: VariancePieces, req: VcovRequest): VcovResul
       const g = req.clusters?.[0];
       if (!g || req.clusters!.length !== 1) throw new UsageError('--vcov cluster needs one --cluster column');
       if (g.G < 2) throw new UsageError(`--cluster ${g.name}: only ${g.G} cluster in the fitted rows; need at least 2`);
-      const { groups } = meats(pieces.scores, [g.codes], [g.G]);
+      const { groups } = meats(scores(), [g.codes], [g.G]);
       const f = ssc === 'none' ? 1 : ssc === 'stata' && !pieces.ols ? gg(g.G) : gg(g.G) * adjK;
       return { V: scale(sandwich(bread, groups[0], k), f), type: req.type, ssc, sscFactor: f, clusters: { [g.name]: g.G }, warnings };
     }
@@ -191,7 +196,7 @@ export function computeVcov(pieces: VariancePieces, req: VcovRequest): VcovResul
       const [a, b] = cl;
       for (const g of cl) if (g.G < 2) throw new UsageError(`--cluster ${g.name}: only ${g.G} cluster in the fitted rows; need at least 2`);
       const ab = intersect(a, b);
-      const { groups } = meats(pieces.scores, [a.codes, b.codes, ab.codes], [a.G, b.G, ab.G]);
+      const { groups } = meats(scores(), [a.codes, b.codes, ab.codes], [a.G, b.G, ab.G]);
       const per = ssc === 'none' ? [1, 1, 1] : [gg(a.G), gg(b.G), ab.G > 1 ? gg(ab.G) : 1];
       const meat = new Float64Array(k * k);
       addScaled(meat, groups[0], per[0]);
@@ -206,7 +211,7 @@ export function computeVcov(pieces: VariancePieces, req: VcovRequest): VcovResul
     case 'dyadic': {
       const d = req.dyad;
       if (!d) throw new UsageError('--vcov dyadic needs --dyad <col_i>,<col_j>');
-      const V = dyadicVcov(pieces.scores, bread, d.i, d.j, d.G);
+      const V = dyadicVcov(scores(), bread, d.i, d.j, d.G);
       const present = countPresent(d.i, d.j, d.G);
       const f = ssc === 'none' ? 1 : gg(present);
       const Vs = scale(V, f);

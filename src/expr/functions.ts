@@ -1,0 +1,22 @@
+/** The mathematical functions allowed in formulas, derived variables and subsets (one list for all). */
+export const MATH_FUNCTIONS: Record<string, (...x: number[]) => number> = {
+  log: (x, base) => (base === undefined ? Math.log(x) : Math.log(x) / Math.log(base)),
+  log1p: Math.log1p,
+  log10: Math.log10,
+  log2: Math.log2,
+  exp: Math.exp,
+  expm1: Math.expm1,
+  sqrt: Math.sqrt,
+  cbrt: Math.cbrt,
+  abs: Math.abs,
+  sign: Math.sign,
+  floor: Math.floor,
+  ceil: Math.ceil,
+  round: Math.round,
+  min: Math.min,
+  max: Math.max,
+  pow: Math.pow,
+  sin: Math.sin,
+  cos: Math.cos,
+  tan: Math.tan,
+};
