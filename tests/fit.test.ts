@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCsvTable } from '../src/data/csv.ts';
-import { makeTable, numColumn, strColumn, filterRows } from '../src/data/table.ts';
+import { makeTable, numColumn, strColumn, filterRows, takeRows, type Column } from '../src/data/table.ts';
 import { fitModel } from '../src/fit.ts';
 import { checkPsd } from '../src/vcov/vcov.ts';
 import { compileRestricted, subsetMask } from '../src/expr/restricted.ts';
@@ -181,5 +181,35 @@ describe('tongban fit on the command line', () => {
     const r = runCli(['fit', '--data', join(F, 'sim_dyads_60.csv'), '--formula', 'coop ~ log_flow', '--family', 'logit', '--subset', 'items = 3']);
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(/--subset 'items = 3': assignment expressions are not allowed/);
+  });
+});
+
+describe('prior weights and offsets', () => {
+  const ct = readCsvTable(join(F, 'sim_cities_60.csv'));
+  const DEG = 'degree ~ log_outflow + fiscal_ratio + log_gdp';
+  it('integer weights equal duplicated rows (poisson, logit, negbin)', () => {
+    const n = ct.nrow;
+    const w = Float64Array.from({ length: n }, (_, r) => 1 + (r % 3));
+    const weighted = makeTable(n, ct.names.map((name) => [name, ct.columns.get(name)!] as [string, Column]).concat([['w', numColumn(w)]]));
+    const idx: number[] = [];
+    for (let r = 0; r < n; r++) for (let k = 0; k < w[r]; k++) idx.push(r);
+    const dup = takeRows(ct, Int32Array.from(idx));
+    for (const [family, formula] of [['poisson', DEG], ['negbin', DEG], ['logit', 'I(degree > 4) ~ log_outflow + log_gdp']] as const) {
+      const a = fitModel(weighted, { formula, family, weights: 'w' }).result;
+      const b = fitModel(dup, { formula, family }).result;
+      a.coefficients.forEach((c, k) => {
+        expectClose(c.estimate, b.coefficients[k].estimate!, 1e-8, 1e-10, `${family} ${c.term}`);
+        expectClose(c.std_error, b.coefficients[k].std_error!, 1e-7, 0, `${family} SE ${c.term}`);
+      });
+      expectClose(a.loglik, b.loglik, 1e-10, 0, `${family} loglik`);
+    }
+  });
+  it('an offset of a constant shifts only the intercept', () => {
+    const withOff = makeTable(ct.nrow, ct.names.map((name) => [name, ct.columns.get(name)!] as [string, Column]).concat([['e', numColumn(new Float64Array(ct.nrow).fill(Math.E ** 2))]]));
+    const a = fitModel(withOff, { formula: `${DEG} + offset(log(e))`, family: 'poisson' }).result;
+    const b = fitModel(ct, { formula: DEG, family: 'poisson' }).result;
+    expectClose(a.coefficients[0].estimate, b.coefficients[0].estimate! - 2, 1e-9);
+    expectClose(a.coefficients[1].estimate, b.coefficients[1].estimate!, 1e-9);
+    expectClose(a.loglik, b.loglik, 1e-10);
   });
 });
