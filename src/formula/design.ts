@@ -124,7 +124,9 @@ function evalVar(e: Expr, t: Table): Var {
   return { kind: 'num', v: evalNumeric(e, t) };
 }
 
+/** The values of the used rows (the array itself when every row is used: no copy). */
 function gather(v: Float64Array, rows: Int32Array): Float64Array {
+  if (rows.length === v.length) return v;
   const out = new Float64Array(rows.length);
   for (let k = 0; k < rows.length; k++) out[k] = v[rows[k]];
   return out;
@@ -239,7 +241,7 @@ export function buildDesign(table: Table, formulaText: string, opts: DesignOptio
     for (const o of offsets[k]) {
       const g = gather(o, rows);
       if (off) for (let r = 0; r < n; r++) off[r] += g[r];
-      else off = g;
+      else off = Float64Array.from(g); // a copy: gather() may return the column itself
     }
     return buildPart(formula, part, used, n, off, opts.aliasTol ?? 1e-14, warnings);
   });
