@@ -49,6 +49,8 @@ const EPS10 = 10 * 2.220446049250313e-16;
 
 /** From this many rows, IRLS starts from a fit on a random eighth of them (fewer full passes). */
 const WARM_START_MIN_ROWS = 100_000;
+/** the warm-start subsample keeps one row in this many */
+const SUBSAMPLE_EVERY = 8;
 
 /**
  * Coefficients from the same model on a fixed random subsample of 1/8 of the rows:
@@ -63,7 +65,7 @@ function subsampleStart(inp: GlmInput, family: Family): Float64Array | null {
     state ^= state << 13;
     state ^= state >>> 17;
     state ^= state << 5;
-    if ((state >>> 0) % 8 === 0) rows.push(r);
+    if ((state >>> 0) % SUBSAMPLE_EVERY === 0) rows.push(r);
   }
   const m = rows.length;
   const Xs = new Float64Array(m * p);
@@ -123,14 +125,9 @@ export function fitGlm(inp: GlmInput, family: Family, ctl: GlmControl = {}): Glm
   // Each round: information and score at β, Newton (Fisher) step δ = I⁻¹ g. When δ is
   // negligible, β is the estimate and this round's information is the final one.
   for (iterations = 1; iterations <= maxit; iterations++) {
-    info = weightedCrossprod(X, n, p, w);
+    // information X'WX and score g = X'W·res in the same pass
     const g = new Float64Array(p);
-    for (let r = 0; r < n; r++) {
-      const sr = w[r] * res[r];
-      if (sr === 0) continue;
-      const o = r * p;
-      for (let a = 0; a < p; a++) g[a] += sr * X[o + a];
-    }
+    info = weightedCrossprod(X, n, p, w, res, g);
     const l = cholesky(info, p);
     if (!l) {
       warnings.push(`the weighted information matrix X'WX became singular at iteration ${iterations} (separation or a degenerate design?)`);
