@@ -6,7 +6,7 @@
  */
 import { UsageError } from '../util/errors.ts';
 import type { Table } from '../data/table.ts';
-import { weightedCrossprod } from '../linalg/crossprod.ts';
+import { parallelCrossprod, PARALLEL_MIN_ROWS, shared, warmUpWorker } from '../linalg/parallel.ts';
 import { MATH_FUNCTIONS } from '../expr/functions.ts';
 import { deparse, parseFormula, type Expr, type Formula, type RhsPart } from './parse.ts';
 
@@ -169,6 +169,7 @@ export interface DesignOptions {
 
 export function buildDesign(table: Table, formulaText: string, opts: DesignOptions = {}): Design {
   const formula = parseFormula(formulaText);
+  if (table.nrow >= PARALLEL_MIN_ROWS) warmUpWorker();
   if (!formula.response) throw new UsageError(`formula '${formulaText}' has no response (left of ~)`);
   const warnings: string[] = [];
   const n0 = table.nrow;
@@ -306,7 +307,8 @@ function buildPart(
   }
 
   const pAll = specs.length;
-  let X = new Float64Array(n * pAll);
+  // large designs live in shared memory so that both cores can read them
+  let X = n >= PARALLEL_MIN_ROWS ? shared(n * pAll) : new Float64Array(n * pAll);
   specs.forEach((s, c) => {
     if (s.vars.length === 0) {
       for (let r = 0; r < n; r++) X[r * pAll + c] = 1;
@@ -339,7 +341,7 @@ function buildPart(
   });
 
   // aliasing: sequential Cholesky of X'X scaled to unit diagonal, in column order
-  const xtx = weightedCrossprod(X, n, pAll, null);
+  const xtx = parallelCrossprod(X, n, pAll, null);
   const aliased = findAliased(xtx, pAll, aliasTol);
   const names = specs.map((s) => s.name);
   const droppedNames = names.filter((_, k) => aliased[k]);
@@ -352,7 +354,7 @@ function buildPart(
   if (p < pAll) {
     const keepCols = names.map((_, k) => k).filter((k) => !aliased[k]);
     for (let r = 0; r < n; r++) for (let c = 0; c < p; c++) X[r * p + c] = X[r * pAll + keepCols[c]];
-    X = X.slice(0, n * p);
+    X = X.subarray(0, n * p); // compacted in place; stays shared
   }
   return { names, aliased, X, p, offset, intercept: part.intercept, termOf: specs.map((s) => s.term) };
 }

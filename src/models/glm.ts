@@ -7,7 +7,7 @@
  * in one pass (upper triangle). X is row-major n × p.
  */
 import { cholesky, cholInverse, cholSolve } from '../linalg/dense.ts';
-import { weightedCrossprod } from '../linalg/crossprod.ts';
+import { parallelCrossprod, PARALLEL_MIN_ROWS, shared } from '../linalg/parallel.ts';
 import { workingValues, type Family } from './family.ts';
 
 export interface GlmInput {
@@ -104,8 +104,10 @@ export function fitGlm(inp: GlmInput, family: Family, ctl: GlmControl = {}): Glm
   const warnings: string[] = [];
   const eta = new Float64Array(n);
   const mu = new Float64Array(n);
-  const w = new Float64Array(n);
-  const res = new Float64Array(n);
+  // shared memory for the arrays the parallel cross product reads
+  const alloc = (len: number) => (n >= PARALLEL_MIN_ROWS ? shared(len) : new Float64Array(len));
+  const w = alloc(n);
+  const res = alloc(n);
 
   let beta: Float64Array = new Float64Array(p);
   let haveBeta = false;
@@ -127,7 +129,7 @@ export function fitGlm(inp: GlmInput, family: Family, ctl: GlmControl = {}): Glm
   for (iterations = 1; iterations <= maxit; iterations++) {
     // information X'WX and score g = X'W·res in the same pass
     const g = new Float64Array(p);
-    info = weightedCrossprod(X, n, p, w, res, g);
+    info = parallelCrossprod(X, n, p, w, res, g);
     const l = cholesky(info, p);
     if (!l) {
       warnings.push(`the weighted information matrix X'WX became singular at iteration ${iterations} (separation or a degenerate design?)`);
@@ -168,7 +170,7 @@ export function fitGlm(inp: GlmInput, family: Family, ctl: GlmControl = {}): Glm
     // not converged: recompute at the last β so that everything belongs to it
     linearPredictor(X, n, p, beta, offset, eta);
     dev = workingValues(family, eta, y, weights, mu, w, res);
-    info = weightedCrossprod(X, n, p, w);
+    info = parallelCrossprod(X, n, p, w);
   }
 
   const canonical =
@@ -180,7 +182,7 @@ export function fitGlm(inp: GlmInput, family: Family, ctl: GlmControl = {}): Glm
   let loglik = 0;
   let boundary = 0;
   // observed weight: -d²l/dη² = μ'²/V − (y − μ)(μ''/V − μ'² V'/V²); equal to w for canonical links
-  const wObs = canonical ? w : new Float64Array(n);
+  const wObs = canonical ? w : alloc(n);
   for (let r = 0; r < n; r++) {
     const pw = weights ? weights[r] : 1;
     if (pw === 0) continue;
@@ -197,7 +199,7 @@ export function fitGlm(inp: GlmInput, family: Family, ctl: GlmControl = {}): Glm
     }
   }
   if (binary01) loglik = -dev / 2;
-  const obs = canonical ? info : weightedCrossprod(X, n, p, wObs);
+  const obs = canonical ? info : parallelCrossprod(X, n, p, wObs);
   const l = cholesky(info, p);
   const bread = l ? cholInverse(l, p) : new Float64Array(p * p).fill(NaN);
   if (!l) warnings.push('the information matrix is singular at the estimate: standard errors are not available');
