@@ -203,7 +203,7 @@ export async function runYear(o: RunOptions, rep: Reporter = silentReporter): Pr
     for (const m of loaded.models) {
       let fit;
       try {
-        fit = fitModel(samples.get(m.sample)!, { formula: m.formula, family: m.family, vcov: m.vcov, cluster: m.cluster, dyad: m.dyad, ssc: m.ssc });
+        fit = fitModel(samples.get(m.sample)!, { formula: m.formula, family: m.family, vcov: m.vcov, cluster: m.cluster, dyad: m.dyad, ssc: m.ssc, fixPsd: m.fixPsd });
       } catch (e) {
         if (e instanceof UsageError) throw new UsageError(`${m.where} (model ${m.id}): ${e.message}`);
         throw e;

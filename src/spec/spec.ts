@@ -29,6 +29,7 @@ const modelSchema = z
     cluster: z.array(z.string()).min(1).max(2).optional(),
     dyad: z.tuple([z.string(), z.string()]).optional(),
     ssc: z.enum(SSC_PRESETS).optional(),
+    fix_psd: z.boolean().optional(),
   })
   .strict();
 
@@ -80,6 +81,8 @@ export interface ResolvedModel {
   cluster?: string[];
   dyad?: [string, string];
   ssc?: (typeof SSC_PRESETS)[number];
+  /** repair a non-PSD multi-way variance (explicit request only) */
+  fixPsd: boolean;
   /** where the model is defined: "file:line", and the line alone */
   where: string;
   line: number;
@@ -223,6 +226,7 @@ export function parseSpec(text: string, file: string): LoadedSpec {
       cluster,
       dyad,
       ssc: m.ssc,
+      fixPsd: m.fix_psd ?? false,
       where: where(path),
       line: locate(doc, lc, file, path).line,
     });

@@ -266,7 +266,7 @@ export function checkPsd(V: Float64Array, k: number, fix: boolean, label: string
     return {
       V,
       warnings: [
-        `the ${label} variance matrix is not positive semi-definite: smallest eigenvalue ${min.toPrecision(6)} (${neg} negative); standard errors may be unreliable (repair with --fix-psd)`,
+        `the ${label} variance matrix is not positive semi-definite: smallest eigenvalue ${min.toPrecision(6)} (${neg} negative); standard errors may be unreliable (repair on request: --fix-psd, or fix_psd: true in a spec)`,
       ],
     };
   }
