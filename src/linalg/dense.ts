@@ -73,47 +73,6 @@ export function spdInverse(a: Float64Array, k: number): Float64Array | null {
   return l ? cholInverse(l, k) : null;
 }
 
-/** Solves A x = b for symmetric (possibly indefinite) A by Gaussian elimination with partial pivoting. */
-export function solveGeneral(a: Float64Array, k: number, b: Float64Array): Float64Array | null {
-  const m = Float64Array.from(a);
-  const x = Float64Array.from(b);
-  for (let c = 0; c < k; c++) {
-    let p = c;
-    for (let r = c + 1; r < k; r++) if (Math.abs(m[r * k + c]) > Math.abs(m[p * k + c])) p = r;
-    if (m[p * k + c] === 0 || !Number.isFinite(m[p * k + c])) return null;
-    if (p !== c) {
-      for (let j = 0; j < k; j++) [m[c * k + j], m[p * k + j]] = [m[p * k + j], m[c * k + j]];
-      [x[c], x[p]] = [x[p], x[c]];
-    }
-    for (let r = c + 1; r < k; r++) {
-      const f = m[r * k + c] / m[c * k + c];
-      if (f === 0) continue;
-      for (let j = c; j < k; j++) m[r * k + j] -= f * m[c * k + j];
-      x[r] -= f * x[c];
-    }
-  }
-  for (let r = k - 1; r >= 0; r--) {
-    let s = x[r];
-    for (let j = r + 1; j < k; j++) s -= m[r * k + j] * x[j];
-    x[r] = s / m[r * k + r];
-  }
-  return x;
-}
-
-/** Inverse of a general square matrix (column by column); null when singular. */
-export function inverseGeneral(a: Float64Array, k: number): Float64Array | null {
-  const inv = new Float64Array(k * k);
-  const e = new Float64Array(k);
-  for (let c = 0; c < k; c++) {
-    e.fill(0);
-    e[c] = 1;
-    const x = solveGeneral(a, k, e);
-    if (!x) return null;
-    for (let r = 0; r < k; r++) inv[r * k + c] = x[r];
-  }
-  return inv;
-}
-
 /** C = A B for k×k matrices. */
 export function matmul(a: Float64Array, b: Float64Array, k: number): Float64Array {
   const c = new Float64Array(k * k);
