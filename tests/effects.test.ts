@@ -108,6 +108,13 @@ describe('model comparison', () => {
     );
     expectClose(t.statistic, eff.breadth_lr_alpha, 1e-8);
     expectClose(t.p_value, eff.breadth_lr_alpha_p, 1e-7);
+    // only for the same terms
+    expect(() =>
+      alphaTest(
+        { name: 'P', fit: fitModel(ct, { formula: 'degree ~ log_gdp', family: 'poisson' }) },
+        { name: 'NB', fit: fitModel(ct, { formula: DEG, family: 'negbin' }) },
+      ),
+    ).toThrow(/needs the same terms in 'P' and 'NB'/);
   });
   it('LR test of nested models on the same rows', () => {
     const small = { name: 'demand', fit: fitModel(dy, { formula: 'coop ~ log_flow + same_province + log_dist + strategy', family: 'logit' }) };

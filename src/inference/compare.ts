@@ -55,6 +55,9 @@ export function assertSameRows(a: ModelFit, b: ModelFit, what: string): void {
   }
 }
 
+/** The estimated terms of a model, part-qualified ("0:x", "1:z"). */
+const termsOf = (m: ModelFit) => new Set(m.design.parts.flatMap((p, k) => p.names.filter((_, c) => !p.aliased[c]).map((t) => `${k}:${t}`)));
+
 export interface LrTest {
   test: string;
   restricted: string;
@@ -73,7 +76,6 @@ export function lrTest(restricted: { name: string; fit: ModelFit }, full: { name
   if (r.result.family !== f.result.family) {
     throw new UsageError(`likelihood-ratio test: different families (${r.result.family}, ${f.result.family}); for NB against Poisson use the test of alpha = 0`);
   }
-  const termsOf = (m: ModelFit) => new Set(m.design.parts.flatMap((p, k) => p.names.filter((_, c) => !p.aliased[c]).map((t) => `${k}:${t}`)));
   const tr = termsOf(r);
   const tf = termsOf(f);
   const missing = [...tr].filter((t) => !tf.has(t));
@@ -100,6 +102,9 @@ export function alphaTest(pois: { name: string; fit: ModelFit }, nb: { name: str
   if (pois.fit.result.family !== 'poisson' || nb.fit.result.family !== 'negbin') {
     throw new UsageError('the test of alpha = 0 compares a poisson and a negbin model with the same terms');
   }
+  const a = [...termsOf(pois.fit)].sort().join(',');
+  const b = [...termsOf(nb.fit)].sort().join(',');
+  if (a !== b) throw new UsageError(`the test of alpha = 0 needs the same terms in '${pois.name}' and '${nb.name}'`);
   const stat = Math.max(0, 2 * (nb.fit.result.loglik - pois.fit.result.loglik));
   return {
     test: 'LR alpha = 0',
