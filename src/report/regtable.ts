@@ -62,9 +62,20 @@ const FAMILY_LABEL: Record<string, { zh: string; en: string }> = {
   ols: { zh: 'OLS', en: 'OLS' },
 };
 
+const VCOV_SHORT: Record<string, { zh: string; en: string }> = {
+  classical: { zh: '常规', en: 'Classical' },
+  oim: { zh: 'OIM', en: 'OIM' },
+  HC0: { zh: '稳健 HC0', en: 'Robust HC0' },
+  HC1: { zh: '稳健 HC1', en: 'Robust HC1' },
+  cluster: { zh: '聚类', en: 'Clustered' },
+  cluster2: { zh: '双向聚类', en: 'Two-way' },
+  dyadic: { zh: '二元组稳健', en: 'Dyadic' },
+};
+
 function vcovText(f: FitResult, lang: 'zh' | 'en'): string {
   const zh = lang === 'zh';
-  const cl = f.clusters ? Object.entries(f.clusters).map(([k, v]) => `${k} ${v}`).join(', ') : '';
+  const name = (k: string) => (zh ? k.replace(/\bcities\b/, '城市').replace(/^count:/, '计数部分:').replace(/^zero:/, '零部分:') : k);
+  const cl = f.clusters ? Object.entries(f.clusters).map(([k, v]) => `${name(k)} ${v}`).join(', ') : '';
   const ssc = f.ssc ? (zh ? `，小样本校正 ${f.ssc}` : `, small-sample preset ${f.ssc}`) + (f.ssc_factor !== null ? ` (${f.ssc_factor.toFixed(4)})` : '') : '';
   switch (f.vcov_type) {
     case 'classical':
@@ -152,21 +163,20 @@ export function buildRegTable(models: TableModel[], o: TableOptions): RegTable {
   if (cols.some((c) => c.model.fit.alpha !== null)) {
     stat('α (1/θ)', (f, part) => (f.alpha === null || part === 'zero' ? '' : fmt(f.alpha)));
   }
-  stat(zh ? '标准误' : 'SE', (f) => f.vcov_type);
+  stat(zh ? '标准误' : 'SE', (f) => (VCOV_SHORT[f.vcov_type] ?? { zh: f.vcov_type, en: f.vcov_type })[o.lang]);
   const t = o.stars;
   const notes = [
     zh
       ? `注：括号内为标准误。* p<${t[0]}，** p<${t[1]}，*** p<${t[2]}。伪 R² 为 McFadden R²（NB 的零模型取相同 θ）。`
       : `Note: standard errors in parentheses. * p<${t[0]}, ** p<${t[1]}, *** p<${t[2]}. Pseudo R² is McFadden's (for NB, null model at the same θ).`,
   ];
-  const seenNotes = new Set<string>();
+  // one note per distinct variance description, naming every column it applies to
+  const byText = new Map<string, string[]>();
   cols.forEach((c, k) => {
     const text = vcovText(c.model.fit, o.lang);
-    const key = `${c.model.fit.vcov_type}|${text}`;
-    if (seenNotes.has(key) && c.part !== 'count') return;
-    seenNotes.add(key);
-    notes.push(`${columns[k].number} ${text}`);
+    byText.set(text, [...(byText.get(text) ?? []), columns[k].number]);
   });
+  for (const [text, nums] of byText) notes.push(`${nums.join('')} ${text}`);
   for (const m of models) {
     for (const w of m.fit.warnings) notes.push(`${labelText(m.label, o.lang, m.id)}: ${w}`);
   }
