@@ -57,8 +57,13 @@ const TEX_SPECIAL: Record<string, string> = {
   '~': '\\textasciitilde{}',
   '^': '\\textasciicircum{}',
 };
+/** Math-mode replacements so that English tables also compile with pdflatex. */
+const TEX_MATH: Record<string, string> = { '<': '$<$', '>': '$>$', 'α': '$\\alpha$', 'θ': '$\\theta$', '²': '$^2$', '≥': '$\\geq$', '≤': '$\\leq$' };
 export const texEscape = (s: string) =>
-  s.replace(/[\\&%$#_{}~^]/g, (c) => TEX_SPECIAL[c]).replace(/\*+$/, (m) => `\\sym{${m}}`);
+  s
+    .replace(/[\\&%$#_{}~^]/g, (c) => TEX_SPECIAL[c])
+    .replace(/[<>αθ²≥≤]/g, (c) => TEX_MATH[c])
+    .replace(/\*+$/, (m) => `\\sym{${m}}`);
 
 /** booktabs table; \sym{} is defined as a superscript so stars line up, as esttab does. */
 export function toLatex(g: Grid): string {

@@ -1,0 +1,65 @@
+import { describe, expect, it } from 'vitest';
+import { buildRegTable, starsFor } from '../src/report/regtable.ts';
+import { regGrid, texEscape, toCsvTable, toHtmlFragment, toLatex, toMarkdown } from '../src/report/formats.ts';
+import { pseudoR2, tidy } from '../src/report/tidy.ts';
+import type { FitResult } from '../src/fit.ts';
+
+const fit = (over: Partial<FitResult> = {}): FitResult => ({
+  family: 'logit', link: 'logit', formula: 'y ~ x', n: 100, df_residual: 98, converged: true, iterations: 5,
+  vcov_type: 'HC1', ssc: 'r', ssc_factor: 100 / 98, clusters: null, n_dropped: 0, warnings: [],
+  coefficients: [
+    { term: '(Intercept)', estimate: -1.23456, std_error: 0.5, statistic: -2.46912, p_value: 0.0135, conf_low: -2.2, conf_high: -0.25 },
+    { term: 'x', estimate: 0.2, std_error: 0.1, statistic: 2, p_value: 0.0455, conf_low: 0.004, conf_high: 0.396 },
+    { term: 'z', estimate: null, std_error: null, statistic: null, p_value: null, conf_low: null, conf_high: null },
+  ],
+  loglik: -50, aic: 104, bic: 109.2, deviance: 100, null_deviance: 130, theta: null, theta_se: null, alpha: null, parts: null,
+  ...over,
+});
+
+describe('journal tables', () => {
+  it('stars follow the thresholds given', () => {
+    expect(starsFor(0.0455, [0.1, 0.05, 0.01])).toBe('**');
+    expect(starsFor(0.0455, [0.05, 0.01, 0.001])).toBe('*');
+    expect(starsFor(0.2, [0.1, 0.05, 0.01])).toBe('');
+    expect(starsFor(null, [0.1, 0.05, 0.01])).toBe('');
+  });
+
+  it('puts coefficient with stars above its SE, labels from groups, intercept last, statistics and notes', () => {
+    const t = buildRegTable([{ id: 'm1', label: { zh: '模型一', en: 'Model one' }, fit: fit() }], {
+      title: 'T', lang: 'en', stars: [0.1, 0.05, 0.01], digits: 2,
+      groups: [{ id: 'g', label: { en: 'Demand' }, variables: { x: { en: 'Outflow' } } }],
+    });
+    expect(t.columns).toEqual([{ number: '(1)', label: 'Model one', family: 'Logit' }]);
+    const body = t.rows.map((r) => [r.label, ...r.cells]);
+    expect(body.slice(0, 5)).toEqual([['Demand', ''], ['Outflow', '0.20**'], ['', '(0.10)'], ['z', ''], ['', '']]);
+    expect(body[5]).toEqual(['Constant', '-1.23**']);
+    expect(body.find((r) => r[0] === 'Pseudo R²')).toEqual(['Pseudo R²', (1 - -50 / -65).toFixed(2)]);
+    expect(t.notes[0]).toMatch(/\* p<0\.1, \*\* p<0\.05, \*\*\* p<0\.01/);
+    expect(t.notes[1]).toBe('(1) robust HC1, small-sample preset r (1.0204)');
+  });
+
+  it('splits a two-part model into count and zero columns', () => {
+    const rows = fit().coefficients.slice(0, 2);
+    const t = buildRegTable([{ id: 'h', label: 'Hurdle', fit: fit({ family: 'hurdle-negbin', coefficients: [], parts: { count: rows, zero: rows } }) }], {
+      title: 'T', lang: 'en', stars: [0.1, 0.05, 0.01], digits: 3, groups: [],
+    });
+    expect(t.columns.map((c) => c.label)).toEqual(['Hurdle (count)', 'Hurdle (zero)']);
+    expect(tidy('h', fit({ coefficients: [], parts: { count: rows, zero: rows } })).map((r) => r.part)).toEqual(['count', 'count', 'zero', 'zero']);
+  });
+
+  it('McFadden pseudo-R² from loglik and deviances: 1 − ℓ/ℓ0, ℓ0 = ℓ + (D − D0)/2', () => {
+    expect(pseudoR2(fit())).toBeCloseTo(1 - -50 / -65, 14);
+    expect(pseudoR2(fit({ deviance: null }))).toBeNull();
+  });
+
+  it('renders Markdown, CSV, LaTeX and HTML with escaping', () => {
+    const g = regGrid(buildRegTable([{ id: 'm', label: 'a_b & <c>', fit: fit() }], { title: '50% | T', lang: 'en', stars: [0.1, 0.05, 0.01], digits: 2, groups: [] }));
+    expect(toMarkdown(g)).toContain('**50% \\| T**');
+    expect(toCsvTable(g).split('\n')[1]).toBe(',a_b & <c>');
+    const tex = toLatex(g);
+    expect(tex).toContain('a\\_b \\& $<$c$>$');
+    expect(tex).toContain('0.20\\sym{**}');
+    expect(toHtmlFragment(g)).toContain('a_b &amp; &lt;c&gt;');
+    expect(texEscape('α (1/θ), R²')).toBe('$\\alpha$ (1/$\\theta$), R$^2$');
+  });
+});
