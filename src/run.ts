@@ -6,9 +6,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { tableToCsv } from './data/csv.ts';
-import { citiesCleanTable, reportMarkdown, type CleaningReport } from './data/clean.ts';
-import { computeDyads, type SampleInfo } from './data/stages.ts';
+import { citiesCleanTable, type CleaningReport } from './data/clean.ts';
+import { computeDyads, dyadsStageFiles, type SampleInfo } from './data/stages.ts';
 import { filterRows, numColumn, setColumn, type Table } from './data/table.ts';
 import { compileRestricted } from './expr/restricted.ts';
 import { fitModel, type FitResult } from './fit.ts';
@@ -17,7 +16,7 @@ import { describe, type DescriptiveRow } from './report/descriptives.ts';
 import { renderReport } from './report/render.ts';
 import { loadSpec, type LoadedSpec, type ResolvedModel, type Spec } from './spec/spec.ts';
 import { InputError, UsageError, type Problem } from './util/errors.ts';
-import { writeOutputsAtomically, type OutputFiles } from './util/output.ts';
+import { writeOutputsAtomically } from './util/output.ts';
 import { silentReporter, type Reporter } from './util/progress.ts';
 
 export const VERSION = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')).version as string;
@@ -178,14 +177,11 @@ export async function runYear(o: RunOptions, rep: Reporter = silentReporter): Pr
   const input = join(o.data, String(o.year));
   const outDir = join(o.out, dataset, String(o.year));
   const loaded = o.spec ? loadSpec(o.spec) : null;
-  const { data, dyads, sample } = computeDyads(input, { provinces: o.provinces, monadic: loaded?.spec.monadic }, rep);
+  const stage = computeDyads(input, { provinces: o.provinces, monadic: loaded?.spec.monadic }, rep);
+  const { data, dyads, sample } = stage;
   const cities = filterRows(citiesCleanTable(data, dyads.inSample), dyads.inSample);
-  const files: OutputFiles = new Map();
+  const files = dyadsStageFiles(stage);
   const cleaning = { ...data.report, sample };
-  files.set('cleaning_report.json', JSON.stringify(cleaning, null, 2) + '\n');
-  files.set('cleaning_report.md', reportMarkdown(data.report));
-  files.set('cities_clean.csv', tableToCsv(cities));
-  files.set('dyads.csv', tableToCsv(dyads.dyads));
   if (!loaded) {
     writeOutputsAtomically(outDir, files);
     rep.step(`run: ${sample.cities} cities, ${sample.dyads} dyads -> ${outDir}`);

@@ -70,16 +70,20 @@ export function computeDyads(input: string, opts: DyadOptions, rep: Reporter = s
   return { data, dyads, sample };
 }
 
-export function runDyads(input: string, out: string, opts: DyadOptions = {}, rep: Reporter = silentReporter): DyadsStageResult {
-  const res = computeDyads(input, opts, rep);
+/** The files of the dyads stage: cleaning report (with the sample), cities_clean.csv of the sample cities, dyads.csv. */
+export function dyadsStageFiles(res: Omit<DyadsStageResult, 'written'>): OutputFiles {
   const { data, dyads, sample } = res;
   const files = reportFiles(data, sample);
   // cities of the sample only, in input order, with degree counted inside the sample
-  const clean = citiesCleanTable(data, dyads.inSample);
-  files.set('cities_clean.csv', tableToCsv(filterRows(clean, dyads.inSample)));
-  rep.step(`dyads: writing ${sample.dyads} dyads`);
+  files.set('cities_clean.csv', tableToCsv(filterRows(citiesCleanTable(data, dyads.inSample), dyads.inSample)));
   files.set('dyads.csv', tableToCsv(dyads.dyads));
-  const written = writeOutputsAtomically(out, files);
-  rep.step(`dyads: ${sample.cities} cities, ${sample.dyads} dyads, ${sample.coop_dyads} cooperating -> ${out}`);
+  return files;
+}
+
+export function runDyads(input: string, out: string, opts: DyadOptions = {}, rep: Reporter = silentReporter): DyadsStageResult {
+  const res = computeDyads(input, opts, rep);
+  rep.step(`dyads: writing ${res.sample.dyads} dyads`);
+  const written = writeOutputsAtomically(out, dyadsStageFiles(res));
+  rep.step(`dyads: ${res.sample.cities} cities, ${res.sample.dyads} dyads, ${res.sample.coop_dyads} cooperating -> ${out}`);
   return { ...res, written };
 }
