@@ -243,31 +243,34 @@ export async function runYear(o: RunOptions, rep: Reporter = silentReporter): Pr
   rep.step('report: tables, plots, report.html');
   for (const [name, content] of await renderReport(record, fits)) files.set(name, content);
 
-  // manifest: inputs and outputs by SHA-256, versions, times
+  // manifest: inputs and outputs by SHA-256 (hashed as they are written), versions, times
   const inputs = ['cities.csv', 'agreements.csv', 'flows.csv', 'regions.csv']
     .map((f) => join(input, f))
     .filter(existsSync)
     .map((p) => ({ file: p, sha256: sha256(readFileSync(p)) }));
-  const outputs = [...files.entries()].sort(([a], [b]) => (a < b ? -1 : 1)).map(([name, content]) => ({ file: name, sha256: sha256(content) }));
-  const manifest = {
-    tongban_version: VERSION,
-    node_version: process.version,
-    dataset,
-    year: o.year,
-    data_dir: o.data,
-    spec: { file: o.spec, sha256: record.spec.sha256 },
-    provinces: o.provinces ?? null,
-    inputs,
-    outputs,
-    seeds: {
-      glm_warm_start_subsample: '0x2545f491 (xorshift32; fixed, so fits are deterministic)',
-      demo_data: dataset === 'demo' ? 20211231 : null,
-    },
-    started_at: startedAt,
-    finished_at: new Date().toISOString(),
-  };
-  files.set('manifest.json', JSON.stringify(manifest, null, 2) + '\n');
-  writeOutputsAtomically(outDir, files, ['fits', 'tables', 'plots']);
+  const manifest = (hashes: Map<string, string>) =>
+    JSON.stringify(
+      {
+        tongban_version: VERSION,
+        node_version: process.version,
+        dataset,
+        year: o.year,
+        data_dir: o.data,
+        spec: { file: o.spec, sha256: record.spec.sha256 },
+        provinces: o.provinces ?? null,
+        inputs,
+        outputs: [...hashes].map(([file, h]) => ({ file, sha256: h })),
+        seeds: {
+          glm_warm_start_subsample: '0x2545f491 (xorshift32; fixed, so fits are deterministic)',
+          demo_data: dataset === 'demo' ? 20211231 : null,
+        },
+        started_at: startedAt,
+        finished_at: new Date().toISOString(),
+      },
+      null,
+      2,
+    ) + '\n';
+  writeOutputsAtomically(outDir, files, { replaceDirs: ['fits', 'tables', 'plots'], manifest });
   rep.step(`run: ${fits.size} models, report -> ${join(outDir, 'report.html')}`);
   return { outDir, record, fits };
 }

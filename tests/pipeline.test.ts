@@ -5,6 +5,7 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { runYear, readFits } from '../src/run.ts';
 import { compareYears } from '../src/compare-years.ts';
 import { renderReport } from '../src/report/render.ts';
@@ -55,6 +56,11 @@ describe('outputs of tongban run', () => {
     expect(manifest.inputs[0].sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(manifest.spec.sha256).toMatch(/^[0-9a-f]{64}$/);
     expect(manifest.node_version).toBe(process.version);
+    // the manifest's output hashes are those of the files on disk
+    for (const o of manifest.outputs as { file: string; sha256: string }[]) {
+      expect(createHash('sha256').update(readFileSync(join(dir, o.file))).digest('hex'), o.file).toBe(o.sha256);
+    }
+    expect(manifest.outputs.map((o: { file: string }) => o.file)).toContain('dyads.csv');
     // every fit file has exactly the SPEC §5 shape
     expect(Object.keys(fit(outA, 2021, 'depth_hurdle'))).toContain('parts');
     expect(fit(outA, 2021, 'depth_hurdle').coefficients).toEqual([]);

@@ -106,7 +106,7 @@ const reportCmd: CommandModule = {
   handler: async (args) => {
     const o = parseOptions(z.object({ fits: z.string().min(1), out: z.string().min(1), ...common }), args, 'report');
     const { record, fits } = readFits(o.fits);
-    writeOutputsAtomically(o.out, await renderReport(record, fits), ['tables', 'plots']);
+    writeOutputsAtomically(o.out, await renderReport(record, fits), { replaceDirs: ['tables', 'plots'] });
     makeReporter(o.quiet).step(`report: ${fits.size} models -> ${o.out}`);
   },
 };

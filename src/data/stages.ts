@@ -2,7 +2,7 @@
  * The clean and dyads stages as file-to-file functions: read a year folder, compute,
  * and write every output at once (nothing is written when the input is bad).
  */
-import { tableToCsv } from './csv.ts';
+import { tableCsvChunks, tableToCsv } from './csv.ts';
 import { filterRows } from './table.ts';
 import { citiesCleanTable, cleanYear, reportMarkdown, type CleanData } from './clean.ts';
 import { buildDyads, type DyadOptions, type DyadResult } from './dyads.ts';
@@ -76,7 +76,7 @@ export function dyadsStageFiles(res: Omit<DyadsStageResult, 'written'>): OutputF
   const files = reportFiles(data, sample);
   // cities of the sample only, in input order, with degree counted inside the sample
   files.set('cities_clean.csv', tableToCsv(filterRows(citiesCleanTable(data, dyads.inSample), dyads.inSample)));
-  files.set('dyads.csv', tableToCsv(dyads.dyads));
+  files.set('dyads.csv', () => tableCsvChunks(dyads.dyads));
   return files;
 }
 
