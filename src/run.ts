@@ -83,26 +83,45 @@ export function formulaColumns(formula: string): string[] {
   return [...out];
 }
 
+/** An error at a field of the spec file: names its line and the field. */
+function specError(loaded: LoadedSpec, path: string[], value: string, expected: string): InputError {
+  return new InputError([{ file: loaded.file, row: loaded.lineOf(path), rowLabel: 'line', column: path.join('.'), value, expected }], `invalid spec ${loaded.file}`);
+}
+
+/** Runs f; a UsageError it throws becomes an error at that field of the spec. */
+async function atField<T>(loaded: LoadedSpec, path: string[], value: string, f: () => T | Promise<T>): Promise<T> {
+  try {
+    return await f();
+  } catch (e) {
+    if (e instanceof UsageError) throw specError(loaded, path, value, e.message);
+    throw e;
+  }
+}
+
 async function applyDerived(loaded: LoadedSpec, tables: Record<'cities' | 'dyads', Table>): Promise<void> {
   for (const which of ['cities', 'dyads'] as const) {
     for (const [name, expr] of Object.entries(loaded.spec.derived[which] ?? {})) {
-      const path = ['derived', which, name];
-      try {
+      await atField(loaded, ['derived', which, name], expr, async () => {
         const c = await compileRestricted(expr, `derived variable ${name}`);
         setColumn(tables[which], name, numColumn(c.evaluate(tables[which])));
-      } catch (e) {
-        if (!(e instanceof UsageError)) throw e;
-        throw new InputError([{ file: loaded.file, row: loaded.lineOf(path), rowLabel: 'line', column: path.join('.'), value: expr, expected: e.message }], `invalid spec ${loaded.file}`);
-      }
+      });
     }
   }
 }
 
+/**
+ * The samples the models use. Every sample's expression is checked, but a sample no model
+ * uses is not built: with millions of dyads every copy counts.
+ */
 async function buildSamples(loaded: LoadedSpec, tables: Record<'cities' | 'dyads', Table>): Promise<Map<string, Table>> {
   const out = new Map<string, Table>();
+  const used = new Set(loaded.models.map((m) => m.sample));
   for (const [id, s] of Object.entries(loaded.spec.samples)) {
-    let t = tables[s.table];
     const path = ['samples', id];
+    const expr = s.subset;
+    const subset = expr ? await atField(loaded, [...path, 'subset'], expr, () => compileRestricted(expr, `sample ${id}`)) : null;
+    if (!used.has(id)) continue;
+    let t = tables[s.table];
     if (s.provinces) {
       const want = new Set(s.provinces);
       const cols = s.table === 'cities' ? ['province'] : ['province_i', 'province_j'];
@@ -116,19 +135,14 @@ async function buildSamples(loaded: LoadedSpec, tables: Record<'cities' | 'dyads
       }
       const unknown = s.provinces.filter((p) => !known.has(p));
       if (unknown.length) {
-        throw new InputError([{ file: loaded.file, row: loaded.lineOf([...path, 'provinces']), rowLabel: 'line', column: `samples.${id}.provinces`, value: unknown.join(', '), expected: `provinces of the data (${[...known].join(', ')})` }], `invalid spec ${loaded.file}`);
+        throw specError(loaded, [...path, 'provinces'], unknown.join(', '), `provinces of the data (${[...known].join(', ')})`);
       }
       t = filterRows(t, keep);
     }
-    if (s.subset) {
-      try {
-        const c = await compileRestricted(s.subset, `sample ${id}`);
-        const v = c.evaluate(t);
-        t = filterRows(t, Uint8Array.from(v, (x) => (!Number.isNaN(x) && x !== 0 ? 1 : 0)));
-      } catch (e) {
-        if (!(e instanceof UsageError)) throw e;
-        throw new InputError([{ file: loaded.file, row: loaded.lineOf([...path, 'subset']), rowLabel: 'line', column: `samples.${id}.subset`, value: s.subset, expected: e.message }], `invalid spec ${loaded.file}`);
-      }
+    if (subset && expr) {
+      const rows = t;
+      const v = await atField(loaded, [...path, 'subset'], expr, () => subset.evaluate(rows));
+      t = filterRows(t, Uint8Array.from(v, (x) => (!Number.isNaN(x) && x !== 0 ? 1 : 0)));
     }
     out.set(id, t);
   }
