@@ -211,6 +211,7 @@ export async function runYear(o: RunOptions, rep: Reporter = silentReporter): Pr
   const bar = rep.bar('fit', loaded.models.length);
   try {
     for (const m of loaded.models) {
+      const t0 = performance.now();
       let fit;
       try {
         fit = fitModel(samples.get(m.sample)!, { formula: m.formula, family: m.family, vcov: m.vcov, cluster: m.cluster, dyad: m.dyad, ssc: m.ssc, fixPsd: m.fixPsd });
@@ -220,7 +221,7 @@ export async function runYear(o: RunOptions, rep: Reporter = silentReporter): Pr
       }
       fits.set(m.id, fit.result);
       files.set(`fits/${m.id}.json`, JSON.stringify(fit.result, null, 2) + '\n');
-      bar.tick(m.id);
+      bar.tick(`${m.id} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
     }
   } finally {
     bar.stop();
