@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { readCsvTable } from '../src/data/csv.ts';
 import { makeTable, numColumn, strColumn, filterRows, takeRows, type Column } from '../src/data/table.ts';
 import { fitModel } from '../src/fit.ts';
-import { checkPsd } from '../src/vcov/vcov.ts';
+import { checkPsd, intersect } from '../src/vcov/vcov.ts';
 import { compileRestricted, subsetMask } from '../src/expr/restricted.ts';
 import { Rng } from '../src/util/random.ts';
 import { runCliNpm, runCli, expectClose } from './helpers.ts';
@@ -211,5 +211,17 @@ describe('prior weights and offsets', () => {
     expectClose(a.coefficients[0].estimate, b.coefficients[0].estimate! - 2, 1e-9);
     expectClose(a.coefficients[1].estimate, b.coefficients[1].estimate!, 1e-9);
     expectClose(a.loglik, b.loglik, 1e-10);
+  });
+});
+
+describe('two-way cluster intersection', () => {
+  it('gives one code per distinct (a, b) pair', () => {
+    const a = { name: 'a', codes: Int32Array.of(0, 1, 0, 2, 1, 0), G: 3 };
+    const b = { name: 'b', codes: Int32Array.of(1, 1, 1, 0, 0, 0), G: 2 };
+    const x = intersect(a, b);
+    expect(x.G).toBe(5);
+    expect(x.name).toBe('a:b');
+    expect(x.codes[0]).toBe(x.codes[2]); // (0,1) twice
+    expect(new Set(x.codes).size).toBe(5);
   });
 });

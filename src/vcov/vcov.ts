@@ -132,20 +132,31 @@ function meats(scores: ScoreRows, groupings: Int32Array[], Gs: number[]): { oute
   return { outer, groups };
 }
 
-/** Codes of the intersection of two groupings (distinct (a, b) pairs present). */
+/**
+ * Codes of the intersection of two groupings (distinct (a, b) pairs present). Typed-array
+ * sort and binary search instead of a hash map: millions of dyads are millions of pairs.
+ */
 export function intersect(a: Grouping, b: Grouping): Grouping {
-  const map = new Map<number, number>();
-  const codes = new Int32Array(a.codes.length);
-  for (let r = 0; r < codes.length; r++) {
-    const key = a.codes[r] * b.G + b.codes[r];
-    let c = map.get(key);
-    if (c === undefined) {
-      c = map.size;
-      map.set(key, c);
+  const n = a.codes.length;
+  const keys = new Float64Array(n);
+  for (let r = 0; r < n; r++) keys[r] = a.codes[r] * b.G + b.codes[r];
+  const sorted = keys.slice().sort();
+  let G = 0;
+  for (let r = 0; r < n; r++) if (r === 0 || sorted[r] !== sorted[r - 1]) sorted[G++] = sorted[r];
+  const unique = sorted.subarray(0, G);
+  const codes = new Int32Array(n);
+  for (let r = 0; r < n; r++) {
+    let lo = 0;
+    let hi = G - 1;
+    const k = keys[r];
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (unique[mid] < k) lo = mid + 1;
+      else hi = mid;
     }
-    codes[r] = c;
+    codes[r] = lo;
   }
-  return { name: `${a.name}:${b.name}`, codes, G: map.size };
+  return { name: `${a.name}:${b.name}`, codes, G };
 }
 
 const addScaled = (acc: Float64Array, m: Float64Array, f: number) => {
