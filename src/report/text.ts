@@ -2,11 +2,9 @@
 import type { FitResult } from '../fit.ts';
 import type { CoefRow } from '../inference/wald.ts';
 import type { EffectRow } from '../inference/effects.ts';
+import { starsFor } from './regtable.ts';
 
-export function stars(p: number | null, thresholds: [number, number, number] = [0.1, 0.05, 0.01]): string {
-  if (p === null || Number.isNaN(p)) return '';
-  return p < thresholds[2] ? '***' : p < thresholds[1] ? '**' : p < thresholds[0] ? '*' : '';
-}
+const stars = (p: number | null) => starsFor(p, [0.1, 0.05, 0.01]);
 
 const num = (x: number | null, d = 4) => (x === null || Number.isNaN(x) ? 'NA' : x.toFixed(d));
 const pfmt = (p: number | null) =>
