@@ -13,7 +13,7 @@ import { loadSpec, parseSpec } from '../src/spec/spec.ts';
 import { TRUE_COOP, TRUE_ITEMS, DGP } from '../src/data/simulate.ts';
 import { InputError } from '../src/util/errors.ts';
 import type { FitResult } from '../src/fit.ts';
-import { snapshot, tmp } from './helpers.ts';
+import { runCli, snapshot, tmp } from './helpers.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const DATA = join(ROOT, 'data', 'demo');
@@ -176,5 +176,19 @@ describe('spec errors name the line and the field', () => {
     expect(err!.problems[0].row).toBe(lineOf(text, 'lable: Poisson') - 1);
     const text2 = book.replace('sample: cooperating', 'sample: coperating');
     expect(() => parseSpec(text2, 'x.yaml')).toThrow(/field 'levels\.2\.models\.0\.sample': value "coperating": expected one of the samples/);
+  });
+});
+
+describe('the run and report commands as a user types them', () => {
+  it('tongban run --spec, then tongban report from the saved fits', () => {
+    const out = tmp();
+    const r = runCli(['run', '--data', DATA, '--year', '2021', '--spec', BOOK, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/fit 14\/14 depth_cross_province \(\d+\.\d s\)/);
+    expect(r.stderr).toMatch(/report\.html/);
+    const again = join(tmp(), 'rendered');
+    const rep = runCli(['report', '--fits', join(out, 'demo', '2021', 'fits'), '--out', again, '--quiet']);
+    expect(rep.code, rep.stderr).toBe(0);
+    expect(readFileSync(join(again, 'tables', 'depth.md'), 'utf8')).toBe(readFileSync(join(out, 'demo', '2021', 'tables', 'depth.md'), 'utf8'));
   });
 });
