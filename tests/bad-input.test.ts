@@ -5,7 +5,7 @@
  */
 import { describe, expect, it, beforeAll } from 'vitest';
 import { join } from 'node:path';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { runDyads } from '../src/data/stages.ts';
 import { InputError, MAX_LISTED_PROBLEMS } from '../src/util/errors.ts';
 import { TINY, runCli, snapshot, tinyWith, tmp } from './helpers.ts';
@@ -101,6 +101,15 @@ describe('bad input', () => {
       expect(snapshot(earlier)).toEqual(before);
     });
   }
+
+  it('a file that is not UTF-8 (GBK from Excel) is named with its line', () => {
+    const dir = tinyWith({});
+    // "广州" in GBK bytes on row 3
+    const gbk = Buffer.concat([Buffer.from(HEADER + CITY('A')), Buffer.from('B,'), Buffer.from([0xb9, 0xe3, 0xd6, 0xdd]), Buffer.from(',P1,10,11,1,100,5,10,0,110,30\n')]);
+    writeFileSync(join(dir, 'cities.csv'), gbk);
+    expect(() => runDyads(dir, earlier)).toThrow(/cities\.csv, row 3: expected UTF-8 text .*GBK/);
+    expect(snapshot(earlier)).toEqual(before);
+  });
 
   it('caps the listed problems and says how many more', () => {
     const rows = Array.from({ length: 30 }, (_, k) => CITY(`C${k}`, { gdp: 'x' })).join('');

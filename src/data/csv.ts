@@ -31,6 +31,17 @@ export function readCsvRaw(path: string, opts: { allowHeaderOnly?: boolean } = {
   } catch (e) {
     throw new InputError([{ file: path, expected: `a readable file (${(e as Error).message})` }]);
   }
+  const bad = text.indexOf('\uFFFD');
+  if (bad >= 0) {
+    const line = text.slice(0, bad).split('\n').length;
+    throw new InputError([
+      {
+        file: path,
+        row: line,
+        expected: "UTF-8 text (this file has bytes that are not UTF-8; a CSV saved by Excel on a Chinese Windows is usually GBK: save it as 'CSV UTF-8')",
+      },
+    ]);
+  }
   let records: string[][];
   try {
     records = parse(text, {
