@@ -2,7 +2,7 @@
  * CSV in and out. Reading uses csv-parse (BOM, CRLF, quoted fields, UTF-8 text);
  * writing quotes only the cells that need it.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { InputError, type Problem } from '../util/errors.ts';
@@ -16,6 +16,9 @@ export interface RawCsv {
   rows: string[][];
 }
 
+/** Larger files exceed what one JavaScript string (and csv-parse) can hold comfortably. */
+const MAX_CSV_BYTES = 400e6;
+
 /** Spreadsheet row number of data record k (header = row 1). */
 export const rowNumber = (k: number): number => k + 2;
 
@@ -27,8 +30,18 @@ export const rowNumber = (k: number): number => k + 2;
 export function readCsvRaw(path: string, opts: { allowHeaderOnly?: boolean } = {}): RawCsv {
   let text: string;
   try {
+    const bytes = statSync(path).size;
+    if (bytes > MAX_CSV_BYTES) {
+      throw new InputError([
+        {
+          file: path,
+          expected: `a CSV under ${MAX_CSV_BYTES / 1e6} MB to read as text (this one has ${(bytes / 1e6).toFixed(0)} MB); fit models on county-scale dyads through a spec file with tongban run, which keeps them in memory`,
+        },
+      ]);
+    }
     text = readFileSync(path, 'utf8');
   } catch (e) {
+    if (e instanceof InputError) throw e;
     throw new InputError([{ file: path, expected: `a readable file (${(e as Error).message})` }]);
   }
   const bad = text.indexOf('\uFFFD');
