@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import { citiesCleanTable, type CleaningReport } from './data/clean.ts';
+import type { CleaningReport } from './data/clean.ts';
 import { computeDyads, dyadsStageFiles, type SampleInfo } from './data/stages.ts';
 import { filterRows, numColumn, setColumn, type Table } from './data/table.ts';
 import { compileRestricted } from './expr/restricted.ts';
@@ -192,8 +192,7 @@ export async function runYear(o: RunOptions, rep: Reporter = silentReporter): Pr
   const outDir = join(o.out, dataset, String(o.year));
   const loaded = o.spec ? loadSpec(o.spec) : null;
   const stage = computeDyads(input, { provinces: o.provinces, monadic: loaded?.spec.monadic }, rep);
-  const { data, dyads, sample } = stage;
-  const cities = filterRows(citiesCleanTable(data, dyads.inSample), dyads.inSample);
+  const { data, dyads, sample, cities } = stage;
   const files = dyadsStageFiles(stage);
   const cleaning = { ...data.report, sample };
   if (!loaded) {

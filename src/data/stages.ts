@@ -3,7 +3,7 @@
  * and write every output at once (nothing is written when the input is bad).
  */
 import { tableCsvChunks, tableToCsv } from './csv.ts';
-import { filterRows } from './table.ts';
+import { filterRows, type Table } from './table.ts';
 import { citiesCleanTable, cleanYear, reportMarkdown, type CleanData } from './clean.ts';
 import { buildDyads, type DyadOptions, type DyadResult } from './dyads.ts';
 import { writeOutputsAtomically, type OutputFiles } from '../util/output.ts';
@@ -48,6 +48,8 @@ export interface DyadsStageResult {
   data: CleanData;
   dyads: DyadResult;
   sample: SampleInfo;
+  /** cities_clean of the sample's cities */
+  cities: Table;
   written: string[];
 }
 
@@ -67,15 +69,16 @@ export function computeDyads(input: string, opts: DyadOptions, rep: Reporter = s
     agreements_outside_sample: dyads.agreementsOutside,
     monadic: dyads.monadic,
   };
-  return { data, dyads, sample };
+  // the sample's cities, in input order, with degree counted inside the sample
+  const cities = filterRows(citiesCleanTable(data, dyads.inSample), dyads.inSample);
+  return { data, dyads, sample, cities };
 }
 
 /** The files of the dyads stage: cleaning report (with the sample), cities_clean.csv of the sample cities, dyads.csv. */
 export function dyadsStageFiles(res: Omit<DyadsStageResult, 'written'>): OutputFiles {
   const { data, dyads, sample } = res;
   const files = reportFiles(data, sample);
-  // cities of the sample only, in input order, with degree counted inside the sample
-  files.set('cities_clean.csv', tableToCsv(filterRows(citiesCleanTable(data, dyads.inSample), dyads.inSample)));
+  files.set('cities_clean.csv', tableToCsv(res.cities));
   files.set('dyads.csv', () => tableCsvChunks(dyads.dyads));
   return files;
 }
