@@ -56,15 +56,19 @@ export function cholInverse(l: Float64Array, k: number): Float64Array {
     const x = cholSolve(l, k, e);
     for (let r = 0; r < k; r++) inv[r * k + c] = x[r];
   }
-  // exact symmetry
+  return averageWithTranspose(inv, k);
+}
+
+/** Makes a numerically near-symmetric matrix exactly symmetric, (A + A')/2, in place. */
+function averageWithTranspose(a: Float64Array, k: number): Float64Array {
   for (let r = 0; r < k; r++) {
     for (let c = r + 1; c < k; c++) {
-      const v = 0.5 * (inv[r * k + c] + inv[c * k + r]);
-      inv[r * k + c] = v;
-      inv[c * k + r] = v;
+      const v = 0.5 * (a[r * k + c] + a[c * k + r]);
+      a[r * k + c] = v;
+      a[c * k + r] = v;
     }
   }
-  return inv;
+  return a;
 }
 
 /** Inverse of a symmetric positive-definite matrix; null when it is not. */
@@ -88,15 +92,7 @@ export function matmul(a: Float64Array, b: Float64Array, k: number): Float64Arra
 
 /** B M B for symmetric k×k B and M (a sandwich), exactly symmetric. */
 export function sandwich(b: Float64Array, m: Float64Array, k: number): Float64Array {
-  const v = matmul(matmul(b, m, k), b, k);
-  for (let r = 0; r < k; r++) {
-    for (let c = r + 1; c < k; c++) {
-      const s = 0.5 * (v[r * k + c] + v[c * k + r]);
-      v[r * k + c] = s;
-      v[c * k + r] = s;
-    }
-  }
-  return v;
+  return averageWithTranspose(matmul(matmul(b, m, k), b, k), k);
 }
 
 export function scale(a: Float64Array, f: number): Float64Array {
