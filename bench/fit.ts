@@ -7,8 +7,8 @@
 import { cleanYear } from '../src/data/clean.ts';
 import { buildDyads } from '../src/data/dyads.ts';
 import { filterRows, getNum, type Table } from '../src/data/table.ts';
-import { fitModel } from '../src/fit.ts';
-import { computeVcov } from '../src/vcov/vcov.ts';
+import { fitModel } from '../src/fit/fit-model.ts';
+import { computeVcov } from '../src/vcov/registry.ts';
 
 const dir = process.argv[2];
 const COVARIATES = [
@@ -51,7 +51,7 @@ function timed(table: Table, formula: string, family: 'logit' | 'negbin') {
       i[k] = ic.codes[rows[k]];
       j[k] = jc.codes[rows[k]];
     }
-    computeVcov(fit.estimate.blocks[0].pieces, { type: 'dyadic', dyad: { i, j, G: ic.levels.length, names: ['i', 'j'] } });
+    computeVcov(fit.estimate.blocks[0].pieces, { type: 'dyadic', rule: 'ml', dyad: { i, j, G: ic.levels.length, names: ['i', 'j'] } });
     const t2 = performance.now();
     fits.push((t1 - t0) / 1000);
     dyadic.push((t2 - t1) / 1000);

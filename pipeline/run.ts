@@ -3,8 +3,8 @@
  * book's spec, the year comparison, and the specification comparison.
  * Thin on purpose: options in, one src/ call per step, no statistics here.
  */
-import { runYear } from '../src/run.ts';
-import { compareYears } from '../src/compare-years.ts';
+import { runYear } from '../src/stages/run-year.ts';
+import { compareYears } from '../src/stages/compare-years.ts';
 import { reportError } from '../src/cli/errors.ts';
 import { makeReporter } from '../src/util/progress.ts';
 

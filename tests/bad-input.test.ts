@@ -6,7 +6,7 @@
 import { describe, expect, it, beforeAll } from 'vitest';
 import { join } from 'node:path';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { runDyads } from '../src/data/stages.ts';
+import { runDyads } from '../src/stages/dyads.ts';
 import { InputError, MAX_LISTED_PROBLEMS } from '../src/util/errors.ts';
 import { TINY, runCli, snapshot, tinyWith, tmp } from './helpers.ts';
 

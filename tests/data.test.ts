@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { cleanYear, citiesCleanTable } from '../src/data/clean.ts';
 import { buildDyads, haversineKm, EARTH_RADIUS_KM, pairRow } from '../src/data/dyads.ts';
 import { readCsvTable } from '../src/data/csv.ts';
-import { runClean, runDyads } from '../src/data/stages.ts';
+import { runClean } from '../src/stages/clean.ts';
+import { runDyads } from '../src/stages/dyads.ts';
 import { getNum, getStr, cellText } from '../src/data/table.ts';
 import { TINY, tinyWith, tmp } from './helpers.ts';
 

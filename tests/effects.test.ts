@@ -7,9 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCsvTable } from '../src/data/csv.ts';
-import { fitModel } from '../src/fit.ts';
+import { fitModel } from '../src/fit/fit-model.ts';
 import { averageMarginalEffects, exponentiate } from '../src/inference/effects.ts';
-import { alphaTest, criteria, lrTest, vuong } from '../src/inference/compare.ts';
+import { alphaTest, criteria, lrTest, vuong } from '../src/inference/model-tests.ts';
 import { filterRows, getNum } from '../src/data/table.ts';
 import { expectClose, runCli } from './helpers.ts';
 

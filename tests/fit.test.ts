@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCsvTable } from '../src/data/csv.ts';
 import { makeTable, numColumn, strColumn, filterRows, takeRows, type Column } from '../src/data/table.ts';
-import { fitModel } from '../src/fit.ts';
+import { fitModel } from '../src/fit/fit-model.ts';
 import { checkPsd, intersect } from '../src/vcov/vcov.ts';
 import { compileRestricted, subsetMask } from '../src/expr/restricted.ts';
 import { Rng } from '../src/util/random.ts';
@@ -151,13 +151,13 @@ describe('restricted expressions (--subset, derived variables)', () => {
 });
 
 describe('tongban fit on the command line', () => {
-  it('prints SPEC §5 JSON that matches R (logit, dyadic variance), run as a user would', () => {
+  it('prints the contract §5 JSON that matches R (logit, dyadic variance), run as a user would', () => {
     const ref = JSON.parse(readFileSync(join(F, 'sim_60.json'), 'utf8')).logit;
     const r = runCliNpm(['fit', '--data', join(F, 'sim_dyads_60.csv'), '--formula', `coop ~ ${X}`, '--family', 'logit', '--vcov', 'dyadic', '--dyad', 'i,j', '--json']);
     expect(r.code, r.stderr).toBe(0);
     const fit = JSON.parse(r.stdout);
     expect(Object.keys(fit)).toEqual([
-      'family', 'link', 'formula', 'n', 'df_residual', 'converged', 'iterations', 'vcov_type', 'ssc', 'ssc_factor', 'clusters',
+      'schema_version', 'family', 'link', 'formula', 'n', 'df_residual', 'converged', 'iterations', 'vcov_type', 'ssc', 'ssc_factor', 'clusters',
       'n_dropped', 'warnings', 'coefficients', 'loglik', 'aic', 'bic', 'deviance', 'null_deviance', 'theta', 'theta_se', 'alpha', 'parts',
     ]);
     expect(Object.keys(fit.coefficients[0])).toEqual(['term', 'estimate', 'std_error', 'statistic', 'p_value', 'conf_low', 'conf_high']);

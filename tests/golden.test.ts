@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCsvTable } from '../src/data/csv.ts';
 import { filterRows, getNum, type Table } from '../src/data/table.ts';
-import { fitModel, type FitOptions } from '../src/fit.ts';
+import { fitModel, type FitOptions } from '../src/fit/fit-model.ts';
 import { expectClose } from './helpers.ts';
 
 const F = join(import.meta.dirname, 'fixtures', 'reference');

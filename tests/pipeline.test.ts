@@ -6,13 +6,14 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { runYear, readFits } from '../src/run.ts';
-import { compareYears } from '../src/compare-years.ts';
+import { runYear } from '../src/stages/run-year.ts';
+import { readFits } from '../src/stages/record.ts';
+import { compareYears } from '../src/stages/compare-years.ts';
 import { renderReport } from '../src/report/render.ts';
-import { loadSpec, parseSpec } from '../src/spec/spec.ts';
+import { loadSpec, parseSpec } from '../src/specfile/load.ts';
 import { TRUE_COOP, TRUE_ITEMS, DGP } from '../src/data/simulate.ts';
 import { InputError } from '../src/util/errors.ts';
-import type { FitResult } from '../src/fit.ts';
+import type { FitResult } from '../src/fit/types.ts';
 import { runCli, snapshot, tmp } from './helpers.ts';
 
 const ROOT = join(import.meta.dirname, '..');
@@ -61,7 +62,7 @@ describe('outputs of tongban run', () => {
       expect(createHash('sha256').update(readFileSync(join(dir, o.file))).digest('hex'), o.file).toBe(o.sha256);
     }
     expect(manifest.outputs.map((o: { file: string }) => o.file)).toContain('dyads.csv');
-    // every fit file has exactly the SPEC §5 shape
+    // a two-part fit keeps its coefficients in parts (docs/contract.md §5)
     expect(Object.keys(fit(outA, 2021, 'depth_hurdle'))).toContain('parts');
     expect(fit(outA, 2021, 'depth_hurdle').coefficients).toEqual([]);
   });

@@ -2,10 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { buildRegTable, starsFor } from '../src/report/regtable.ts';
 import { regGrid, texEscape, toCsvTable, toHtmlFragment, toLatex, toMarkdown } from '../src/report/formats.ts';
 import { pseudoR2, tidy } from '../src/report/tidy.ts';
-import type { FitResult } from '../src/fit.ts';
+import type { FitResult } from '../src/fit/types.ts';
 
 const fit = (over: Partial<FitResult> = {}): FitResult => ({
-  family: 'logit', link: 'logit', formula: 'y ~ x', n: 100, df_residual: 98, converged: true, iterations: 5,
+  schema_version: 1, family: 'logit', link: 'logit', formula: 'y ~ x', n: 100, df_residual: 98, converged: true, iterations: 5,
   vcov_type: 'HC1', ssc: 'r', ssc_factor: 100 / 98, clusters: null, n_dropped: 0, warnings: [],
   coefficients: [
     { term: '(Intercept)', estimate: -1.23456, std_error: 0.5, statistic: -2.46912, p_value: 0.0135, conf_low: -2.2, conf_high: -0.25 },

@@ -1,16 +1,18 @@
 /** The yargs command modules. */
 import type { CommandModule } from 'yargs';
 import { z } from 'zod';
-import { runClean, runDyads } from '../data/stages.ts';
+import { runClean } from '../stages/clean.ts';
+import { runDyads } from '../stages/dyads.ts';
 import { simulate } from '../data/simulate.ts';
-import { readFits, runYear } from '../run.ts';
-import { compareYears } from '../compare-years.ts';
+import { readFits } from '../stages/record.ts';
+import { runYear } from '../stages/run-year.ts';
+import { compareYears } from '../stages/compare-years.ts';
 import { renderReport } from '../report/render.ts';
 import { writeOutputsAtomically } from '../util/output.ts';
 import { makeReporter } from '../util/progress.ts';
 import { listOption, parseOptions } from './options.ts';
-import { fitCommand } from './fit.ts';
-import { compareCommand } from './compare.ts';
+import { fitCommand } from './fit-command.ts';
+import { compareCommand } from './compare-command.ts';
 
 const common = { quiet: z.boolean().default(false) };
 

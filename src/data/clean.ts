@@ -1,7 +1,8 @@
 /**
- * The clean stage (SPEC §2–3): read a year folder, validate every file with the zod
+ * Cleaning a year folder (docs/data-format.md): read it, validate every file with the zod
  * cell schemas, merge agreement batches, derive the city covariates, and describe
- * what was done in a cleaning report. Nothing is written here (see io.ts).
+ * what was done in a cleaning report. Nothing is written here: src/stages/clean.ts and
+ * src/stages/dyads.ts write the files.
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';

@@ -6,7 +6,7 @@
  */
 import { UsageError } from '../util/errors.ts';
 import type { CleanData } from './clean.ts';
-import { makeTable, numColumn, type Column, type StrColumn, type Table } from './table.ts';
+import { denseCodes, makeTable, numColumn, type Column, type StrColumn, type Table } from './table.ts';
 
 export const DEFAULT_MONADIC = [
   'log_population',
@@ -20,12 +20,21 @@ export const DEFAULT_MONADIC = [
 /** Mean Earth radius (IUGG), km. */
 export const EARTH_RADIUS_KM = 6371.0088;
 
+/**
+ * Great-circle distance in km from latitudes and longitudes in radians, with cos(latitude)
+ * passed in (the dyads stage computes it once per city).
+ */
+export function haversineRad(lat1: number, lon1: number, cos1: number, lat2: number, lon2: number, cos2: number): number {
+  const s1 = Math.sin((lat2 - lat1) / 2);
+  const s2 = Math.sin((lon2 - lon1) / 2);
+  const h = s1 * s1 + cos1 * cos2 * s2 * s2;
+  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
+}
+
+/** Great-circle distance in km between two points given in degrees. */
 export function haversineKm(lat1: number, lon1: number, lat2: number, lon2: number): number {
   const rad = Math.PI / 180;
-  const dphi = (lat2 - lat1) * rad;
-  const dl = (lon2 - lon1) * rad;
-  const h = Math.sin(dphi / 2) ** 2 + Math.cos(lat1 * rad) * Math.cos(lat2 * rad) * Math.sin(dl / 2) ** 2;
-  return 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
+  return haversineRad(lat1 * rad, lon1 * rad, Math.cos(lat1 * rad), lat2 * rad, lon2 * rad, Math.cos(lat2 * rad));
 }
 
 export interface DyadOptions {
@@ -94,8 +103,7 @@ export function buildDyads(data: CleanData, opts: DyadOptions = {}): DyadResult 
   const coop = new Float64Array(m);
   const items = new Float64Array(m);
   const signedCodes = new Int32Array(m).fill(-1);
-  const dateIndex = new Map<string, number>();
-  const dates: string[] = [];
+  const dateCodes = denseCodes<string>();
   let outside = 0;
   for (const a of data.agreements) {
     const p = pos[a.a];
@@ -107,15 +115,7 @@ export function buildDyads(data: CleanData, opts: DyadOptions = {}): DyadResult 
     const r = p < q ? pairRow(p, q, n) : pairRow(q, p, n);
     coop[r] = 1;
     items[r] = a.items;
-    if (a.firstSigned) {
-      let c = dateIndex.get(a.firstSigned);
-      if (c === undefined) {
-        c = dates.length;
-        dates.push(a.firstSigned);
-        dateIndex.set(a.firstSigned, c);
-      }
-      signedCodes[r] = c;
-    }
+    if (a.firstSigned) signedCodes[r] = dateCodes.code(a.firstSigned);
   }
 
   // distances
@@ -130,10 +130,7 @@ export function buildDyads(data: CleanData, opts: DyadOptions = {}): DyadResult 
     const cosLat = lat.map(Math.cos);
     for (let p = 0, r = 0; p < n; p++) {
       for (let q = p + 1; q < n; q++, r++) {
-        const s1 = Math.sin((lat[q] - lat[p]) / 2);
-        const s2 = Math.sin((lon[q] - lon[p]) / 2);
-        const h = s1 * s1 + cosLat[p] * cosLat[q] * s2 * s2;
-        const d = 2 * EARTH_RADIUS_KM * Math.asin(Math.min(1, Math.sqrt(h)));
+        const d = haversineRad(lat[p], lon[p], cosLat[p], lat[q], lon[q], cosLat[q]);
         distance[r] = d;
         logDistance[r] = Math.log(d);
       }
@@ -186,7 +183,7 @@ export function buildDyads(data: CleanData, opts: DyadOptions = {}): DyadResult 
     ['province_j', { kind: 'string', codes: provJ, levels: province.levels }],
     ['coop', numColumn(coop)],
     ['items', numColumn(items)],
-    ['first_signed', { kind: 'string', codes: signedCodes, levels: dates }],
+    ['first_signed', { kind: 'string', codes: signedCodes, levels: dateCodes.keys }],
     ['same_province', numColumn(sameProvince)],
     ['distance_km', numColumn(distance)],
     ['log_distance', numColumn(logDistance)],

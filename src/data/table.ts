@@ -25,26 +25,33 @@ export function numColumn(values: Float64Array): NumColumn {
   return { kind: 'number', values };
 }
 
+/** Dense codes 0, 1, 2, … for keys in order of first appearance; `keys` lists them by code. */
+export function denseCodes<K>(): { code(key: K): number; size(): number; keys: K[] } {
+  const index = new Map<K, number>();
+  const keys: K[] = [];
+  return {
+    keys,
+    size: () => keys.length,
+    code(key) {
+      let c = index.get(key);
+      if (c === undefined) {
+        c = keys.push(key) - 1;
+        index.set(key, c);
+      }
+      return c;
+    },
+  };
+}
+
 /** Dictionary-encodes an array of strings ('' or null = missing). */
 export function strColumn(values: ArrayLike<string | null>): StrColumn {
-  const index = new Map<string, number>();
-  const levels: string[] = [];
+  const coder = denseCodes<string>();
   const codes = new Int32Array(values.length);
   for (let r = 0; r < values.length; r++) {
     const v = values[r];
-    if (v === null || v === '') {
-      codes[r] = -1;
-      continue;
-    }
-    let c = index.get(v);
-    if (c === undefined) {
-      c = levels.length;
-      levels.push(v);
-      index.set(v, c);
-    }
-    codes[r] = c;
+    codes[r] = v === null || v === '' ? -1 : coder.code(v);
   }
-  return { kind: 'string', codes, levels };
+  return { kind: 'string', codes, levels: coder.keys };
 }
 
 export function makeTable(nrow: number, cols: [string, Column][]): Table {

@@ -327,3 +327,35 @@ function expandPart(pe: Expr, varOf: (x: Expr) => number, text: string): RhsPart
   const terms = [...ex.terms].map((t, k) => ({ t, k })).sort((a, b) => a.t.length - b.t.length || a.k - b.k).map((x) => x.t);
   return { terms, intercept: ex.intercept ?? true, offsets: ex.offsets };
 }
+
+function columnsOf(e: Expr, out: Set<string>): void {
+  switch (e.type) {
+    case 'var':
+      out.add(e.name);
+      return;
+    case 'call':
+      e.args.forEach((a) => columnsOf(a, out));
+      return;
+    case 'bin':
+      columnsOf(e.left, out);
+      columnsOf(e.right, out);
+      return;
+    case 'unary':
+      columnsOf(e.arg, out);
+      return;
+    case 'paren':
+      columnsOf(e.inner, out);
+      return;
+    case 'num':
+      return;
+  }
+}
+
+/** Column names a formula reads (response, terms and offsets). */
+export function formulaColumns(formula: string): string[] {
+  const f = parseFormula(formula);
+  const out = new Set<string>();
+  f.variables.forEach((v) => columnsOf(v, out));
+  f.parts.forEach((p) => p.offsets.forEach((o) => columnsOf(o, out)));
+  return [...out];
+}

@@ -5,8 +5,8 @@
  * variance carries over).
  */
 import { UsageError } from '../util/errors.ts';
-import type { FamilyName, ModelFit } from '../fit.ts';
-import { links, type Link } from '../models/family.ts';
+import { FAMILY_NAMES, family } from '../fit/families.ts';
+import type { ModelFit } from '../fit/types.ts';
 import { criticalValue, pValue, type CoefRow } from './wald.ts';
 
 export interface EffectRow extends CoefRow {
@@ -15,15 +15,6 @@ export interface EffectRow extends CoefRow {
   /** 'count', 'zero' or null */
   part: string | null;
 }
-
-const RATIO: Partial<Record<FamilyName, string>> = {
-  logit: 'OR',
-  'firth-logit': 'OR',
-  relogit: 'OR',
-  poisson: 'IRR',
-  negbin: 'IRR',
-  ztnb: 'IRR',
-};
 
 /** exp(β) with SE exp(β)·SE(β) and the exponentiated confidence interval; the test of β = 0 is kept. */
 export function exponentiate(fit: ModelFit): EffectRow[] {
@@ -39,18 +30,10 @@ export function exponentiate(fit: ModelFit): EffectRow[] {
       part,
     }));
   if (r.parts) return [...conv(r.parts.count, 'IRR', 'count'), ...conv(r.parts.zero, 'OR', 'zero')];
-  const effect = RATIO[r.family];
+  const effect = family(r.family).ratio;
   if (!effect) throw new UsageError(`exponentiated coefficients have no ratio reading for family ${r.family} (they do for logit models and log-link count models)`);
   return conv(r.coefficients, effect, null);
 }
-
-const AME_LINK: Partial<Record<FamilyName, Link>> = {
-  logit: links.logit,
-  probit: links.probit,
-  cloglog: links.cloglog,
-  poisson: links.log,
-  negbin: links.log,
-};
 
 /**
  * Average marginal effects dE[y]/dx_j averaged over the fitted rows (prior weights as
@@ -59,8 +42,11 @@ const AME_LINK: Partial<Record<FamilyName, Link>> = {
  * A factor level or an interaction column is differentiated like any other column.
  */
 export function averageMarginalEffects(fit: ModelFit, level = 0.95): EffectRow[] {
-  const link = AME_LINK[fit.result.family];
-  if (!link) throw new UsageError(`average marginal effects are available for logit, probit, cloglog, poisson and negbin, not ${fit.result.family}`);
+  const link = family(fit.result.family).ameLink;
+  if (!link) {
+    const offered = FAMILY_NAMES.filter((f) => family(f).ameLink).join(', ');
+    throw new UsageError(`average marginal effects are available for ${offered}, not ${fit.result.family}`);
+  }
   const part = fit.design.parts[0];
   const { X, p, offset } = part;
   const n = fit.design.n;

@@ -13,7 +13,7 @@ import { fitFirth, fitRelogit } from './binary.ts';
 import { fitZinb, fitZtnb } from './counts.ts';
 import type { MleFit } from './mle.ts';
 import { cholesky, cholInverse, scale } from '../linalg/dense.ts';
-import { scalarTimesX, VCOV_TYPES, type VariancePieces, type VcovType } from '../vcov/vcov.ts';
+import { scalarTimesX, type VariancePieces } from '../vcov/vcov.ts';
 
 /**
  * One block of parameters with its own variance: the whole model for single-part
@@ -29,8 +29,6 @@ export interface EstBlock {
   report: { part: 'count' | 'zero' | null; names: string[]; aliased: boolean[]; index: number[] }[];
   /** index of log θ in params, when the block estimates it jointly */
   logThetaIndex: number | null;
-  /** variance types that make sense for this estimator */
-  allowed: readonly VcovType[];
 }
 
 /** What an estimator hands back to the fit layer. */
@@ -67,17 +65,14 @@ function estimate(e: Pick<Estimate, 'link' | 'blocks' | 'converged' | 'iteration
   return { rowLoglik: null, deviance: null, nullDeviance: null, theta: null, thetaSe: null, tDf: null, mu: null, ...e };
 }
 
-const ALL_VCOV = VCOV_TYPES;
-const MODEL_BASED: readonly VcovType[] = ['classical', 'oim'];
-
-function singleBlock(part: DesignPart, params: Float64Array, pieces: VariancePieces, allowed: readonly VcovType[] = ALL_VCOV): EstBlock[] {
+function singleBlock(part: DesignPart, params: Float64Array, pieces: VariancePieces): EstBlock[] {
   const index = Array.from({ length: part.p }, (_, k) => k);
-  return [{ params, pieces, rowSubset: null, report: [{ part: null, names: part.names, aliased: part.aliased, index }], logThetaIndex: null, allowed }];
+  return [{ params, pieces, rowSubset: null, report: [{ part: null, names: part.names, aliased: part.aliased, index }], logThetaIndex: null }];
 }
 
 function glmPieces(inp: GlmInput, bread: Float64Array, observedInfo: Float64Array, s: Float64Array): VariancePieces {
   const oimL = cholesky(observedInfo, inp.p);
-  return { k: inp.p, n: inp.n, bread, classical: bread, oim: oimL ? cholInverse(oimL, inp.p) : null, scores: scalarTimesX(inp.X, inp.p, s), ols: false };
+  return { k: inp.p, n: inp.n, bread, classical: bread, oim: oimL ? cholInverse(oimL, inp.p) : null, scores: scalarTimesX(inp.X, inp.p, s) };
 }
 
 export function glmEstimate(inp: GlmInput, part: DesignPart, family: 'logit' | 'probit' | 'cloglog' | 'poisson'): Estimate {
@@ -107,7 +102,7 @@ export function negbinEstimate(inp: GlmInput, part: DesignPart): Estimate {
     oim = new Float64Array(p * p);
     for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) oim[a * p + b] = f.jointObservedInv[a * (p + 1) + b];
   }
-  const pieces: VariancePieces = { k: p, n: inp.n, bread: f.bread, classical: f.bread, oim, scores: scalarTimesX(inp.X, p, f.s), ols: false };
+  const pieces: VariancePieces = { k: p, n: inp.n, bread: f.bread, classical: f.bread, oim, scores: scalarTimesX(inp.X, p, f.s) };
   return estimate({
     link: 'log',
     blocks: singleBlock(part, f.beta, pieces),
@@ -129,7 +124,7 @@ export function olsEstimate(inp: GlmInput, part: DesignPart): Estimate {
   const p = inp.p;
   const s = Float64Array.from(f.resid, (e, r) => e * (inp.weights ? inp.weights[r] : 1));
   const classical = scale(f.bread, f.sigma2);
-  const pieces: VariancePieces = { k: p, n: inp.n, bread: f.bread, classical, oim: classical, scores: scalarTimesX(inp.X, p, s), ols: true };
+  const pieces: VariancePieces = { k: p, n: inp.n, bread: f.bread, classical, oim: classical, scores: scalarTimesX(inp.X, p, s) };
   return estimate({
     link: 'identity',
     blocks: singleBlock(part, f.beta, pieces),
@@ -150,10 +145,10 @@ export function firthEstimate(inp: GlmInput, part: DesignPart): Estimate {
   const start = ml && ml.converged && ml.warnings.length === 0 ? ml.beta : undefined;
   const f = fitFirth(inp, { start });
   const nul = part.intercept ? fitFirth({ ...inp, X: new Float64Array(inp.n).fill(1), p: 1 }) : null;
-  const pieces: VariancePieces = { k: inp.p, n: inp.n, bread: f.bread, classical: f.bread, oim: f.bread, scores: null, ols: false };
+  const pieces: VariancePieces = { k: inp.p, n: inp.n, bread: f.bread, classical: f.bread, oim: f.bread, scores: null };
   return estimate({
     link: 'logit',
-    blocks: singleBlock(part, f.beta, pieces, MODEL_BASED),
+    blocks: singleBlock(part, f.beta, pieces),
     converged: f.converged,
     iterations: f.iterations,
     loglik: f.loglik,
@@ -167,7 +162,7 @@ export function firthEstimate(inp: GlmInput, part: DesignPart): Estimate {
 
 export function relogitEstimate(inp: GlmInput, part: DesignPart): Estimate {
   const f = fitRelogit(inp);
-  const pieces: VariancePieces = { k: inp.p, n: inp.n, bread: f.vcov, classical: f.vcov, oim: f.vcov, scores: null, ols: false };
+  const pieces: VariancePieces = { k: inp.p, n: inp.n, bread: f.vcov, classical: f.vcov, oim: f.vcov, scores: null };
   // the corrected estimate's fitted values and log-likelihood
   const mu = new Float64Array(inp.n);
   let ll = 0;
@@ -181,7 +176,7 @@ export function relogitEstimate(inp: GlmInput, part: DesignPart): Estimate {
   }
   return estimate({
     link: 'logit',
-    blocks: singleBlock(part, f.beta, pieces, MODEL_BASED),
+    blocks: singleBlock(part, f.beta, pieces),
     converged: f.ml.converged,
     iterations: f.ml.iterations,
     loglik: ll,
@@ -198,11 +193,10 @@ function countBlock(part: DesignPart, fit: MleFit, rowSubset: Int32Array | null,
   const V = fit.vcov ?? new Float64Array(K * K).fill(NaN);
   return {
     params: fit.beta,
-    pieces: { k: K, n: nRows, bread: V, classical: V, oim: V, scores: fit.scores, ols: false },
+    pieces: { k: K, n: nRows, bread: V, classical: V, oim: V, scores: fit.scores },
     rowSubset,
     report: [{ part: label, names: part.names, aliased: part.aliased, index: Array.from({ length: p }, (_, k) => k) }],
     logThetaIndex: p,
-    allowed: ALL_VCOV,
   };
 }
 
@@ -238,7 +232,6 @@ export function hurdleEstimate(d: Design, count: DesignPart, zero: DesignPart): 
     rowSubset: null,
     report: [{ part: 'zero', names: zero.names, aliased: zero.aliased, index: Array.from({ length: zero.p }, (_, k) => k) }],
     logThetaIndex: null,
-    allowed: ALL_VCOV,
   };
   const rowLoglik = new Float64Array(n);
   for (let r = 0; r < n; r++) rowLoglik[r] = any[r] ? Math.log(zf.mu[r]) : Math.log1p(-zf.mu[r]);
@@ -264,14 +257,13 @@ export function zinbEstimate(d: Design, count: DesignPart, zero: DesignPart): Es
   const V = f.vcov ?? new Float64Array(K * K).fill(NaN);
   const block: EstBlock = {
     params: f.fit!.beta,
-    pieces: { k: K, n, bread: V, classical: V, oim: V, scores: f.fit!.scores, ols: false },
+    pieces: { k: K, n, bread: V, classical: V, oim: V, scores: f.fit!.scores },
     rowSubset: null,
     report: [
       { part: 'count', names: count.names, aliased: count.aliased, index: Array.from({ length: count.p }, (_, k) => k) },
       { part: 'zero', names: zero.names, aliased: zero.aliased, index: Array.from({ length: zero.p }, (_, k) => count.p + 1 + k) },
     ],
     logThetaIndex: count.p,
-    allowed: ALL_VCOV,
   };
   return estimate({
     link: 'log',

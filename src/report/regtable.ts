@@ -4,8 +4,10 @@
  * pseudo-R², α for NB; the notes say the SE type, clustering, small-sample preset and
  * star thresholds of every column. One backend per output format renders the grid.
  */
-import type { FitResult } from '../fit.ts';
-import { labelText, type Label } from '../spec/spec.ts';
+import { family } from '../fit/families.ts';
+import type { FitResult } from '../fit/types.ts';
+import { isVcovType, VARIANCES } from '../vcov/registry.ts';
+import { labelText, type Label } from '../specfile/schema.ts';
 import { pseudoR2, tidy } from './tidy.ts';
 
 export interface TableColumn {
@@ -48,52 +50,16 @@ export function starsFor(p: number | null, t: [number, number, number]): string 
   return p < t[2] ? '***' : p < t[1] ? '**' : p < t[0] ? '*' : '';
 }
 
-const FAMILY_LABEL: Record<string, { zh: string; en: string }> = {
-  poisson: { zh: '泊松', en: 'Poisson' },
-  negbin: { zh: '负二项', en: 'NB2' },
-  logit: { zh: 'Logit', en: 'Logit' },
-  probit: { zh: 'Probit', en: 'Probit' },
-  cloglog: { zh: 'Cloglog', en: 'Cloglog' },
-  'firth-logit': { zh: 'Firth logit', en: 'Firth logit' },
-  relogit: { zh: '稀有事件 logit', en: 'Rare-events logit' },
-  ztnb: { zh: '零截断负二项', en: 'ZTNB' },
-  'hurdle-negbin': { zh: '门槛负二项', en: 'Hurdle NB' },
-  zinb: { zh: '零膨胀负二项', en: 'ZINB' },
-  ols: { zh: 'OLS', en: 'OLS' },
-};
+const familyLabel = (f: FitResult, lang: 'zh' | 'en') => family(f.family).label[lang];
 
-const VCOV_SHORT: Record<string, { zh: string; en: string }> = {
-  classical: { zh: '常规', en: 'Classical' },
-  oim: { zh: 'OIM', en: 'OIM' },
-  HC0: { zh: '稳健 HC0', en: 'Robust HC0' },
-  HC1: { zh: '稳健 HC1', en: 'Robust HC1' },
-  cluster: { zh: '聚类', en: 'Clustered' },
-  cluster2: { zh: '双向聚类', en: 'Two-way' },
-  dyadic: { zh: '二元组稳健', en: 'Dyadic' },
-};
-
+/** The table note on a column's variance: the registry's sentence, its clusters, its small-sample factor. */
 function vcovText(f: FitResult, lang: 'zh' | 'en'): string {
   const zh = lang === 'zh';
   const name = (k: string) => (zh ? k.replace(/\bcities\b/, '城市').replace(/^count:/, '计数部分:').replace(/^zero:/, '零部分:') : k);
   const cl = f.clusters ? Object.entries(f.clusters).map(([k, v]) => `${name(k)} ${v}`).join(', ') : '';
   const ssc = f.ssc ? (zh ? `，小样本校正 ${f.ssc}` : `, small-sample preset ${f.ssc}`) + (f.ssc_factor !== null ? ` (${f.ssc_factor.toFixed(4)})` : '') : '';
-  switch (f.vcov_type) {
-    case 'classical':
-      return zh ? '常规标准误' : 'classical (model-based)';
-    case 'oim':
-      return zh ? '观测信息矩阵标准误' : 'observed information (OIM)';
-    case 'HC0':
-    case 'HC1':
-      return (zh ? `稳健标准误 ${f.vcov_type}` : `robust ${f.vcov_type}`) + ssc;
-    case 'cluster':
-      return (zh ? `聚类稳健标准误（${cl}）` : `clustered (${cl})`) + ssc;
-    case 'cluster2':
-      return (zh ? `双向聚类标准误（${cl}）` : `two-way clustered (${cl})`) + ssc;
-    case 'dyadic':
-      return (zh ? `二元组稳健标准误（Aronow 等 2015；${cl}）` : `dyadic-robust (Aronow et al. 2015; ${cl})`) + ssc;
-    default:
-      return f.vcov_type;
-  }
+  const entry = isVcovType(f.vcov_type) ? VARIANCES[f.vcov_type] : null;
+  return entry ? entry.note(lang, cl) + ssc : f.vcov_type;
 }
 
 export function buildRegTable(models: TableModel[], o: TableOptions): RegTable {
@@ -108,7 +74,7 @@ export function buildRegTable(models: TableModel[], o: TableOptions): RegTable {
   const columns: TableColumn[] = cols.map((c, k) => {
     const base = labelText(c.model.label, o.lang, c.model.id);
     const partLabel = c.part === null ? '' : c.part === 'count' ? (zh ? '（计数部分）' : ' (count)') : zh ? '（零部分）' : ' (zero)';
-    return { number: `(${k + 1})`, label: base + partLabel, family: (FAMILY_LABEL[c.model.fit.family] ?? { zh: c.model.fit.family, en: c.model.fit.family })[o.lang] };
+    return { number: `(${k + 1})`, label: base + partLabel, family: familyLabel(c.model.fit, o.lang) };
   });
   const tidyByCol = cols.map((c) => new Map(tidy(c.model.id, c.model.fit).filter((r) => r.part === c.part).map((r) => [r.term, r])));
   // row order: the spec's groups, then any other term in order of first appearance; intercept last
@@ -154,7 +120,7 @@ export function buildRegTable(models: TableModel[], o: TableOptions): RegTable {
   // statistics
   const stat = (label: string, f: (fit: FitResult, part: Col['part']) => string) =>
     rows.push({ label, cells: cols.map((c) => f(c.model.fit, c.part)), kind: 'stat' });
-  stat(zh ? '模型' : 'Model', (f) => (FAMILY_LABEL[f.family] ?? { zh: f.family, en: f.family })[o.lang]);
+  stat(zh ? '模型' : 'Model', (f) => familyLabel(f, o.lang));
   stat(zh ? '观测值' : 'N', (f) => String(f.n));
   stat(zh ? '对数似然值' : 'Log-likelihood', (f, part) => (part === 'zero' ? '' : fmt(f.loglik)));
   stat('AIC', (f, part) => (part === 'zero' ? '' : fmt(f.aic)));
@@ -163,7 +129,7 @@ export function buildRegTable(models: TableModel[], o: TableOptions): RegTable {
   if (cols.some((c) => c.model.fit.alpha !== null)) {
     stat('α (1/θ)', (f, part) => (f.alpha === null || part === 'zero' ? '' : fmt(f.alpha)));
   }
-  stat(zh ? '标准误' : 'SE', (f) => (VCOV_SHORT[f.vcov_type] ?? { zh: f.vcov_type, en: f.vcov_type })[o.lang]);
+  stat(zh ? '标准误' : 'SE', (f) => (isVcovType(f.vcov_type) ? VARIANCES[f.vcov_type].short[o.lang] : f.vcov_type));
   const t = o.stars;
   const notes = [
     zh

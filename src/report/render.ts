@@ -5,9 +5,9 @@
  */
 import { toCsv } from '../data/csv.ts';
 import { formatNumber } from '../data/table.ts';
-import type { FitResult } from '../fit.ts';
-import type { RunRecord } from '../run.ts';
-import { labelText } from '../spec/spec.ts';
+import type { FitResult } from '../fit/types.ts';
+import type { RunRecord } from '../stages/record.ts';
+import { labelText } from '../specfile/schema.ts';
 import type { OutputFiles } from '../util/output.ts';
 import type { DescriptiveRow } from './descriptives.ts';
 import { htmlEscape, htmlPage, regGrid, toCsvTable, toHtmlFragment, toLatex, toMarkdown, type Grid } from './formats.ts';

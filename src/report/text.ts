@@ -1,5 +1,6 @@
 /** A fit as a readable console table, in the spirit of R's summary(). */
-import type { FitResult } from '../fit.ts';
+import { family } from '../fit/families.ts';
+import type { FitResult } from '../fit/types.ts';
 import type { CoefRow } from '../inference/wald.ts';
 import type { EffectRow } from '../inference/effects.ts';
 import { starsFor } from './regtable.ts';
@@ -19,7 +20,7 @@ function coefTable(rows: CoefRow[], statName: string): string[] {
 }
 
 export function formatFit(r: FitResult): string {
-  const stat = r.family === 'ols' ? 't value' : 'z value';
+  const stat = `${family(r.family).statistic} value`;
   const out: string[] = [];
   out.push(`Family: ${r.family} (link: ${r.link})`);
   out.push(`Formula: ${r.formula}`);

@@ -2,7 +2,8 @@
  * broom's contract: every fit becomes tidy rows (one per coefficient) and one glance
  * row; every table and plot is built from these two shapes only.
  */
-import type { FitResult } from '../fit.ts';
+import { family } from '../fit/families.ts';
+import type { FitResult } from '../fit/types.ts';
 import type { CoefRow } from '../inference/wald.ts';
 
 export interface TidyRow extends CoefRow {
@@ -41,10 +42,11 @@ export function tidy(model: string, f: FitResult): TidyRow[] {
 /**
  * McFadden's pseudo-R² = 1 − ℓ/ℓ0 for GLMs, with the null log-likelihood recovered from
  * the deviances: ℓ0 = ℓ + (D − D0)/2 (the null model at the same dispersion; for NB at
- * the same θ, as glm.nb's null deviance). Null for models without a null deviance.
+ * the same θ, as glm.nb's null deviance). Null for models without a null deviance and
+ * for families the registry marks as having none (OLS).
  */
 export function pseudoR2(f: FitResult): number | null {
-  if (f.deviance === null || f.null_deviance === null || f.family === 'ols') return null;
+  if (f.deviance === null || f.null_deviance === null || !family(f.family).pseudoR2) return null;
   const ll0 = f.loglik + (f.deviance - f.null_deviance) / 2;
   return 1 - f.loglik / ll0;
 }

@@ -1,17 +1,12 @@
 /**
- * One variance layer for every estimator. An estimator hands over its bread
- * (inverse information for β) and its score rows; every sandwich — HC, one- and
- * two-way cluster, dyadic — is built here from those two, with the small-sample
- * presets of SPEC §4. A variance request is a value, validated once.
+ * The variance kernels. An estimator hands over its bread (inverse information for β)
+ * and its score rows (`VariancePieces`); every sandwich — HC, one- and two-way cluster,
+ * dyadic — is built here from those two. Which kernel a variance type uses, its labels,
+ * the columns it needs and its small-sample factors live in the registry
+ * (`registry.ts`); the presets are documented in docs/contract.md §4.
  */
-import { matmul, sandwich, scale, symmetricEigen } from '../linalg/dense.ts';
-import { UsageError } from '../util/errors.ts';
+import { matmul, sandwich, symmetricEigen } from '../linalg/dense.ts';
 import { weightedCrossprod } from '../linalg/crossprod.ts';
-
-export const VCOV_TYPES = ['classical', 'oim', 'HC0', 'HC1', 'cluster', 'cluster2', 'dyadic'] as const;
-export type VcovType = (typeof VCOV_TYPES)[number];
-export const SSC_PRESETS = ['r', 'stata', 'none'] as const;
-export type Ssc = (typeof SSC_PRESETS)[number];
 
 /** Score rows: row(r, out) writes the k-vector of observation r's score into out. */
 export interface ScoreRows {
@@ -59,8 +54,6 @@ export interface VariancePieces {
   oim: Float64Array | null;
   /** null for estimators that offer no sandwich (Firth, King–Zeng) */
   scores: ScoreRows | null;
-  /** small-sample rules differ for OLS under the stata preset */
-  ols: boolean;
 }
 
 /** Group codes 0..G-1 of each fitted row, for clustering. */
@@ -70,29 +63,8 @@ export interface Grouping {
   G: number;
 }
 
-export interface VcovRequest {
-  type: VcovType;
-  ssc?: Ssc;
-  /** cluster: one grouping; cluster2: two */
-  clusters?: Grouping[];
-  /** dyadic: the two city columns, coded on one shared set of cities */
-  dyad?: { i: Int32Array; j: Int32Array; G: number; names: [string, string] };
-  /** replace negative eigenvalues of a multi-way result by 0 (explicit request only) */
-  fixPsd?: boolean;
-}
-
-export interface VcovResult {
-  V: Float64Array;
-  type: VcovType;
-  ssc: Ssc | null;
-  /** the overall factor applied (for cluster2: the one applied to the whole meat) */
-  sscFactor: number | null;
-  clusters: Record<string, number> | null;
-  warnings: string[];
-}
-
 /** Σ over groups of S_g S_g' for each grouping, and Σ_r u_r u_r', in one pass over the rows. */
-function meats(scores: ScoreRows, groupings: Int32Array[], Gs: number[]): { outer: Float64Array; groups: Float64Array[] } {
+export function meats(scores: ScoreRows, groupings: Int32Array[], Gs: number[]): { outer: Float64Array; groups: Float64Array[] } {
   const { n, k } = scores;
   const u = new Float64Array(k);
   const sums = Gs.map((G) => new Float64Array(G * k));
@@ -159,81 +131,7 @@ export function intersect(a: Grouping, b: Grouping): Grouping {
   return { name: `${a.name}:${b.name}`, codes, G };
 }
 
-const addScaled = (acc: Float64Array, m: Float64Array, f: number) => {
-  for (let q = 0; q < acc.length; q++) acc[q] += f * m[q];
-};
-
-export function computeVcov(pieces: VariancePieces, req: VcovRequest): VcovResult {
-  const { n, k, bread } = pieces;
-  const scores = (): ScoreRows => {
-    if (!pieces.scores) throw new UsageError(`--vcov ${req.type} is not available for this estimator (no score rows); use classical or oim`);
-    return pieces.scores;
-  };
-  const warnings: string[] = [];
-  const gg = (G: number) => G / (G - 1);
-  const adjK = (n - 1) / (n - k);
-  const ssc: Ssc = req.ssc ?? (req.type === 'dyadic' ? 'none' : 'r');
-  switch (req.type) {
-    case 'classical':
-      return { V: pieces.classical, type: req.type, ssc: null, sscFactor: null, clusters: null, warnings };
-    case 'oim':
-      if (!pieces.oim) throw new UsageError('--vcov oim is not available for this estimator');
-      return { V: pieces.oim, type: req.type, ssc: null, sscFactor: null, clusters: null, warnings };
-    case 'HC0':
-    case 'HC1': {
-      const { outer } = meats(scores(), [], []);
-      let f = 1;
-      if (req.type === 'HC1') f = ssc === 'none' ? 1 : ssc === 'stata' && !pieces.ols ? n / (n - 1) : n / (n - k);
-      return {
-        V: scale(sandwich(bread, outer, k), f),
-        type: req.type,
-        ssc: req.type === 'HC1' ? ssc : null,
-        sscFactor: f,
-        clusters: null,
-        warnings,
-      };
-    }
-    case 'cluster': {
-      const g = req.clusters?.[0];
-      if (!g || req.clusters!.length !== 1) throw new UsageError('--vcov cluster needs one --cluster column');
-      if (g.G < 2) throw new UsageError(`--cluster ${g.name}: only ${g.G} cluster in the fitted rows; need at least 2`);
-      const { groups } = meats(scores(), [g.codes], [g.G]);
-      const f = ssc === 'none' ? 1 : ssc === 'stata' && !pieces.ols ? gg(g.G) : gg(g.G) * adjK;
-      return { V: scale(sandwich(bread, groups[0], k), f), type: req.type, ssc, sscFactor: f, clusters: { [g.name]: g.G }, warnings };
-    }
-    case 'cluster2': {
-      const cl = req.clusters;
-      if (!cl || cl.length !== 2) throw new UsageError('--vcov cluster2 needs two --cluster columns, e.g. --cluster i,j');
-      const [a, b] = cl;
-      for (const g of cl) if (g.G < 2) throw new UsageError(`--cluster ${g.name}: only ${g.G} cluster in the fitted rows; need at least 2`);
-      const ab = intersect(a, b);
-      const { groups } = meats(scores(), [a.codes, b.codes, ab.codes], [a.G, b.G, ab.G]);
-      const per = ssc === 'none' ? [1, 1, 1] : [gg(a.G), gg(b.G), ab.G > 1 ? gg(ab.G) : 1];
-      const meat = new Float64Array(k * k);
-      addScaled(meat, groups[0], per[0]);
-      addScaled(meat, groups[1], per[1]);
-      addScaled(meat, groups[2], -per[2]);
-      const f = ssc === 'r' ? adjK : 1;
-      const V = scale(sandwich(bread, meat, k), f);
-      const psd = checkPsd(V, k, req.fixPsd ?? false, 'two-way cluster');
-      warnings.push(...psd.warnings);
-      return { V: psd.V, type: req.type, ssc, sscFactor: f, clusters: { [a.name]: a.G, [b.name]: b.G, [ab.name]: ab.G }, warnings };
-    }
-    case 'dyadic': {
-      const d = req.dyad;
-      if (!d) throw new UsageError('--vcov dyadic needs --dyad <col_i>,<col_j>');
-      const V = dyadicVcov(scores(), bread, d.i, d.j, d.G);
-      const present = countPresent(d.i, d.j, d.G);
-      const f = ssc === 'none' ? 1 : gg(present);
-      const Vs = scale(V, f);
-      const psd = checkPsd(Vs, k, req.fixPsd ?? false, 'dyadic');
-      warnings.push(...psd.warnings);
-      return { V: psd.V, type: req.type, ssc, sscFactor: f, clusters: { cities: present }, warnings };
-    }
-  }
-}
-
-function countPresent(i: Int32Array, j: Int32Array, G: number): number {
+export function countPresent(i: Int32Array, j: Int32Array, G: number): number {
   const seen = new Uint8Array(G);
   for (let r = 0; r < i.length; r++) {
     seen[i[r]] = 1;
@@ -244,7 +142,9 @@ function countPresent(i: Int32Array, j: Int32Array, G: number): number {
 
 /**
  * Aronow–Samii–Assenova dyadic-robust variance: B M B with
- * M = Σ_c S_c S_c' − Σ_d u_d u_d', S_c = Σ of u_d over dyads containing city c. One pass.
+ * M = Σ_c S_c S_c' − Σ_d u_d u_d', S_c = Σ of u_d over dyads containing city c. Two passes
+ * over the rows: one sums the score rows into S_c, one forms Σ u_d u_d' (with the
+ * cross-product kernel when scores are s_r · x_r).
  */
 export function dyadicVcov(scores: ScoreRows, bread: Float64Array, i: Int32Array, j: Int32Array, G: number): Float64Array {
   const { n, k } = scores;

@@ -7,8 +7,8 @@
 import chisquareCdf from '@stdlib/stats-base-dists-chisquare-cdf';
 import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import { UsageError } from '../util/errors.ts';
-import type { ModelFit } from '../fit.ts';
-import { binomial, links, negbin, poisson, type Family } from '../models/family.ts';
+import { family } from '../fit/families.ts';
+import type { ModelFit } from '../fit/types.ts';
 
 export interface CriteriaRow {
   model: string;
@@ -99,7 +99,7 @@ export function lrTest(restricted: { name: string; fit: ModelFit }, full: { name
 /** LR test of α = 0 (NB against Poisson): the null is on the boundary, so p = ½ P(χ²₁ > LR). */
 export function alphaTest(pois: { name: string; fit: ModelFit }, nb: { name: string; fit: ModelFit }): LrTest {
   assertSameRows(pois.fit, nb.fit, 'test of alpha = 0');
-  if (pois.fit.result.family !== 'poisson' || nb.fit.result.family !== 'negbin') {
+  if (family(nb.fit.result.family).nestsAtBoundary !== pois.fit.result.family) {
     throw new UsageError('the test of alpha = 0 compares a poisson and a negbin model with the same terms');
   }
   const a = [...termsOf(pois.fit)].sort().join(',');
@@ -117,31 +117,13 @@ export function alphaTest(pois: { name: string; fit: ModelFit }, nb: { name: str
   };
 }
 
-function familyOf(fit: ModelFit): Family {
-  const r = fit.result;
-  switch (r.family) {
-    case 'poisson':
-      return poisson();
-    case 'negbin':
-      return negbin(r.theta!);
-    case 'logit':
-    case 'probit':
-    case 'cloglog':
-      return binomial(links[r.family]);
-    case 'firth-logit':
-    case 'relogit':
-      return binomial(links.logit);
-    default:
-      throw new UsageError(`no per-observation likelihood for family ${r.family}`);
-  }
-}
-
 /** Log-likelihood of each fitted row. */
 export function rowLoglik(fit: ModelFit): Float64Array {
   if (fit.estimate.rowLoglik) return fit.estimate.rowLoglik;
   const mu = fit.estimate.mu;
-  if (!mu) throw new UsageError(`no per-observation likelihood for family ${fit.result.family}`);
-  const fam = familyOf(fit);
+  const density = family(fit.result.family).density;
+  if (!mu || !density) throw new UsageError(`no per-observation likelihood for family ${fit.result.family}`);
+  const fam = density(fit.result.theta);
   const y = fit.design.y;
   return Float64Array.from(mu, (m, r) => fam.logDensity(y[r], m));
 }
@@ -169,7 +151,7 @@ export function vuong(m1: { name: string; fit: ModelFit }, m2: { name: string; f
   const l1 = rowLoglik(m1.fit);
   const l2 = rowLoglik(m2.fit);
   const n = l1.length;
-  const k = (f: ModelFit) => parameterCount(f) - (f.result.theta !== null ? 1 : 0) - (f.result.family === 'ols' ? 1 : 0);
+  const k = (f: ModelFit) => parameterCount(f) - family(f.result.family).auxParams;
   const k1 = k(m1.fit);
   const k2 = k(m2.fit);
   const adj = [0, (k1 - k2) / n, ((k1 - k2) / (2 * n)) * Math.log(n)];

@@ -4,17 +4,18 @@ import { z } from 'zod';
 import { readCsvTable } from '../data/csv.ts';
 import { filterRows, type Table } from '../data/table.ts';
 import { subsetMask } from '../expr/restricted.ts';
-import { FAMILIES, fitModel } from '../fit.ts';
+import { fitModel } from '../fit/fit-model.ts';
+import { FAMILY_NAMES } from '../fit/families.ts';
 import { formatEffects, formatFit } from '../report/text.ts';
 import { averageMarginalEffects, exponentiate } from '../inference/effects.ts';
 import { UsageError } from '../util/errors.ts';
-import { SSC_PRESETS, VCOV_TYPES } from '../vcov/vcov.ts';
+import { SSC_PRESETS, VCOV_TYPES } from '../vcov/registry.ts';
 import { listOption, parseOptions } from './options.ts';
 
 const schema = z.object({
   data: z.string().min(1),
   formula: z.string().min(1),
-  family: z.enum(FAMILIES),
+  family: z.enum(FAMILY_NAMES),
   vcov: z.enum(VCOV_TYPES).default('classical'),
   cluster: listOption,
   dyad: listOption.refine((v) => v === undefined || v.length === 2, { message: 'give two columns, e.g. --dyad i,j' }),
@@ -44,17 +45,17 @@ export const fitCommand: CommandModule = {
     y
       .option('data', { type: 'string', demandOption: true, describe: 'CSV file (e.g. outputs/demo/2021/dyads.csv)' })
       .option('formula', { type: 'string', demandOption: true, describe: 'R-style formula, e.g. "coop ~ log_flow + same_province"' })
-      .option('family', { type: 'string', demandOption: true, choices: FAMILIES as unknown as string[], describe: 'model family' })
-      .option('vcov', { type: 'string', default: 'classical', choices: VCOV_TYPES as unknown as string[], describe: 'variance type' })
+      .option('family', { type: 'string', demandOption: true, choices: FAMILY_NAMES, describe: 'model family' })
+      .option('vcov', { type: 'string', default: 'classical', choices: VCOV_TYPES, describe: 'variance type' })
       .option('cluster', { type: 'string', describe: 'cluster column(s): one for cluster, two (a,b) for cluster2' })
       .option('dyad', { type: 'string', describe: 'the two city columns for dyadic variance, e.g. i,j' })
-      .option('ssc', { type: 'string', choices: SSC_PRESETS as unknown as string[], describe: 'small-sample preset (default r; none for dyadic)' })
+      .option('ssc', { type: 'string', choices: SSC_PRESETS, describe: 'small-sample preset (default r; none for dyadic)' })
       .option('subset', { type: 'string', describe: 'keep rows where this expression is true, e.g. "items > 0"' })
       .option('weights', { type: 'string', describe: 'column of prior weights' })
       .option('level', { type: 'number', default: 0.95, describe: 'confidence level' })
       .option('fix-psd', { type: 'boolean', default: false, describe: 'repair a non-PSD multi-way variance (negative eigenvalues set to 0)' })
       .option('effects', { type: 'string', choices: ['exp', 'ame'], describe: 'also report exponentiated coefficients (IRR/OR) or average marginal effects' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the machine-readable fit (SPEC §5); with --effects: {"fit": …, "effects": […]}' }),
+      .option('json', { type: 'boolean', default: false, describe: 'print the machine-readable fit (docs/contract.md §5); with --effects: {"fit": …, "effects": […]}' }),
   handler: async (args) => {
     const o = parseOptions(schema, args, 'fit');
     const table = await readWithSubset(o.data, o.subset);

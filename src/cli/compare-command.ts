@@ -1,11 +1,13 @@
 /** `tongban compare`: several models on the same data, side by side, with the tests that apply. */
 import type { CommandModule } from 'yargs';
 import { z } from 'zod';
-import { FAMILIES, fitModel, type FamilyName, type ModelFit } from '../fit.ts';
-import { alphaTest, criteria, lrTest, vuong, type LrTest, type VuongTest } from '../inference/compare.ts';
+import { fitModel } from '../fit/fit-model.ts';
+import { FAMILY_NAMES, family, isFamilyName, type FamilyName } from '../fit/families.ts';
+import type { ModelFit } from '../fit/types.ts';
+import { alphaTest, criteria, lrTest, vuong, type LrTest, type VuongTest } from '../inference/model-tests.ts';
 import { UsageError } from '../util/errors.ts';
 import { parseOptions } from './options.ts';
-import { readWithSubset } from './fit.ts';
+import { readWithSubset } from './fit-command.ts';
 
 const schema = z.object({
   data: z.string().min(1),
@@ -17,10 +19,10 @@ const schema = z.object({
 
 function parseModel(spec: string, k: number): { name: string; family: FamilyName; formula: string } {
   const m = /^\s*(?:([\p{L}\p{N}_.-]+)=)?\s*([a-z-]+)\s*:\s*(.+)$/u.exec(spec);
-  if (!m || !(FAMILIES as readonly string[]).includes(m[2])) {
-    throw new UsageError(`--model "${spec}": expected "family: formula" or "name=family: formula" with a family among ${FAMILIES.join(', ')}`);
+  if (!m || !isFamilyName(m[2])) {
+    throw new UsageError(`--model "${spec}": expected "family: formula" or "name=family: formula" with a family among ${FAMILY_NAMES.join(', ')}`);
   }
-  return { name: m[1] ?? `m${k + 1}`, family: m[2] as FamilyName, formula: m[3] };
+  return { name: m[1] ?? `m${k + 1}`, family: m[2], formula: m[3] };
 }
 
 export interface Comparison {
@@ -29,7 +31,11 @@ export interface Comparison {
   skipped: string[];
 }
 
-/** Every pair gets the test that fits it: LR (nested, same family), alpha = 0 (Poisson/NB), Vuong (ZINB/NB and other non-nested ML pairs). */
+/**
+ * Every pair gets the test the family registry gives it: LR (same family, nested), the
+ * boundary LR test (a family nesting the other at a boundary: NB and Poisson at α = 0),
+ * Vuong (non-nested pairs the registry lists, e.g. ZINB against NB).
+ */
 export function compareModels(models: { name: string; fit: ModelFit }[]): Comparison {
   const tests: Comparison['tests'] = [];
   const skipped: string[] = [];
@@ -42,10 +48,10 @@ export function compareModels(models: { name: string; fit: ModelFit }[]): Compar
         if (fx === fy) {
           const [small, big] = x.fit.estimate.df <= y.fit.estimate.df ? [x, y] : [y, x];
           tests.push(lrTest(small, big));
-        } else if ((fx === 'poisson' && fy === 'negbin') || (fx === 'negbin' && fy === 'poisson')) {
-          tests.push(fx === 'poisson' ? alphaTest(x, y) : alphaTest(y, x));
-        } else if ((fx === 'zinb' && fy === 'negbin') || (fx === 'negbin' && fy === 'zinb')) {
-          tests.push({ test: 'Vuong', ...(fx === 'zinb' ? vuong(x, y) : vuong(y, x)) });
+        } else if (family(fy).nestsAtBoundary === fx || family(fx).nestsAtBoundary === fy) {
+          tests.push(family(fy).nestsAtBoundary === fx ? alphaTest(x, y) : alphaTest(y, x));
+        } else if (family(fx).vuongAgainst.includes(fy) || family(fy).vuongAgainst.includes(fx)) {
+          tests.push({ test: 'Vuong', ...(family(fx).vuongAgainst.includes(fy) ? vuong(x, y) : vuong(y, x)) });
         } else skipped.push(`${x.name} vs ${y.name}: no test for ${fx} against ${fy}`);
       } catch (e) {
         if (e instanceof UsageError) skipped.push(`${x.name} vs ${y.name}: ${e.message}`);

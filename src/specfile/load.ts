@@ -1,86 +1,30 @@
 /**
- * Model specification files (YAML), validated with zod. Errors name the file, the line
- * and the field. `loadSpec` returns the spec with every model resolved (`like:`
- * inheritance applied, defaults filled in), ready for the run stage.
+ * Reading a spec file (YAML): parsed with line numbers, validated against the schema
+ * (schema.ts), every model resolved (`like:` inheritance applied, defaults filled in,
+ * its variance request checked by the variance registry). Errors name the file, the
+ * line and the field.
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
-import { z } from 'zod';
-import { FAMILIES } from '../fit.ts';
-import { SSC_PRESETS, VCOV_TYPES } from '../vcov/vcov.ts';
-import { InputError, type Problem } from '../util/errors.ts';
-
-const id = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, { message: 'an id of letters, digits and _ starting with a letter' });
-const label = z.union([z.string(), z.object({ zh: z.string().optional(), en: z.string().optional() }).strict()]);
-
-const modelSchema = z
-  .object({
-    id,
-    label: label.optional(),
-    main: z.boolean().optional(),
-    like: id.optional(),
-    family: z.enum(FAMILIES).optional(),
-    sample: id.optional(),
-    formula: z.string().optional(),
-    outcome: z.string().optional(),
-    terms: z.array(z.string()).optional(),
-    zero_terms: z.array(z.string()).optional(),
-    vcov: z.enum(VCOV_TYPES).optional(),
-    cluster: z.array(z.string()).min(1).max(2).optional(),
-    dyad: z.tuple([z.string(), z.string()]).optional(),
-    ssc: z.enum(SSC_PRESETS).optional(),
-    fix_psd: z.boolean().optional(),
-  })
-  .strict();
-
-export const specSchema = z
-  .object({
-    name: id,
-    title: z.string().optional(),
-    language: z.enum(['zh', 'en']).default('en'),
-    stars: z
-      .tuple([z.number(), z.number(), z.number()])
-      .refine(([a, b, c]) => a > b && b > c && c > 0 && a < 1, { message: 'three decreasing p-value thresholds, e.g. [0.1, 0.05, 0.01]' })
-      .default([0.1, 0.05, 0.01]),
-    digits: z.number().int().min(1).max(8).default(3),
-    monadic: z.array(z.string()).optional(),
-    derived: z
-      .object({ cities: z.record(id, z.string()).optional(), dyads: z.record(id, z.string()).optional() })
-      .strict()
-      .default({}),
-    groups: z
-      .array(z.object({ id, label: label.optional(), variables: z.record(z.string(), label) }).strict())
-      .default([]),
-    samples: z.record(
-      id,
-      z
-        .object({
-          table: z.enum(['cities', 'dyads']),
-          subset: z.string().optional(),
-          provinces: z.array(z.string()).min(1).optional(),
-        })
-        .strict(),
-    ),
-    levels: z.array(z.object({ id, label: label.optional(), models: z.array(modelSchema).min(1) }).strict()).min(1),
-  })
-  .strict();
-
-export type SpecInput = z.input<typeof specSchema>;
-export type Spec = z.output<typeof specSchema>;
-export type Label = z.output<typeof label>;
+import type { z } from 'zod';
+import type { FamilyName } from '../fit/families.ts';
+import { checkVcovRequest, dyadTableDefaults, type Ssc, type VcovType } from '../vcov/registry.ts';
+import { family as familyEntry } from '../fit/families.ts';
+import { InputError, UsageError, type Problem } from '../util/errors.ts';
+import { specSchema, type Label, type modelSchema, type Spec } from './schema.ts';
 
 export interface ResolvedModel {
   id: string;
   level: string;
   label: Label | undefined;
   main: boolean;
-  family: (typeof FAMILIES)[number];
+  family: FamilyName;
   sample: string;
   formula: string;
-  vcov: (typeof VCOV_TYPES)[number];
+  vcov: VcovType;
   cluster?: string[];
   dyad?: [string, string];
-  ssc?: (typeof SSC_PRESETS)[number];
+  ssc?: Ssc;
   /** repair a non-PSD multi-way variance (explicit request only) */
   fixPsd: boolean;
   /** where the model is defined: "file:line", and the line alone */
@@ -97,12 +41,10 @@ export interface LoadedSpec {
   where(path: (string | number)[]): string;
   /** the line of a path in the document */
   lineOf(path: (string | number)[]): number;
-}
-
-export function labelText(l: Label | undefined, lang: 'zh' | 'en', fallback: string): string {
-  if (l === undefined) return fallback;
-  if (typeof l === 'string') return l;
-  return l[lang] ?? l.en ?? l.zh ?? fallback;
+  /** an error at a field of the spec file, naming its line and the field */
+  error(path: string[], value: string, expected: string): InputError;
+  /** runs f; a UsageError it throws becomes an error at that field of the spec */
+  atField<T>(path: string[], value: string, f: () => T | Promise<T>): Promise<T>;
 }
 
 function locate(doc: Document, lc: LineCounter, file: string, path: (string | number)[]): { line: number; where: string } {
@@ -202,17 +144,18 @@ export function parseSpec(text: string, file: string): LoadedSpec {
       }
     }
     const table = m.sample ? spec.samples[m.sample]?.table : undefined;
-    let vcov = m.vcov ?? 'classical';
-    let cluster = m.cluster;
-    let dyad = m.dyad;
-    if (vcov === 'dyadic' && !dyad) {
-      if (table === 'dyads') dyad = ['i', 'j'];
-      else problems.push(problem([...path, 'vcov'], 'dyadic variance on a dyad sample (or a dyad: [col_i, col_j] field)', vcov));
-    }
-    if (vcov === 'cluster2' && !cluster && table === 'dyads') cluster = ['i', 'j'];
-    if ((vcov === 'cluster' || vcov === 'cluster2') && !cluster) {
-      problems.push(problem([...path, 'vcov'], `a cluster: field for ${vcov}`, vcov));
-      vcov = 'classical';
+    const vcov = m.vcov ?? 'classical';
+    // on tongban's dyad table the city columns are i and j unless the model names others
+    const defaults = table === 'dyads' ? dyadTableDefaults(vcov) : {};
+    const cluster = m.cluster ?? defaults.cluster;
+    const dyad = m.dyad ?? defaults.dyad;
+    if (m.family) {
+      try {
+        checkVcovRequest({ type: vcov, cluster, dyad }, { name: m.family, variances: familyEntry(m.family).variances });
+      } catch (e) {
+        if (!(e instanceof UsageError)) throw e;
+        problems.push(problem([...path, 'vcov'], `${e.message.replace(/--(cluster|dyad)\b/g, '$1:')}${vcov === 'dyadic' && table !== 'dyads' ? ' (on a dyad sample, dyad: defaults to [i, j])' : ''}`, vcov));
+      }
     }
     models.push({
       id: mid,
@@ -232,5 +175,16 @@ export function parseSpec(text: string, file: string): LoadedSpec {
     });
   }
   if (problems.length) throw new InputError(problems, `invalid spec ${file}`);
-  return { file, text, spec, models, where, lineOf: (path) => locate(doc, lc, file, path).line };
+  const lineOf = (path: (string | number)[]) => locate(doc, lc, file, path).line;
+  const error = (path: string[], value: string, expected: string) =>
+    new InputError([{ file, row: lineOf(path), rowLabel: 'line', column: path.join('.'), value, expected }], `invalid spec ${file}`);
+  const atField = async <T>(path: string[], value: string, f: () => T | Promise<T>): Promise<T> => {
+    try {
+      return await f();
+    } catch (e) {
+      if (e instanceof UsageError) throw error(path, value, e.message);
+      throw e;
+    }
+  };
+  return { file, text, spec, models, where, lineOf, error, atField };
 }

@@ -6,14 +6,15 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
-import type { FitResult } from './fit.ts';
-import { labelText } from './spec/spec.ts';
-import { readFits, runYear, type RunRecord } from './run.ts';
-import { buildRegTable } from './report/regtable.ts';
-import { htmlPage, regGrid, toCsvTable, toHtmlFragment, toLatex, toMarkdown } from './report/formats.ts';
-import { writeOutputsAtomically, type OutputFiles } from './util/output.ts';
-import { UsageError } from './util/errors.ts';
-import type { Reporter } from './util/progress.ts';
+import type { FitResult } from '../fit/types.ts';
+import { labelText } from '../specfile/schema.ts';
+import { readFits, type RunRecord } from './record.ts';
+import { runYear } from './run-year.ts';
+import { buildRegTable } from '../report/regtable.ts';
+import { htmlPage, regGrid, toCsvTable, toHtmlFragment, toLatex, toMarkdown } from '../report/formats.ts';
+import { writeOutputsAtomically, type OutputFiles } from '../util/output.ts';
+import { UsageError } from '../util/errors.ts';
+import type { Reporter } from '../util/progress.ts';
 
 export async function compareYears(o: { data: string; years: number[]; spec: string; out: string }, rep: Reporter): Promise<string> {
   if (o.years.length < 2) throw new UsageError('--years needs at least two years, e.g. --years 2021,2022');

@@ -1,0 +1,189 @@
+/**
+ * `fitModel`: table + formula + family + variance request → the machine-readable fit
+ * (docs/contract.md §5) and what effects and comparisons need. The one place that ties
+ * the formula layer, the estimators (through the family registry), the variance layer
+ * (through the variance registry) and Wald inference together.
+ */
+import { z } from 'zod';
+import { UsageError } from '../util/errors.ts';
+import { denseCodes, type Table } from '../data/table.ts';
+import { buildDesign, type Design } from '../formula/design.ts';
+import type { Grouping } from '../vcov/vcov.ts';
+import { checkVcovRequest, computeVcov, SSC_PRESETS, VARIANCES, VCOV_TYPES, type VcovRequest } from '../vcov/registry.ts';
+import { coefficientRows, type CoefRow } from '../inference/wald.ts';
+import type { EstBlock } from '../models/estimates.ts';
+import { FAMILY_NAMES, family, type FamilyEntry } from './families.ts';
+import { FIT_SCHEMA_VERSION, type FitResult, type ModelFit } from './types.ts';
+
+export const FitOptionsSchema = z.object({
+  formula: z.string().min(1),
+  family: z.enum(FAMILY_NAMES),
+  vcov: z.enum(VCOV_TYPES).default('classical'),
+  cluster: z.array(z.string().min(1)).optional(),
+  dyad: z.tuple([z.string().min(1), z.string().min(1)]).optional(),
+  ssc: z.enum(SSC_PRESETS).optional(),
+  weights: z.string().optional(),
+  fixPsd: z.boolean().default(false),
+  level: z.number().gt(0).lt(1).default(0.95),
+});
+export type FitOptions = z.input<typeof FitOptionsSchema>;
+
+/** The outcome is of the kind the family models (0/1, counts, positive counts). */
+function checkResponse(name: string, fam: FamilyEntry, d: Design): void {
+  const bad: number[] = [];
+  const isBinary = fam.response === 'binary';
+  const isCount = fam.response === 'count' || fam.response === 'positive-count';
+  if (!isBinary && !isCount) return;
+  for (let r = 0; r < d.n; r++) {
+    const y = d.y[r];
+    const ok = isBinary ? y === 0 || y === 1 : y >= 0 && Number.isInteger(y);
+    if (!ok) bad.push(r);
+  }
+  if (bad.length) {
+    const shown = bad.slice(0, 10).map((r) => `row ${d.rows[r] + 2}: ${d.y[r]}`).join('; ');
+    throw new UsageError(
+      `family ${name} needs ${isBinary ? 'a 0/1 outcome' : 'a count outcome (integers >= 0)'}, but '${d.responseName}' has ${bad.length} other value${bad.length > 1 ? 's' : ''} (${shown}${bad.length > 10 ? '; …' : ''})`,
+    );
+  }
+  const ones = d.y.reduce((s, y) => s + (y > 0 ? 1 : 0), 0);
+  if (isBinary && (ones === 0 || ones === d.n)) {
+    throw new UsageError(`'${d.responseName}' is ${ones === 0 ? 0 : 1} on every one of the ${d.n} rows used; a binary model needs both 0s and 1s`);
+  }
+  if (isCount && ones === 0) {
+    throw new UsageError(`'${d.responseName}' is 0 on every one of the ${d.n} rows used; a count model needs some positive counts`);
+  }
+  if (fam.response === 'positive-count' && ones < d.n) {
+    throw new UsageError(`${name} models counts >= 1, but '${d.responseName}' has zeros; select the positive rows (--subset "${d.responseName} > 0") or use hurdle-negbin`);
+  }
+}
+
+function groupingOf(table: Table, name: string, rows: Int32Array): Grouping {
+  const c = table.columns.get(name);
+  if (!c) throw new UsageError(`unknown cluster column '${name}' (columns: ${table.names.join(', ')})`);
+  const coder = denseCodes<string | number>();
+  const codes = new Int32Array(rows.length);
+  for (let k = 0; k < rows.length; k++) codes[k] = coder.code(c.kind === 'number' ? c.values[rows[k]] : c.codes[rows[k]]);
+  return { name, codes, G: coder.size() };
+}
+
+/** The two city columns of a dyad table coded on one shared set of cities (ids compared as text). */
+function dyadCodes(table: Table, [ni, nj]: [string, string], rows: Int32Array) {
+  const text = (name: string) => {
+    const c = table.columns.get(name);
+    if (!c) throw new UsageError(`unknown dyad column '${name}' (columns: ${table.names.join(', ')})`);
+    return (r: number) => (c.kind === 'number' ? String(c.values[r]) : c.levels[c.codes[r]]);
+  };
+  const ti = text(ni);
+  const tj = text(nj);
+  const coder = denseCodes<string>();
+  const i = new Int32Array(rows.length);
+  const j = new Int32Array(rows.length);
+  for (let k = 0; k < rows.length; k++) {
+    i[k] = coder.code(ti(rows[k]));
+    j[k] = coder.code(tj(rows[k]));
+    if (i[k] === j[k]) throw new UsageError(`dyad columns ${ni}, ${nj}: row ${rows[k] + 2} pairs a city with itself`);
+  }
+  return { i, j, G: coder.size(), names: [ni, nj] as [string, string] };
+}
+
+/**
+ * Fits one model. In: a table, and options (formula, family, variance type with the
+ * columns it needs, small-sample preset, prior weights, confidence level). Out: the fit
+ * (`result`, the JSON of docs/contract.md §5) with the design, the estimate and the
+ * variance of each parameter block. Bad requests throw a UsageError before estimating.
+ */
+export function fitModel(table: Table, options: FitOptions): ModelFit {
+  const o = FitOptionsSchema.parse(options);
+  const fam = family(o.family);
+  const needs = checkVcovRequest({ type: o.vcov, cluster: o.cluster, dyad: o.dyad }, { name: o.family, variances: fam.variances });
+  const design = buildDesign(table, o.formula, { weights: o.weights, require: needs });
+  checkResponse(o.family, fam, design);
+  if (design.parts.length > 1 && fam.parts === 1) {
+    const twoPart = FAMILY_NAMES.filter((f) => family(f).parts === 2).join(' and ');
+    throw new UsageError(`'|' separates the count and zero parts of ${twoPart} formulas; family ${o.family} takes one part`);
+  }
+  const part = design.parts[0];
+  if (part.p === 0) throw new UsageError(`the formula '${o.formula}' has no coefficients to estimate`);
+  if (!fam.weightsAndOffsets && (design.weights || part.offset)) {
+    throw new UsageError(`family ${o.family} does not take weights or offsets yet`);
+  }
+  const est = fam.estimate(design);
+  const vcovs = est.blocks.map((b) => {
+    const rows = b.rowSubset ? Int32Array.from(b.rowSubset, (k) => design.rows[k]) : design.rows;
+    const req: VcovRequest = { type: o.vcov, ssc: o.ssc, rule: fam.smallSample, fixPsd: o.fixPsd };
+    const kind = VARIANCES[o.vcov].needs;
+    if (kind === 'cluster1' || kind === 'cluster2') req.clusters = o.cluster!.map((c) => groupingOf(table, c, rows));
+    if (kind === 'dyad') req.dyad = dyadCodes(table, o.dyad!, rows);
+    return computeVcov(b.pieces, req);
+  });
+  const rowsOf = (b: EstBlock, V: Float64Array, which: EstBlock['report'][number]) => {
+    const K = b.params.length;
+    const idx = which.index;
+    const beta = Float64Array.from(idx, (i) => b.params[i]);
+    const sub = new Float64Array(idx.length * idx.length);
+    idx.forEach((i, a) => idx.forEach((j, c) => (sub[a * idx.length + c] = V[i * K + j])));
+    return coefficientRows(which.names, which.aliased, beta, sub, est.tDf, o.level);
+  };
+  let coefficients: CoefRow[] = [];
+  const partRows: { count: CoefRow[]; zero: CoefRow[] } = { count: [], zero: [] };
+  let twoParts = false;
+  est.blocks.forEach((b, k) => {
+    for (const which of b.report) {
+      const rows = rowsOf(b, vcovs[k].V, which);
+      if (which.part === null) coefficients = rows;
+      else {
+        twoParts = true;
+        partRows[which.part] = rows;
+      }
+    }
+  });
+  const parts: FitResult['parts'] = twoParts ? partRows : null;
+  // SE(θ) by the delta method from the variance of log θ, where θ is estimated jointly
+  let thetaSe = est.thetaSe;
+  est.blocks.forEach((b, k) => {
+    if (b.logThetaIndex === null || est.theta === null) return;
+    const K = b.params.length;
+    thetaSe = est.theta * Math.sqrt(vcovs[k].V[b.logThetaIndex * K + b.logThetaIndex]);
+  });
+  const n = design.n;
+  // residual df: observations minus estimated coefficients (θ not counted, as glm.nb)
+  const nCoef = [...coefficients, ...(parts?.count ?? []), ...(parts?.zero ?? [])].filter((c) => c.estimate !== null).length;
+  const first = vcovs[0];
+  const sameFactor = vcovs.every((v) => v.sscFactor === first.sscFactor);
+  let clusters = first.clusters;
+  if (vcovs.length > 1) {
+    clusters = null;
+    est.blocks.forEach((b, k) => {
+      const label = b.report[0].part ?? 'model';
+      for (const [name, G] of Object.entries(vcovs[k].clusters ?? {})) (clusters ??= {})[`${label}:${name}`] = G;
+    });
+  }
+  const result: FitResult = {
+    schema_version: FIT_SCHEMA_VERSION,
+    family: o.family,
+    link: est.link,
+    formula: o.formula,
+    n,
+    df_residual: n - nCoef,
+    converged: est.converged,
+    iterations: est.iterations,
+    vcov_type: first.type,
+    ssc: first.ssc,
+    ssc_factor: sameFactor ? first.sscFactor : null,
+    clusters,
+    n_dropped: design.nDropped,
+    warnings: [...design.warnings, ...est.warnings, ...vcovs.flatMap((v) => v.warnings)],
+    coefficients,
+    loglik: est.loglik,
+    aic: -2 * est.loglik + 2 * est.df,
+    bic: -2 * est.loglik + Math.log(n) * est.df,
+    deviance: est.deviance,
+    null_deviance: est.nullDeviance,
+    theta: est.theta,
+    theta_se: est.theta === null ? null : thetaSe,
+    alpha: est.theta === null ? null : 1 / est.theta,
+    parts,
+  };
+  if (!est.converged && est.warnings.length === 0) result.warnings.push('the estimator did not converge');
+  return { result, design, estimate: est, vcovs, vcov: first };
+}

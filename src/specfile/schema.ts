@@ -1,0 +1,77 @@
+/**
+ * The one spec-file schema: every field a spec file may hold is declared, validated and
+ * described here (docs/spec-files.md is the user's page for it). Later features add
+ * their fields to this file — a per-model block to `modelSchema`, a top-level block to
+ * `specSchema` — and the loader (load.ts) resolves them. Family and variance names come
+ * from their registries.
+ */
+import { z } from 'zod';
+import { FAMILY_NAMES } from '../fit/families.ts';
+import { SSC_PRESETS, VCOV_TYPES } from '../vcov/registry.ts';
+
+/** ids of models, samples, levels, groups and derived variables */
+export const id = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, { message: 'an id of letters, digits and _ starting with a letter' });
+export const label = z.union([z.string(), z.object({ zh: z.string().optional(), en: z.string().optional() }).strict()]);
+
+export const modelSchema = z
+  .object({
+    id,
+    label: label.optional(),
+    main: z.boolean().optional(),
+    like: id.optional(),
+    family: z.enum(FAMILY_NAMES).optional(),
+    sample: id.optional(),
+    formula: z.string().optional(),
+    outcome: z.string().optional(),
+    terms: z.array(z.string()).optional(),
+    zero_terms: z.array(z.string()).optional(),
+    vcov: z.enum(VCOV_TYPES).optional(),
+    cluster: z.array(z.string()).min(1).max(2).optional(),
+    dyad: z.tuple([z.string(), z.string()]).optional(),
+    ssc: z.enum(SSC_PRESETS).optional(),
+    fix_psd: z.boolean().optional(),
+  })
+  .strict();
+
+export const specSchema = z
+  .object({
+    name: id,
+    title: z.string().optional(),
+    language: z.enum(['zh', 'en']).default('en'),
+    stars: z
+      .tuple([z.number(), z.number(), z.number()])
+      .refine(([a, b, c]) => a > b && b > c && c > 0 && a < 1, { message: 'three decreasing p-value thresholds, e.g. [0.1, 0.05, 0.01]' })
+      .default([0.1, 0.05, 0.01]),
+    digits: z.number().int().min(1).max(8).default(3),
+    monadic: z.array(z.string()).optional(),
+    derived: z
+      .object({ cities: z.record(id, z.string()).optional(), dyads: z.record(id, z.string()).optional() })
+      .strict()
+      .default({}),
+    groups: z
+      .array(z.object({ id, label: label.optional(), variables: z.record(z.string(), label) }).strict())
+      .default([]),
+    samples: z.record(
+      id,
+      z
+        .object({
+          table: z.enum(['cities', 'dyads']),
+          subset: z.string().optional(),
+          provinces: z.array(z.string()).min(1).optional(),
+        })
+        .strict(),
+    ),
+    levels: z.array(z.object({ id, label: label.optional(), models: z.array(modelSchema).min(1) }).strict()).min(1),
+  })
+  .strict();
+
+export type SpecInput = z.input<typeof specSchema>;
+export type Spec = z.output<typeof specSchema>;
+export type Label = z.output<typeof label>;
+
+export function labelText(l: Label | undefined, lang: 'zh' | 'en', fallback: string): string {
+  if (l === undefined) return fallback;
+  if (typeof l === 'string') return l;
+  return l[lang] ?? l.en ?? l.zh ?? fallback;
+}
+

@@ -1,0 +1,60 @@
+/**
+ * Stage 2, dyads: a year folder → every unordered pair of sample cities (dyads.csv), with
+ * cities_clean.csv of the sample's cities and the cleaning report (docs/contract.md §3).
+ * It runs the clean stage's reading first; nothing is written when the input is bad.
+ */
+import { tableCsvChunks, tableToCsv } from '../data/csv.ts';
+import { filterRows, type Table } from '../data/table.ts';
+import { citiesCleanTable, cleanYear, type CleanData } from '../data/clean.ts';
+import { buildDyads, type DyadOptions, type DyadResult } from '../data/dyads.ts';
+import { writeOutputsAtomically, type OutputFiles } from '../util/output.ts';
+import { silentReporter, type Reporter } from '../util/progress.ts';
+import { cleaningReportFiles, type SampleInfo } from './clean.ts';
+
+export interface DyadsStageResult {
+  data: CleanData;
+  dyads: DyadResult;
+  sample: SampleInfo;
+  /** cities_clean of the sample's cities */
+  cities: Table;
+}
+
+/** Reads and cleans a year folder and builds the dyad table in memory (nothing is written). */
+export function computeDyads(input: string, opts: DyadOptions, rep: Reporter = silentReporter): DyadsStageResult {
+  rep.step(`clean: reading ${input}`);
+  const data = cleanYear(input);
+  rep.step(`dyads: building pairs of ${data.ids.length} cities`);
+  const dyads = buildDyads(data, opts);
+  const coop = dyads.dyads.columns.get('coop');
+  let coopCount = 0;
+  if (coop?.kind === 'number') for (const v of coop.values) coopCount += v;
+  const sample: SampleInfo = {
+    provinces: opts.provinces?.length ? opts.provinces : null,
+    cities: dyads.order.length,
+    dyads: dyads.dyads.nrow,
+    coop_dyads: coopCount,
+    agreements_outside_sample: dyads.agreementsOutside,
+    monadic: dyads.monadic,
+  };
+  // the sample's cities, in input order, with degree counted inside the sample
+  const cities = filterRows(citiesCleanTable(data, dyads.inSample), dyads.inSample);
+  return { data, dyads, sample, cities };
+}
+
+/** The files of the dyads stage: cleaning report (with the sample), cities_clean.csv of the sample cities, dyads.csv. */
+export function dyadsStageFiles(res: DyadsStageResult): OutputFiles {
+  const { data, dyads, sample } = res;
+  const files = cleaningReportFiles(data, sample);
+  files.set('cities_clean.csv', tableToCsv(res.cities));
+  files.set('dyads.csv', () => tableCsvChunks(dyads.dyads));
+  return files;
+}
+
+/** `tongban dyads`: in, a year folder and options (provinces, monadic covariates); out, the stage's files in `out`. */
+export function runDyads(input: string, out: string, opts: DyadOptions = {}, rep: Reporter = silentReporter): DyadsStageResult & { written: string[] } {
+  const res = computeDyads(input, opts, rep);
+  rep.step(`dyads: writing ${res.sample.dyads} dyads`);
+  const written = writeOutputsAtomically(out, dyadsStageFiles(res));
+  rep.step(`dyads: ${res.sample.cities} cities, ${res.sample.dyads} dyads, ${res.sample.coop_dyads} cooperating -> ${out}`);
+  return { ...res, written };
+}

@@ -1,0 +1,141 @@
+/**
+ * Stage 3, models: the spec's derived variables, its samples, and every model fitted on
+ * its sample, with the descriptive statistics of the variables the models use. Every
+ * model is checked against its sample's columns before the first fit.
+ */
+import type { Table } from '../data/table.ts';
+import { filterRows, numColumn, setColumn } from '../data/table.ts';
+import { compileRestricted } from '../expr/restricted.ts';
+import { fitModel } from '../fit/fit-model.ts';
+import type { FitResult } from '../fit/types.ts';
+import { formulaColumns } from '../formula/parse.ts';
+import { describe, type DescriptiveRow } from '../report/descriptives.ts';
+import type { LoadedSpec } from '../specfile/load.ts';
+import { InputError, UsageError, type Problem } from '../util/errors.ts';
+import type { Reporter } from '../util/progress.ts';
+
+export type StageTables = Record<'cities' | 'dyads', Table>;
+
+/** Adds the spec's derived variables to the city and dyad tables (in place). */
+async function applyDerived(loaded: LoadedSpec, tables: StageTables): Promise<void> {
+  for (const which of ['cities', 'dyads'] as const) {
+    for (const [name, expr] of Object.entries(loaded.spec.derived[which] ?? {})) {
+      await loaded.atField(['derived', which, name], expr, async () => {
+        const c = await compileRestricted(expr, `derived variable ${name}`);
+        setColumn(tables[which], name, numColumn(c.evaluate(tables[which])));
+      });
+    }
+  }
+}
+
+/**
+ * The samples the models use. Every sample's expression is checked, but a sample no model
+ * uses is not built: with millions of dyads every copy counts.
+ */
+async function buildSamples(loaded: LoadedSpec, tables: StageTables): Promise<Map<string, Table>> {
+  const out = new Map<string, Table>();
+  const used = new Set(loaded.models.map((m) => m.sample));
+  for (const [id, s] of Object.entries(loaded.spec.samples)) {
+    const path = ['samples', id];
+    const expr = s.subset;
+    const subset = expr ? await loaded.atField([...path, 'subset'], expr, () => compileRestricted(expr, `sample ${id}`)) : null;
+    if (!used.has(id)) continue;
+    let t = tables[s.table];
+    if (s.provinces) {
+      const want = new Set(s.provinces);
+      const cols = s.table === 'cities' ? ['province'] : ['province_i', 'province_j'];
+      const known = new Set<string>();
+      const keep = new Uint8Array(t.nrow).fill(1);
+      for (const name of cols) {
+        const c = t.columns.get(name);
+        if (!c || c.kind !== 'string') throw new Error(`the ${s.table} table has no text column ${name}`);
+        c.levels.forEach((l) => known.add(l));
+        for (let r = 0; r < t.nrow; r++) if (!want.has(c.levels[c.codes[r]])) keep[r] = 0;
+      }
+      const unknown = s.provinces.filter((p) => !known.has(p));
+      if (unknown.length) throw loaded.error([...path, 'provinces'], unknown.join(', '), `provinces of the data (${[...known].join(', ')})`);
+      t = filterRows(t, keep);
+    }
+    if (subset && expr) {
+      const rows = t;
+      const v = await loaded.atField([...path, 'subset'], expr, () => subset.evaluate(rows));
+      t = filterRows(t, Uint8Array.from(v, (x) => (!Number.isNaN(x) && x !== 0 ? 1 : 0)));
+    }
+    out.set(id, t);
+  }
+  return out;
+}
+
+/** Every model's variables exist in its sample's table: checked before any fitting. */
+function checkModels(loaded: LoadedSpec, samples: Map<string, Table>): void {
+  const problems: Problem[] = [];
+  for (const m of loaded.models) {
+    const t = samples.get(m.sample)!;
+    let cols: string[];
+    try {
+      cols = formulaColumns(m.formula);
+    } catch (e) {
+      problems.push({ file: loaded.file, row: m.line, rowLabel: 'line', column: `${m.id}.formula`, value: m.formula, expected: (e as Error).message });
+      continue;
+    }
+    const table = loaded.spec.samples[m.sample].table;
+    for (const c of [...cols, ...(m.cluster ?? []), ...(m.dyad ?? [])]) {
+      if (!t.columns.has(c)) {
+        problems.push({
+          file: loaded.file,
+          row: m.line,
+          rowLabel: 'line',
+          column: `${m.id}`,
+          value: c,
+          expected: `a variable of the ${table} table or a derived variable (unknown variable '${c}'; see docs/spec-files.md for the columns)`,
+        });
+      }
+    }
+    if (t.nrow === 0) problems.push({ file: loaded.file, row: m.line, rowLabel: 'line', column: `${m.id}.sample`, value: m.sample, expected: 'a sample with rows (this one is empty)' });
+  }
+  if (problems.length) throw new InputError(problems, `invalid spec ${loaded.file}`);
+}
+
+export interface ModelsStageResult {
+  /** by model id, in spec order */
+  fits: Map<string, FitResult>;
+  descriptives: DescriptiveRow[];
+}
+
+/**
+ * In: the loaded spec and the stage tables (derived variables are added to them). Out:
+ * every model's fit and the descriptives of the variables each sample's models use.
+ */
+export async function runModels(loaded: LoadedSpec, tables: StageTables, rep: Reporter): Promise<ModelsStageResult> {
+  await applyDerived(loaded, tables);
+  const samples = await buildSamples(loaded, tables);
+  checkModels(loaded, samples);
+
+  const fits = new Map<string, FitResult>();
+  const bar = rep.bar('fit', loaded.models.length);
+  try {
+    for (const m of loaded.models) {
+      const t0 = performance.now();
+      let fit;
+      try {
+        fit = fitModel(samples.get(m.sample)!, { formula: m.formula, family: m.family, vcov: m.vcov, cluster: m.cluster, dyad: m.dyad, ssc: m.ssc, fixPsd: m.fixPsd });
+      } catch (e) {
+        if (e instanceof UsageError) throw new UsageError(`${m.where} (model ${m.id}): ${e.message}`);
+        throw e;
+      }
+      fits.set(m.id, fit.result);
+      bar.tick(`${m.id} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    }
+  } finally {
+    bar.stop();
+  }
+
+  const descriptives: DescriptiveRow[] = [];
+  for (const sid of Object.keys(loaded.spec.samples)) {
+    const ms = loaded.models.filter((m) => m.sample === sid);
+    if (!ms.length) continue;
+    const vars = [...new Set(ms.flatMap((m) => formulaColumns(m.formula)))];
+    descriptives.push(...describe(sid, samples.get(sid)!, vars));
+  }
+  return { fits, descriptives };
+}

@@ -1,0 +1,95 @@
+/**
+ * Stage 4, report: the run record and the fits → tidy/glance rows, tables, plots and
+ * report.html (by the report layer, src/report/render.ts), plus the manifest that hashes
+ * every input and output of the run.
+ */
+import { createHash } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import type { FitResult } from '../fit/types.ts';
+import { renderReport } from '../report/render.ts';
+import type { LoadedSpec } from '../specfile/load.ts';
+import type { OutputFiles } from '../util/output.ts';
+import type { SampleInfo } from './clean.ts';
+import type { ModelsStageResult } from './models.ts';
+import { VERSION, type RunRecord } from './record.ts';
+import type { CleaningReport } from '../data/clean.ts';
+
+export const sha256 = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
+
+/** The run record of a spec run (saved as fits/_run.json). */
+export function runRecord(
+  loaded: LoadedSpec,
+  run: { dataset: string; year: number },
+  models: ModelsStageResult,
+  cleaning: CleaningReport & { sample: SampleInfo },
+): RunRecord {
+  const spec = loaded.spec;
+  return {
+    dataset: run.dataset,
+    year: run.year,
+    spec: {
+      file: basename(loaded.file),
+      sha256: sha256(loaded.text),
+      name: spec.name,
+      title: spec.title,
+      language: spec.language,
+      stars: spec.stars,
+      digits: spec.digits,
+      groups: spec.groups,
+      levels: spec.levels.map((l) => ({ id: l.id, label: l.label, models: l.models.map((m) => m.id) })),
+    },
+    models: loaded.models.map((m) => ({ ...m, where: `${basename(loaded.file)}:${m.line}` })),
+    descriptives: models.descriptives,
+    cleaning,
+  };
+}
+
+/** Every file of the report stage: fits/*.json, fits/_run.json, tables, plots, report.html. */
+export async function reportFiles(record: RunRecord, fits: Map<string, FitResult>): Promise<OutputFiles> {
+  const files: OutputFiles = new Map();
+  for (const [id, fit] of fits) files.set(`fits/${id}.json`, JSON.stringify(fit, null, 2) + '\n');
+  files.set('fits/_run.json', JSON.stringify(record, null, 2) + '\n');
+  for (const [name, content] of await renderReport(record, fits)) files.set(name, content);
+  return files;
+}
+
+export interface ManifestInfo {
+  dataset: string;
+  year: number;
+  dataDir: string;
+  inputDir: string;
+  spec: { file: string | undefined; sha256: string } | null;
+  provinces: string[] | null;
+  startedAt: string;
+}
+
+/** manifest.json: inputs and outputs by SHA-256 (outputs hashed as they are written), versions, seeds, times. */
+export function manifest(m: ManifestInfo): (hashes: Map<string, string>) => string {
+  const inputs = ['cities.csv', 'agreements.csv', 'flows.csv', 'regions.csv']
+    .map((f) => join(m.inputDir, f))
+    .filter(existsSync)
+    .map((p) => ({ file: p, sha256: sha256(readFileSync(p)) }));
+  return (hashes) =>
+    JSON.stringify(
+      {
+        tongban_version: VERSION,
+        node_version: process.version,
+        dataset: m.dataset,
+        year: m.year,
+        data_dir: m.dataDir,
+        spec: m.spec,
+        provinces: m.provinces,
+        inputs,
+        outputs: [...hashes].map(([file, h]) => ({ file, sha256: h })),
+        seeds: {
+          glm_warm_start_subsample: '0x2545f491 (xorshift32; fixed, so fits are deterministic)',
+          demo_data: m.dataset === 'demo' ? 20211231 : null,
+        },
+        started_at: m.startedAt,
+        finished_at: new Date().toISOString(),
+      },
+      null,
+      2,
+    ) + '\n';
+}

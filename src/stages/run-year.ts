@@ -1,0 +1,57 @@
+/**
+ * `tongban run`: the four stages for one data set and year, into <out>/<dataset>/<year>/:
+ * clean → dyads → (with a spec) models → report. Everything is computed before anything
+ * is written, and written at once.
+ */
+import { basename, join, resolve } from 'node:path';
+import type { FitResult } from '../fit/types.ts';
+import { loadSpec } from '../specfile/load.ts';
+import { writeOutputsAtomically } from '../util/output.ts';
+import { silentReporter, type Reporter } from '../util/progress.ts';
+import { computeDyads, dyadsStageFiles } from './dyads.ts';
+import { runModels } from './models.ts';
+import type { RunRecord } from './record.ts';
+import { manifest, reportFiles, runRecord } from './report.ts';
+
+export interface RunOptions {
+  data: string;
+  year: number;
+  out: string;
+  spec?: string;
+  provinces?: string[];
+}
+
+export interface YearResult {
+  outDir: string;
+  record?: RunRecord;
+  fits?: Map<string, FitResult>;
+}
+
+/**
+ * In: a data set folder, a year, an outputs root, and optionally a spec file and a
+ * province filter. Out: the files of every stage in <out>/<dataset>/<year>/ (without a
+ * spec, only the clean and dyads stages run); returns that folder, the run record and the fits.
+ */
+export async function runYear(o: RunOptions, rep: Reporter = silentReporter): Promise<YearResult> {
+  const startedAt = new Date().toISOString();
+  const dataset = basename(resolve(o.data));
+  const input = join(o.data, String(o.year));
+  const outDir = join(o.out, dataset, String(o.year));
+  const loaded = o.spec ? loadSpec(o.spec) : null;
+  const stage = computeDyads(input, { provinces: o.provinces, monadic: loaded?.spec.monadic }, rep);
+  const files = dyadsStageFiles(stage);
+  if (!loaded) {
+    writeOutputsAtomically(outDir, files);
+    rep.step(`run: ${stage.sample.cities} cities, ${stage.sample.dyads} dyads -> ${outDir}`);
+    return { outDir };
+  }
+  const models = await runModels(loaded, { cities: stage.cities, dyads: stage.dyads.dyads }, rep);
+  const record = runRecord(loaded, { dataset, year: o.year }, models, { ...stage.data.report, sample: stage.sample });
+  rep.step('report: tables, plots, report.html');
+  for (const [name, content] of await reportFiles(record, models.fits)) files.set(name, content);
+  const spec = { file: o.spec, sha256: record.spec.sha256 };
+  const m = manifest({ dataset, year: o.year, dataDir: o.data, inputDir: input, spec, provinces: o.provinces ?? null, startedAt });
+  writeOutputsAtomically(outDir, files, { replaceDirs: ['fits', 'tables', 'plots'], manifest: m });
+  rep.step(`run: ${models.fits.size} models, report -> ${join(outDir, 'report.html')}`);
+  return { outDir, record, fits: models.fits };
+}
