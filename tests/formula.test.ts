@@ -4,6 +4,7 @@ import { parseFormula, deparse } from '../src/formula/parse.ts';
 import { buildDesign } from '../src/formula/design.ts';
 import { readCsvTable } from '../src/data/csv.ts';
 import { makeTable, numColumn, strColumn } from '../src/data/table.ts';
+import { compileRestricted } from '../src/expr/restricted.ts';
 
 const q = readCsvTable(join(import.meta.dirname, 'fixtures', 'reference', 'quine.csv'));
 const names = (f: string) => buildDesign(q, f).parts[0].names;
@@ -54,6 +55,26 @@ describe('design matrix', () => {
     expect(d.parts[0].aliased).toEqual([false, false, false, false, true]);
     expect(d.warnings[0]).toMatch(/collinear.*EthN:SexM/);
     expect(d.parts[0].p).toBe(4);
+  });
+
+  it("uses R's three-valued logic with missing values, as --subset does", async () => {
+    // row 1: a missing, b > 2 false -> FALSE & NA is FALSE: the row is kept with value 0
+    // row 2: a missing, b > 2 true  -> TRUE & NA is NA: the row is dropped
+    const t = makeTable(4, [
+      ['y', numColumn(Float64Array.from([1, 2, 3, 4]))],
+      ['a', numColumn(Float64Array.from([NaN, NaN, 2, 0]))],
+      ['b', numColumn(Float64Array.from([1, 3, 3, 3]))],
+    ]);
+    const d = buildDesign(t, 'y ~ I(a > 1 & b > 2)');
+    expect(Array.from(d.rows)).toEqual([0, 2, 3]);
+    expect(Array.from(d.parts[0].X)).toEqual([1, 0, 1, 1, 1, 0]);
+    // TRUE | NA is TRUE (row 2 kept), FALSE | NA is NA (row 1 dropped)
+    expect(Array.from(buildDesign(t, 'y ~ I(a > 1 | b > 2)').rows)).toEqual([1, 2, 3]);
+    // the subset language gives the same answers: FALSE, NA, TRUE, FALSE
+    const and = (await compileRestricted('a > 1 and b > 2')).evaluate(t);
+    expect(Array.from(and)).toEqual([0, NaN, 1, 0]);
+    const or = (await compileRestricted('a > 1 or b > 2')).evaluate(t);
+    expect(Array.from(or)).toEqual([NaN, 1, 1, 1]);
   });
 
   it('evaluates arithmetic terms and numeric interactions', () => {

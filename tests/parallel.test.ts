@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parallelCrossprod, PARALLEL_MIN_ROWS, shared, warmUpWorker, workerReady } from '../src/linalg/parallel.ts';
+import { parallelCrossprod, PARALLEL_MIN_ROWS, shared, warmUpWorker, workerJobsDone, workerReady } from '../src/linalg/parallel.ts';
 import { weightedCrossprod } from '../src/linalg/crossprod.ts';
 import { Rng } from '../src/util/random.ts';
 
@@ -8,16 +8,25 @@ describe('parallel cross product', () => {
     const n = PARALLEL_MIN_ROWS + 1001;
     const p = 5;
     const rng = new Rng(3);
-    const X = shared(n * p).map(() => rng.normal());
-    const w = shared(n).map(() => rng.uniform());
-    const z = shared(n).map(() => rng.normal());
+    // filled in place: TypedArray.map would return a copy in ordinary (unshared) memory
+    const fill = (a: Float64Array, f: () => number) => {
+      for (let k = 0; k < a.length; k++) a[k] = f();
+      return a;
+    };
+    const X = fill(shared(n * p), () => rng.normal());
+    const w = fill(shared(n), () => rng.uniform());
+    const z = fill(shared(n), () => rng.normal());
+    expect(X.buffer).toBeInstanceOf(SharedArrayBuffer);
     warmUpWorker();
     const g1 = new Float64Array(p);
+    const jobs0 = workerJobsDone();
     const before = parallelCrossprod(X, n, p, w, z, g1); // the worker is still loading: main thread does both halves
+    expect(workerJobsDone()).toBe(jobs0);
     for (let k = 0; k < 200 && !workerReady(); k++) await new Promise((r) => setTimeout(r, 50));
     expect(workerReady()).toBe(true);
     const g2 = new Float64Array(p);
     const after = parallelCrossprod(X, n, p, w, z, g2);
+    expect(workerJobsDone()).toBe(jobs0 + 1); // the worker computed the first half
     expect(Array.from(after)).toEqual(Array.from(before));
     expect(Array.from(g2)).toEqual(Array.from(g1));
     const g3 = new Float64Array(p);

@@ -36,7 +36,7 @@ export interface Comparison {
  * boundary LR test (a family nesting the other at a boundary: NB and Poisson at α = 0),
  * Vuong (non-nested pairs the registry lists, e.g. ZINB against NB).
  */
-export function compareModels(models: { name: string; fit: ModelFit }[]): Comparison {
+function compareModels(models: { name: string; fit: ModelFit }[]): Comparison {
   const tests: Comparison['tests'] = [];
   const skipped: string[] = [];
   for (let a = 0; a < models.length; a++) {

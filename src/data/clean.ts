@@ -362,7 +362,7 @@ export function cleanYear(inputDir: string): CleanData {
  * Adds `degree` and `items_total` to a cities table, counting only agreements whose
  * both cities are in the sample (inSample[k] = 1).
  */
-export function networkTotals(data: CleanData, inSample?: Uint8Array): { degree: Float64Array; itemsTotal: Float64Array } {
+function networkTotals(data: CleanData, inSample?: Uint8Array): { degree: Float64Array; itemsTotal: Float64Array } {
   const n = data.ids.length;
   const degree = new Float64Array(n);
   const itemsTotal = new Float64Array(n);

@@ -7,6 +7,7 @@ import { basename } from 'node:path';
 import { parse } from 'csv-parse/sync';
 import { InputError, type Problem } from '../util/errors.ts';
 import { cellText, makeTable, numColumn, strColumn, type Column, type Table } from './table.ts';
+import { isNumberText } from './numbers.ts';
 
 export interface RawCsv {
   /** name used in messages (the path as given) */
@@ -99,13 +100,11 @@ export function readCsvRaw(path: string, opts: { allowHeaderOnly?: boolean } = {
   return { file: path, header, rows };
 }
 
-const NUMBER_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
-
 /** Parses a numeric cell ('' = missing = NaN); undefined when the text is not a number. */
-export function parseNumberCell(s: string): number | undefined {
+function parseNumberCell(s: string): number | undefined {
   const t = s.trim();
   if (t === '' || t === 'NA') return NaN;
-  if (!NUMBER_RE.test(t)) return undefined;
+  if (!isNumberText(t)) return undefined;
   return Number(t);
 }
 

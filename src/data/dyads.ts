@@ -8,7 +8,7 @@ import { UsageError } from '../util/errors.ts';
 import type { CleanData } from './clean.ts';
 import { denseCodes, makeTable, numColumn, type Column, type StrColumn, type Table } from './table.ts';
 
-export const DEFAULT_MONADIC = [
+const DEFAULT_MONADIC = [
   'log_population',
   'log_outflow',
   'log_gdp',

@@ -1,24 +1,24 @@
 /**
- * zod schemas for the input files of SPEC §2: one schema per cell type, and for each
+ * zod schemas for the input files (docs/data-format.md): one schema per cell type, and for each
  * file the list of columns it must or may have. A cell schema's error message says
  * what was expected; `validateCell` turns it into a Problem.
  */
 import { z } from 'zod';
 
-const NUMBER_RE = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+import { isNumberText } from './numbers.ts';
 
 /** '' = missing (NaN), otherwise a finite decimal number. */
 const numberText = (expected: string) =>
   z
     .string()
     .trim()
-    .refine((s) => s === '' || NUMBER_RE.test(s), { message: expected })
+    .refine((s) => s === '' || isNumberText(s), { message: expected })
     .transform((s) => (s === '' ? NaN : Number(s)));
 
 const boundedNumber = (expected: string, ok: (x: number) => boolean) =>
   numberText(expected).refine((x) => Number.isNaN(x) || ok(x), { message: expected });
 
-export const cellSchemas = {
+const cellSchemas = {
   id: z.string().trim().min(1, { message: 'a non-empty id' }),
   text: z.string().trim().min(1, { message: 'a non-empty text' }),
   optionalText: z.string().trim(),

@@ -11,14 +11,15 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Rng, plogis } from '../util/random.ts';
+import { plogis } from '../util/math.ts';
+import { Rng } from '../util/random.ts';
 import { toCsv } from './csv.ts';
 import { cleanYear } from './clean.ts';
 import { buildDyads } from './dyads.ts';
 import { getNum, type StrColumn } from './table.ts';
 
 /** 31 provinces: name, code, seat (lon, lat), spread (degrees), number of prefecture-level units in a 333-city sample, zone. */
-export const PROVINCES: [string, string, number, number, number, number, 'E' | 'NE' | 'C' | 'W'][] = [
+const PROVINCES: [string, string, number, number, number, number, 'E' | 'NE' | 'C' | 'W'][] = [
   ['北京', '11', 116.4, 39.9, 0.3, 1, 'E'],
   ['天津', '12', 117.2, 39.1, 0.3, 1, 'E'],
   ['河北', '13', 114.5, 38.0, 1.4, 11, 'E'],
@@ -53,7 +54,7 @@ export const PROVINCES: [string, string, number, number, number, number, 'E' | '
 ];
 
 /** Regional strategies, by member provinces (every city of a member province belongs). */
-export const STRATEGIES: [string, string[]][] = [
+const STRATEGIES: [string, string[]][] = [
   ['京津冀协同发展', ['11', '12', '13']],
   ['长三角一体化', ['31', '32', '33', '34']],
   ['粤港澳大湾区', ['44']],

@@ -1,4 +1,4 @@
-/** The mathematical functions allowed in formulas, derived variables and subsets (one list for all). */
+/** The mathematical functions and the logic allowed in formulas, derived variables and subsets (one definition for all). */
 export const MATH_FUNCTIONS: Record<string, (...x: number[]) => number> = {
   log: (x, base) => (base === undefined ? Math.log(x) : Math.log(x) / Math.log(base)),
   log1p: Math.log1p,
@@ -20,3 +20,15 @@ export const MATH_FUNCTIONS: Record<string, (...x: number[]) => number> = {
   cos: Math.cos,
   tan: Math.tan,
 };
+
+/** R's three-valued AND on 0/1/NaN (NaN = NA): FALSE & NA is FALSE, TRUE & NA is NA. */
+export function logicalAnd(x: number, y: number): number {
+  if (x === 0 || y === 0) return 0;
+  return Number.isNaN(x) || Number.isNaN(y) ? NaN : 1;
+}
+
+/** R's three-valued OR on 0/1/NaN (NaN = NA): TRUE | NA is TRUE, FALSE | NA is NA. */
+export function logicalOr(x: number, y: number): number {
+  if ((x !== 0 && !Number.isNaN(x)) || (y !== 0 && !Number.isNaN(y))) return 1;
+  return Number.isNaN(x) || Number.isNaN(y) ? NaN : 0;
+}

@@ -7,7 +7,7 @@
  */
 import { UsageError } from '../util/errors.ts';
 import type { Table } from '../data/table.ts';
-import { MATH_FUNCTIONS } from './functions.ts';
+import { logicalAnd, logicalOr, MATH_FUNCTIONS } from './functions.ts';
 
 type MathNode = {
   type: string;
@@ -152,12 +152,9 @@ function evalNode(n: MathNode, t: Table, text: string): Val {
       const y0 = toNum(b, rows, text);
       if (fn === 'and' || fn === 'or') {
         // three-valued logic as in R: TRUE | NA is TRUE, FALSE & NA is FALSE
-        const decisive = fn === 'or' ? (v: number) => !Number.isNaN(v) && v !== 0 : (v: number) => v === 0;
+        const op = fn === 'and' ? logicalAnd : logicalOr;
         const out = new Float64Array(rows);
-        for (let r = 0; r < rows; r++) {
-          if (decisive(x0[r]) || decisive(y0[r])) out[r] = fn === 'or' ? 1 : 0;
-          else out[r] = Number.isNaN(x0[r]) || Number.isNaN(y0[r]) ? NaN : fn === 'or' ? 0 : 1;
-        }
+        for (let r = 0; r < rows; r++) out[r] = op(x0[r], y0[r]);
         return out;
       }
       const f = OPERATORS[fn];

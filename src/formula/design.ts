@@ -7,7 +7,7 @@
 import { UsageError } from '../util/errors.ts';
 import type { Table } from '../data/table.ts';
 import { parallelCrossprod, PARALLEL_MIN_ROWS, shared, warmUpWorker } from '../linalg/parallel.ts';
-import { MATH_FUNCTIONS } from '../expr/functions.ts';
+import { logicalAnd, logicalOr, MATH_FUNCTIONS } from '../expr/functions.ts';
 import { deparse, parseFormula, type Expr, type Formula, type RhsPart } from './parse.ts';
 
 type Var = { kind: 'num'; v: Float64Array } | { kind: 'factor'; codes: Int32Array; levels: string[] };
@@ -21,7 +21,7 @@ function unknownColumn(name: string, t: Table): never {
 }
 
 /** Evaluates an arithmetic expression over every row of the table. */
-export function evalNumeric(e: Expr, t: Table): Float64Array {
+function evalNumeric(e: Expr, t: Table): Float64Array {
   const n = t.nrow;
   switch (e.type) {
     case 'num':
@@ -79,8 +79,8 @@ export function evalNumeric(e: Expr, t: Table): Float64Array {
           case '>': out[r] = nanOr(x, y, x > y ? 1 : 0); break;
           case '<=': out[r] = nanOr(x, y, x <= y ? 1 : 0); break;
           case '>=': out[r] = nanOr(x, y, x >= y ? 1 : 0); break;
-          case '&': case '&&': out[r] = nanOr(x, y, x !== 0 && y !== 0 ? 1 : 0); break;
-          case '|': case '||': out[r] = nanOr(x, y, x !== 0 || y !== 0 ? 1 : 0); break;
+          case '&': case '&&': out[r] = logicalAnd(x, y); break;
+          case '|': case '||': out[r] = logicalOr(x, y); break;
           default: throw new UsageError(`operator '${op}' cannot be evaluated in '${deparse(e)}'`);
         }
       }
@@ -360,7 +360,7 @@ function buildPart(
 }
 
 /** Columns whose residual, after projecting on the earlier kept columns, is (numerically) zero. */
-export function findAliased(xtxUpper: Float64Array, p: number, tol: number): boolean[] {
+function findAliased(xtxUpper: Float64Array, p: number, tol: number): boolean[] {
   const aliased = new Array<boolean>(p).fill(false);
   const d = Float64Array.from({ length: p }, (_, k) => xtxUpper[k * p + k]);
   const a = (i: number, j: number) => (i <= j ? xtxUpper[i * p + j] : xtxUpper[j * p + i]) / Math.sqrt(d[i] * d[j]);

@@ -84,7 +84,7 @@ const BINARY: Record<string, [number, number]> = {
 const UNARY_BP = 17;
 const NOT_BP = 7;
 
-export function parseExpr(src: string): Expr {
+function parseExpr(src: string): Expr {
   const toks = tokenize(src);
   let k = 0;
   const peek = () => toks[k];

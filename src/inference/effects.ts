@@ -5,6 +5,7 @@
  * variance carries over).
  */
 import { UsageError } from '../util/errors.ts';
+import { linearPredictor } from '../linalg/dense.ts';
 import { FAMILY_NAMES, family } from '../fit/families.ts';
 import type { ModelFit } from '../fit/types.ts';
 import { criticalValue, pValue, type CoefRow } from './wald.ts';
@@ -56,10 +57,10 @@ export function averageMarginalEffects(fit: ModelFit, level = 0.95): EffectRow[]
   let sw = 0;
   let m1 = 0;
   const m2x = new Float64Array(p);
+  const eta = linearPredictor(X, n, p, beta, offset);
   for (let r = 0; r < n; r++) {
     const wr = w ? w[r] : 1;
-    let e = offset ? offset[r] : 0;
-    for (let a = 0; a < p; a++) e += X[r * p + a] * beta[a];
+    const e = eta[r];
     sw += wr;
     m1 += wr * link.muEta(e);
     const d2 = wr * link.muEta2(e);

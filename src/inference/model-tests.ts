@@ -22,7 +22,7 @@ export interface CriteriaRow {
 }
 
 /** Number of estimated parameters behind the log-likelihood (θ and σ included). */
-export const parameterCount = (f: ModelFit): number => f.estimate.df;
+const parameterCount = (f: ModelFit): number => f.estimate.df;
 
 export function criteria(fits: { name: string; fit: ModelFit }[]): CriteriaRow[] {
   return fits.map(({ name, fit }) => ({
@@ -37,7 +37,7 @@ export function criteria(fits: { name: string; fit: ModelFit }[]): CriteriaRow[]
 }
 
 /** Refuses two fits that do not use exactly the same rows of the same data. */
-export function assertSameRows(a: ModelFit, b: ModelFit, what: string): void {
+function assertSameRows(a: ModelFit, b: ModelFit, what: string): void {
   const ra = a.design.rows;
   const rb = b.design.rows;
   if (a.design.responseName !== b.design.responseName) {
@@ -118,7 +118,7 @@ export function alphaTest(pois: { name: string; fit: ModelFit }, nb: { name: str
 }
 
 /** Log-likelihood of each fitted row. */
-export function rowLoglik(fit: ModelFit): Float64Array {
+function rowLoglik(fit: ModelFit): Float64Array {
   if (fit.estimate.rowLoglik) return fit.estimate.rowLoglik;
   const mu = fit.estimate.mu;
   const density = family(fit.result.family).density;

@@ -12,6 +12,17 @@ export function symmetrize(a: Float64Array, k: number): void {
  * Cholesky factor L (lower, row-major) of a symmetric positive-definite matrix.
  * Returns null when the matrix is not positive definite.
  */
+/** η = offset + Xβ for every row of a row-major n × p matrix, into `eta`. */
+export function linearPredictor(X: Float64Array, n: number, p: number, beta: Float64Array, offset: Float64Array | null, eta: Float64Array = new Float64Array(n)): Float64Array {
+  for (let r = 0; r < n; r++) {
+    let e = offset ? offset[r] : 0;
+    const o = r * p;
+    for (let a = 0; a < p; a++) e += X[o + a] * beta[a];
+    eta[r] = e;
+  }
+  return eta;
+}
+
 export function cholesky(a: Float64Array, k: number): Float64Array | null {
   const l = new Float64Array(k * k);
   for (let j = 0; j < k; j++) {

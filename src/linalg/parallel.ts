@@ -16,6 +16,8 @@ let worker: Worker | null = null;
 let state: 'untried' | 'starting' | 'ready' | 'off' = 'untried';
 /** set to 1 by the worker once loaded (read synchronously: the main thread may not yield) */
 const ready = new Int32Array(new SharedArrayBuffer(4));
+/** jobs the worker has completed (for tests and the benchmark) */
+let workerJobs = 0;
 
 /** Starts the worker in the background (TONGBAN_THREADS=1 keeps everything on one thread). */
 export function warmUpWorker(): void {
@@ -37,6 +39,9 @@ export function warmUpWorker(): void {
     worker = null;
   }
 }
+
+/** How many cross products the worker thread has computed a half of. */
+export const workerJobsDone = (): number => workerJobs;
 
 /** Whether the worker has loaded and takes jobs (for tests and the benchmark). */
 export function workerReady(): boolean {
@@ -79,6 +84,7 @@ export function parallelCrossprod(
   const m = weightedCrossprod(X.subarray(half * p, n * p), n - half, p, w ? w.subarray(half, n) : null, z ? z.subarray(half, n) : null, z ? mine : null);
   if (flag) {
     if (Atomics.wait(flag, 0, 0, 60_000) === 'timed-out') throw new Error('the cross-product worker did not answer');
+    workerJobs++;
   } else out = first();
   for (let q = 0; q < p * p; q++) m[q] += out![q];
   if (xtwz) for (let a = 0; a < p; a++) xtwz[a] += out![p * p + a] + mine[a];

@@ -5,7 +5,8 @@
  *   brglm2's AS_mean for the logit link; finite under separation.
  * - King & Zeng's rare-events correction of the ML logit (no prior correction).
  */
-import { cholesky, cholInverse, cholSolve } from '../linalg/dense.ts';
+import { cholesky, cholInverse, cholSolve, linearPredictor } from '../linalg/dense.ts';
+import { binomialLogDensity, plogis } from '../util/math.ts';
 import { weightedCrossprod } from '../linalg/crossprod.ts';
 import { fitGlm, type GlmFit, type GlmInput } from './glm.ts';
 import { binomial, links } from './family.ts';
@@ -23,14 +24,13 @@ export interface FirthFit {
   warnings: string[];
 }
 
-const plogis = (e: number) => 1 / (1 + Math.exp(-e));
-
-function logLik(y: Float64Array, mu: Float64Array, w: Float64Array | null): number {
+/** Binomial log-likelihood of fitted means (prior weights; rows of weight 0 left out). */
+export function binomialLoglik(y: Float64Array, mu: Float64Array, w: Float64Array | null): number {
   let ll = 0;
   for (let r = 0; r < y.length; r++) {
     const pw = w ? w[r] : 1;
     if (pw === 0) continue;
-    ll += pw * (y[r] === 1 ? Math.log(mu[r]) : y[r] === 0 ? Math.log1p(-mu[r]) : y[r] * Math.log(mu[r]) + (1 - y[r]) * Math.log1p(-mu[r]));
+    ll += pw * binomialLogDensity(y[r], mu[r]);
   }
   return ll;
 }
@@ -43,11 +43,11 @@ export function fitFirth(inp: GlmInput, opts: { maxit?: number; start?: Float64A
   const w = new Float64Array(n);
   const v = new Float64Array(p);
 
+  const eta = new Float64Array(n);
   const state = (beta: Float64Array) => {
+    linearPredictor(X, n, p, beta, offset, eta);
     for (let r = 0; r < n; r++) {
-      let e = offset ? offset[r] : 0;
-      for (let a = 0; a < p; a++) e += X[r * p + a] * beta[a];
-      const m = plogis(e);
+      const m = plogis(eta[r]);
       mu[r] = m;
       w[r] = (weights ? weights[r] : 1) * m * (1 - m);
     }
@@ -55,7 +55,7 @@ export function fitFirth(inp: GlmInput, opts: { maxit?: number; start?: Float64A
     const l = cholesky(info, p);
     let logdet = 0;
     if (l) for (let a = 0; a < p; a++) logdet += 2 * Math.log(l[a * p + a]);
-    return { info, l, pll: logLik(y, mu, weights) + 0.5 * logdet };
+    return { info, l, pll: binomialLoglik(y, mu, weights) + 0.5 * logdet };
   };
   /** U*(β) with hat values h_r = w_r ‖L⁻¹ x_r‖². */
   const modifiedScore = (l: Float64Array) => {
@@ -116,7 +116,7 @@ export function fitFirth(inp: GlmInput, opts: { maxit?: number; start?: Float64A
     beta,
     bread: cur.l ? cholInverse(cur.l, p) : new Float64Array(p * p).fill(NaN),
     mu: Float64Array.from(mu),
-    loglik: logLik(y, mu, weights),
+    loglik: binomialLoglik(y, mu, weights),
     penalizedLoglik: cur.pll,
     converged,
     iterations: Math.min(iterations, maxit),

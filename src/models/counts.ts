@@ -10,6 +10,7 @@ import { fitMle, type Block, type MleFit } from './mle.ts';
 import { fitNegbin } from './negbin.ts';
 import { fitGlm, type GlmInput } from './glm.ts';
 import { binomial, links } from './family.ts';
+import { plogis } from '../util/math.ts';
 
 /** NB2 log density at (y, η = log μ, θ) and its derivatives in η and θ. */
 function nb(y: number, eta: number, th: number) {
@@ -44,7 +45,7 @@ function zeroProb(mu: number, th: number) {
  * Row log-likelihood of the zero-truncated NB2 for y ≥ 1 in (η, τ = log θ):
  * ℓ = ℓ_NB − log(1 − P0).
  */
-export function ztnbRow(y: number, eta: number, tau: number, g: Float64Array, h: Float64Array, gi = 0, ti = 1, m = 2): number {
+function ztnbRow(y: number, eta: number, tau: number, g: Float64Array, h: Float64Array, gi = 0, ti = 1, m = 2): number {
   const th = Math.exp(tau);
   const d = nb(y, eta, th);
   const z = zeroProb(d.mu, th);
@@ -89,11 +90,11 @@ export function fitZtnb(inp: GlmInput): CountPartFit {
 }
 
 /** Zero-inflated NB2: y = 0 with probability π + (1 − π) P0, π = plogis(zγ). Parameters (β, τ, γ). */
-export function zinbRow(y: number, eta: number, tau: number, zeta: number, g: Float64Array, h: Float64Array): number {
+function zinbRow(y: number, eta: number, tau: number, zeta: number, g: Float64Array, h: Float64Array): number {
   const m = 3;
   const th = Math.exp(tau);
   // π and its derivatives in ζ
-  const pi = 1 / (1 + Math.exp(-zeta));
+  const pi = plogis(zeta);
   const dpi = pi * (1 - pi);
   if (y > 0) {
     const d = nb(y, eta, th);
@@ -143,9 +144,7 @@ export function zinbRow(y: number, eta: number, tau: number, zeta: number, g: Fl
   return Math.log(L);
 }
 
-export interface TwoPartFit {
-  count: Float64Array;
-  zero: Float64Array;
+export interface ZinbFit {
   theta: number;
   /** observed-information variance over (count β, log θ, zero γ) */
   vcov: Float64Array | null;
@@ -154,13 +153,11 @@ export interface TwoPartFit {
   converged: boolean;
   iterations: number;
   warnings: string[];
-  /** score rows over (count β, log θ, zero γ) */
-  fit: MleFit | null;
-  /** hurdle only: the two separately fitted parts */
-  parts?: { zero: ReturnType<typeof fitGlm>; count: CountPartFit; positives: Int32Array };
+  /** the ML fit over (count β, log θ, zero γ): estimates and score rows */
+  fit: MleFit;
 }
 
-export function fitZinb(count: GlmInput, Z: Float64Array, q: number): TwoPartFit {
+export function fitZinb(count: GlmInput, Z: Float64Array, q: number): ZinbFit {
   const { X, n, p, y } = count;
   // starts: NB2 on all rows for the count part, logit of (y == 0) for the inflation part
   const nbFit = fitNegbin(count);
@@ -174,8 +171,6 @@ export function fitZinb(count: GlmInput, Z: Float64Array, q: number): TwoPartFit
   const blocks: Block[] = [{ X, p }, { X: ones(n), p: 1 }, { X: Z, p: q }];
   const fit = fitMle(n, blocks, (r, t, g, h) => zinbRow(y[r], t[0], t[1], t[2], g, h), start);
   return {
-    count: fit.beta.slice(0, p),
-    zero: fit.beta.slice(p + 1),
     theta: Math.exp(fit.beta[p]),
     vcov: fit.vcov,
     loglik: fit.loglik,

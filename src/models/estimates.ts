@@ -9,10 +9,11 @@ import { binomial, links, negbin as negbinFamily, poisson } from './family.ts';
 import { fitGlm, nullGlm, type GlmInput } from './glm.ts';
 import { fitNegbin } from './negbin.ts';
 import { fitOls } from './ols.ts';
-import { fitFirth, fitRelogit } from './binary.ts';
+import { binomialLoglik, fitFirth, fitRelogit } from './binary.ts';
 import { fitZinb, fitZtnb } from './counts.ts';
 import type { MleFit } from './mle.ts';
-import { cholesky, cholInverse, scale } from '../linalg/dense.ts';
+import { cholesky, cholInverse, linearPredictor, scale } from '../linalg/dense.ts';
+import { binomialLogDensity, plogis } from '../util/math.ts';
 import { scalarTimesX, type VariancePieces } from '../vcov/vcov.ts';
 
 /**
@@ -164,16 +165,8 @@ export function relogitEstimate(inp: GlmInput, part: DesignPart): Estimate {
   const f = fitRelogit(inp);
   const pieces: VariancePieces = { k: inp.p, n: inp.n, bread: f.vcov, classical: f.vcov, oim: f.vcov, scores: null };
   // the corrected estimate's fitted values and log-likelihood
-  const mu = new Float64Array(inp.n);
-  let ll = 0;
-  for (let r = 0; r < inp.n; r++) {
-    let e = inp.offset ? inp.offset[r] : 0;
-    for (let a = 0; a < inp.p; a++) e += inp.X[r * inp.p + a] * f.beta[a];
-    const m = 1 / (1 + Math.exp(-e));
-    mu[r] = m;
-    const pw = inp.weights ? inp.weights[r] : 1;
-    ll += pw * (inp.y[r] === 1 ? Math.log(m) : Math.log1p(-m));
-  }
+  const mu = linearPredictor(inp.X, inp.n, inp.p, f.beta, inp.offset).map(plogis);
+  const ll = binomialLoglik(inp.y, mu, inp.weights);
   return estimate({
     link: 'logit',
     blocks: singleBlock(part, f.beta, pieces),
@@ -234,7 +227,7 @@ export function hurdleEstimate(d: Design, count: DesignPart, zero: DesignPart): 
     logThetaIndex: null,
   };
   const rowLoglik = new Float64Array(n);
-  for (let r = 0; r < n; r++) rowLoglik[r] = any[r] ? Math.log(zf.mu[r]) : Math.log1p(-zf.mu[r]);
+  for (let r = 0; r < n; r++) rowLoglik[r] = binomialLogDensity(any[r], zf.mu[r]);
   positives.forEach((r, k) => (rowLoglik[r] += cf.fit.rowLoglik[k]));
   return estimate({
     link: 'log',
@@ -256,8 +249,8 @@ export function zinbEstimate(d: Design, count: DesignPart, zero: DesignPart): Es
   const K = count.p + 1 + zero.p;
   const V = f.vcov ?? new Float64Array(K * K).fill(NaN);
   const block: EstBlock = {
-    params: f.fit!.beta,
-    pieces: { k: K, n, bread: V, classical: V, oim: V, scores: f.fit!.scores },
+    params: f.fit.beta,
+    pieces: { k: K, n, bread: V, classical: V, oim: V, scores: f.fit.scores },
     rowSubset: null,
     report: [
       { part: 'count', names: count.names, aliased: count.aliased, index: Array.from({ length: count.p }, (_, k) => k) },

@@ -5,6 +5,7 @@
 import gammaln from '@stdlib/math-base-special-gammaln';
 import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
+import { binomialLogDensity, plogis } from '../util/math.ts';
 
 const EPS = 2.220446049250313e-16;
 const INV_SQRT_2PI = 0.3989422804014327;
@@ -35,7 +36,7 @@ export const links: Record<Link['name'], Link> = {
       return e / ((1 + e) * (1 + e));
     },
     muEta2: (eta) => {
-      const mu = 1 / (1 + Math.exp(-eta));
+      const mu = plogis(eta);
       return mu * (1 - mu) * (1 - 2 * mu);
     },
   },
@@ -92,8 +93,6 @@ export interface Family {
   logDensity(y: number, mu: number): number;
   /** R's mustart */
   muStart(y: number, w: number): number;
-  /** y in the support? */
-  validY(y: number): boolean;
 }
 
 const ylogy = (y: number, mu: number) => (y > 0 ? y * Math.log(y / mu) : 0);
@@ -106,9 +105,8 @@ export function binomial(link: Link): Family {
     variance: (mu) => mu * (1 - mu),
     varianceDeriv: (mu) => 1 - 2 * mu,
     devResid: (y, mu) => 2 * (ylogy(y, mu) + ylogy(1 - y, 1 - mu)),
-    logDensity: (y, mu) => (y === 1 ? Math.log(mu) : y === 0 ? Math.log1p(-mu) : y * Math.log(mu) + (1 - y) * Math.log1p(-mu)),
+    logDensity: binomialLogDensity,
     muStart: (y, w) => (w * y + 0.5) / (w + 1),
-    validY: (y) => y === 0 || y === 1,
   };
 }
 
@@ -122,7 +120,6 @@ export function poisson(): Family {
     devResid: (y, mu) => 2 * (ylogy(y, mu) - (y - mu)),
     logDensity: (y, mu) => (y === 0 ? -mu : y * Math.log(mu) - mu - gammaln(y + 1)),
     muStart: (y) => y + 0.1,
-    validY: (y) => y >= 0 && Number.isInteger(y),
   };
 }
 
@@ -139,7 +136,6 @@ export function negbin(theta: number): Family {
       gammaln(theta + y) - gammaln(theta) - gammaln(y + 1) + theta * Math.log(theta) +
       (y > 0 ? y * Math.log(mu) : 0) - (theta + y) * Math.log(theta + mu),
     muStart: (y) => y + 0.1,
-    validY: (y) => y >= 0 && Number.isInteger(y),
   };
 }
 

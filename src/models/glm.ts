@@ -1,12 +1,13 @@
 /**
  * Generalised linear models by iteratively reweighted least squares (Fisher scoring),
  * as R's glm.fit, with tighter convergence: relative deviance change below 1e-10 and
- * a Newton step below 1e-10 (relative), then one last pass at the final estimate
- * so that the information, scores and log-likelihood belong to it exactly.
+ * a Newton step below 1e-10 (relative). The round that finds the step negligible has
+ * computed the information and score at the estimate already, so no further pass is
+ * made (docs/decisions.md, decision 9).
  * Per iteration: η = Xβ, the family's working values in one loop, then X'WX and X'Wz
  * in one pass (upper triangle). X is row-major n × p.
  */
-import { cholesky, cholInverse, cholSolve } from '../linalg/dense.ts';
+import { cholesky, cholInverse, cholSolve, linearPredictor } from '../linalg/dense.ts';
 import { parallelCrossprod, PARALLEL_MIN_ROWS, shared } from '../linalg/parallel.ts';
 import { workingValues, type Family } from './family.ts';
 
@@ -84,15 +85,6 @@ function xtwzFromStart(X: Float64Array, n: number, p: number, w: Float64Array, e
     for (let a = 0; a < p; a++) out[a] += wz * X[o + a];
   }
   return out;
-}
-
-function linearPredictor(X: Float64Array, n: number, p: number, beta: Float64Array, offset: Float64Array | null, eta: Float64Array): void {
-  for (let r = 0; r < n; r++) {
-    let e = offset ? offset[r] : 0;
-    const o = r * p;
-    for (let a = 0; a < p; a++) e += X[o + a] * beta[a];
-    eta[r] = e;
-  }
 }
 
 export function fitGlm(inp: GlmInput, family: Family, ctl: GlmControl = {}): GlmFit {

@@ -29,7 +29,6 @@ export interface MleFit {
   rowLoglik: Float64Array;
   /** inverse of the negative Hessian (observed information) at the estimate, K × K */
   vcov: Float64Array | null;
-  hessian: Float64Array;
   scores: ScoreRows;
   converged: boolean;
   iterations: number;
@@ -206,7 +205,6 @@ export function fitMle(n: number, blocks: Block[], rowFn: RowLoglik, start: Floa
     loglik: fin.ll,
     rowLoglik,
     vcov: l ? cholInverse(l, K) : null,
-    hessian: fin.hess,
     scores: denseScores(U, n, K),
     converged,
     iterations,

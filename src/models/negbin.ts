@@ -79,7 +79,7 @@ function thetaPieces(y: Float64Array, mu: Float64Array, w: Float64Array | null, 
 }
 
 /** θ by Newton's method on log θ with step halving; returns θ and whether it hit the boundary. */
-export function thetaMl(y: Float64Array, mu: Float64Array, w: Float64Array | null, start?: number, dy: Distinct = distinctY(y, w)): { theta: number; boundary: boolean } {
+function thetaMl(y: Float64Array, mu: Float64Array, w: Float64Array | null, start?: number, dy: Distinct = distinctY(y, w)): { theta: number; boundary: boolean } {
   let th = start;
   if (!(th && th > 0 && Number.isFinite(th))) {
     // moment start, as MASS

@@ -4,7 +4,7 @@
  * of the normal equations; a disagreement (an ill-conditioned design) is reported.
  */
 import { MultivariateLinearRegression } from 'ml-regression';
-import { cholesky, cholInverse, cholSolve, symmetrize } from '../linalg/dense.ts';
+import { cholesky, cholInverse, cholSolve, linearPredictor, symmetrize } from '../linalg/dense.ts';
 import type { GlmInput } from './glm.ts';
 
 export interface OlsFit {
@@ -66,10 +66,9 @@ export function fitOls(inp: GlmInput, intercept: boolean): OlsFit {
   let sw = 0;
   let swy = 0;
   let slogw = 0;
+  const fitted = linearPredictor(X, n, p, beta, offset);
   for (let r = 0; r < n; r++) {
-    let f = offset ? offset[r] : 0;
-    for (let a = 0; a < p; a++) f += X[r * p + a] * beta[a];
-    resid[r] = y[r] - f;
+    resid[r] = y[r] - fitted[r];
     const w = weights ? weights[r] : 1;
     rss += w * resid[r] * resid[r];
     sw += w;

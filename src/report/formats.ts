@@ -111,7 +111,7 @@ export function toHtmlFragment(g: Grid): string {
   return out.join('\n') + '\n';
 }
 
-export const TABLE_CSS = `
+const TABLE_CSS = `
 body { font-family: "Noto Serif CJK SC", "Songti SC", "SimSun", Georgia, serif; margin: 2em auto; max-width: 1100px; color: #111; }
 h1, h2, h3 { font-family: "Noto Sans CJK SC", "PingFang SC", Helvetica, Arial, sans-serif; }
 figure.regtable { margin: 1.5em 0; overflow-x: auto; }

@@ -65,7 +65,6 @@ export const specSchema = z
   })
   .strict();
 
-export type SpecInput = z.input<typeof specSchema>;
 export type Spec = z.output<typeof specSchema>;
 export type Label = z.output<typeof label>;
 

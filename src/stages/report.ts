@@ -15,7 +15,7 @@ import type { ModelsStageResult } from './models.ts';
 import { VERSION, type RunRecord } from './record.ts';
 import type { CleaningReport } from '../data/clean.ts';
 
-export const sha256 = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
+const sha256 = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
 /** The run record of a spec run (saved as fits/_run.json). */
 export function runRecord(

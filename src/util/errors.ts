@@ -15,7 +15,7 @@ export interface Problem {
 
 export const MAX_LISTED_PROBLEMS = 20;
 
-export function formatProblem(p: Problem): string {
+function formatProblem(p: Problem): string {
   const where = [p.file];
   if (p.row !== undefined) where.push(`${p.rowLabel ?? 'row'} ${p.row}`);
   if (p.column !== undefined) where.push(p.rowLabel === 'line' ? `field '${p.column}'` : `column '${p.column}'`);

@@ -109,4 +109,3 @@ export class Rng {
   }
 }
 
-export const plogis = (x: number): number => 1 / (1 + Math.exp(-x));
