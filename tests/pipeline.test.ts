@@ -7,7 +7,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { runYear } from '../src/stages/run-year.ts';
-import { readFits } from '../src/stages/record.ts';
+import { readFits } from '../src/report/run-record.ts';
 import { compareYears } from '../src/stages/compare-years.ts';
 import { renderReport } from '../src/report/render.ts';
 import { loadSpec, parseSpec } from '../src/specfile/load.ts';

@@ -4,7 +4,7 @@ import { z } from 'zod';
 import { runClean } from '../stages/clean.ts';
 import { runDyads } from '../stages/dyads.ts';
 import { simulate } from '../data/simulate.ts';
-import { readFits } from '../stages/record.ts';
+import { readFits } from '../report/run-record.ts';
 import { runYear } from '../stages/run-year.ts';
 import { compareYears } from '../stages/compare-years.ts';
 import { renderReport } from '../report/render.ts';

@@ -37,6 +37,16 @@ export function haversineKm(lat1: number, lon1: number, lat2: number, lon2: numb
   return haversineRad(lat1 * rad, lon1 * rad, Math.cos(lat1 * rad), lat2 * rad, lon2 * rad, Math.cos(lat2 * rad));
 }
 
+/** The dyad sample the dyads stage built (recorded in the cleaning report). */
+export interface SampleInfo {
+  provinces: string[] | null;
+  cities: number;
+  dyads: number;
+  coop_dyads: number;
+  agreements_outside_sample: number;
+  monadic: string[];
+}
+
 export interface DyadOptions {
   /** keep only cities of these provinces (names or codes as in cities.csv) */
   provinces?: string[];

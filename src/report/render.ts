@@ -6,7 +6,7 @@
 import { toCsv } from '../data/csv.ts';
 import { formatNumber } from '../data/table.ts';
 import type { FitResult } from '../fit/types.ts';
-import type { RunRecord } from '../stages/record.ts';
+import type { RunRecord } from './run-record.ts';
 import { labelText } from '../specfile/schema.ts';
 import type { OutputFiles } from '../util/output.ts';
 import type { DescriptiveRow } from './descriptives.ts';

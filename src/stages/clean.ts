@@ -4,18 +4,9 @@
  */
 import { tableToCsv } from '../data/csv.ts';
 import { citiesCleanTable, cleanYear, reportMarkdown, type CleanData } from '../data/clean.ts';
+import type { SampleInfo } from '../data/dyads.ts';
 import { writeOutputsAtomically, type OutputFiles } from '../util/output.ts';
 import { silentReporter, type Reporter } from '../util/progress.ts';
-
-/** The dyad sample the dyads stage built (recorded in the cleaning report). */
-export interface SampleInfo {
-  provinces: string[] | null;
-  cities: number;
-  dyads: number;
-  coop_dyads: number;
-  agreements_outside_sample: number;
-  monadic: string[];
-}
 
 /** cleaning_report.json and .md; with the dyads stage's sample when there is one. */
 export function cleaningReportFiles(data: CleanData, sample?: SampleInfo): OutputFiles {

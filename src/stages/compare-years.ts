@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { FitResult } from '../fit/types.ts';
 import { labelText } from '../specfile/schema.ts';
-import { readFits, type RunRecord } from './record.ts';
+import { readFits, type RunRecord } from '../report/run-record.ts';
 import { runYear } from './run-year.ts';
 import { buildRegTable } from '../report/regtable.ts';
 import { htmlPage, regGrid, toCsvTable, toHtmlFragment, toLatex, toMarkdown } from '../report/formats.ts';

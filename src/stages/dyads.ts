@@ -6,10 +6,10 @@
 import { tableCsvChunks, tableToCsv } from '../data/csv.ts';
 import { filterRows, type Table } from '../data/table.ts';
 import { citiesCleanTable, cleanYear, type CleanData } from '../data/clean.ts';
-import { buildDyads, type DyadOptions, type DyadResult } from '../data/dyads.ts';
+import { buildDyads, type DyadOptions, type DyadResult, type SampleInfo } from '../data/dyads.ts';
 import { writeOutputsAtomically, type OutputFiles } from '../util/output.ts';
 import { silentReporter, type Reporter } from '../util/progress.ts';
-import { cleaningReportFiles, type SampleInfo } from './clean.ts';
+import { cleaningReportFiles } from './clean.ts';
 
 export interface DyadsStageResult {
   data: CleanData;

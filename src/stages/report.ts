@@ -10,9 +10,10 @@ import type { FitResult } from '../fit/types.ts';
 import { renderReport } from '../report/render.ts';
 import type { LoadedSpec } from '../specfile/load.ts';
 import type { OutputFiles } from '../util/output.ts';
-import type { SampleInfo } from './clean.ts';
+import type { SampleInfo } from '../data/dyads.ts';
 import type { ModelsStageResult } from './models.ts';
-import { VERSION, type RunRecord } from './record.ts';
+import type { RunRecord } from '../report/run-record.ts';
+import { VERSION } from '../util/version.ts';
 import type { CleaningReport } from '../data/clean.ts';
 
 const sha256 = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');

@@ -10,7 +10,7 @@ import { writeOutputsAtomically } from '../util/output.ts';
 import { silentReporter, type Reporter } from '../util/progress.ts';
 import { computeDyads, dyadsStageFiles } from './dyads.ts';
 import { runModels } from './models.ts';
-import type { RunRecord } from './record.ts';
+import type { RunRecord } from '../report/run-record.ts';
 import { manifest, reportFiles, runRecord } from './report.ts';
 
 export interface RunOptions {

@@ -7,13 +7,11 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CleaningReport } from '../data/clean.ts';
 import type { FitResult } from '../fit/types.ts';
-import type { DescriptiveRow } from '../report/descriptives.ts';
+import type { DescriptiveRow } from './descriptives.ts';
 import type { ResolvedModel } from '../specfile/load.ts';
 import type { Spec } from '../specfile/schema.ts';
 import { UsageError } from '../util/errors.ts';
-import type { SampleInfo } from './clean.ts';
-
-export const VERSION = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')).version as string;
+import type { SampleInfo } from '../data/dyads.ts';
 
 export interface RunRecord {
   dataset: string;
