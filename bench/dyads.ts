@@ -1,6 +1,6 @@
 /**
  * Benchmark child: clean a simulated year folder and build the dyad table in memory
- * (all SPEC §3 columns). Prints one JSON line with seconds and peak memory.
+ * (all columns of docs/contract.md §3). Prints one JSON line with seconds and peak memory.
  */
 import { cleanYear } from '../src/data/clean.ts';
 import { buildDyads } from '../src/data/dyads.ts';

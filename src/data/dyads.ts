@@ -1,5 +1,5 @@
 /**
- * The dyads stage (SPEC §3): every unordered pair of sample cities, i < j by city_id,
+ * Building the dyad table (docs/contract.md §3): every unordered pair of sample cities, i < j by city_id,
  * joined with agreements, flows and regions, plus the dyadic forms of the monadic
  * covariates, and the provinces of both ends (province_i, province_j) for samples
  * such as cross-province pairs. Columns are built straight into typed arrays.
