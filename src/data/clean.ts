@@ -114,7 +114,11 @@ function optionalFile(dir: string, name: string): string | null {
   return existsSync(p) ? p : null;
 }
 
-/** Reads, validates and derives one year folder. Throws InputError listing every problem. */
+/**
+ * In: a year folder (cities.csv, agreements.csv, optional flows.csv and regions.csv).
+ * Out: the validated city table with derived covariates, merged agreements, flows,
+ * regions and the cleaning report. Throws an InputError listing every problem.
+ */
 export function cleanYear(inputDir: string): CleanData {
   const citiesPath = join(inputDir, 'cities.csv');
   const agreementsPath = join(inputDir, 'agreements.csv');

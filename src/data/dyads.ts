@@ -70,6 +70,12 @@ export function pairRow(p: number, q: number, n: number): number {
   return p * n - (p * (p + 1)) / 2 + (q - p - 1);
 }
 
+/**
+ * In: a cleaned year (`cleanYear`) and options (province filter, monadic covariates). Out:
+ * the dyad table — one row per unordered pair of sample cities in pairRow order, the
+ * columns of docs/contract.md §3 plus province_i/province_j — with the sample's cities,
+ * their order, and the count of agreements left out because a city is outside the sample.
+ */
 export function buildDyads(data: CleanData, opts: DyadOptions = {}): DyadResult {
   const { ids, cities } = data;
   const province = cities.columns.get('province') as StrColumn;

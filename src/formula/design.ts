@@ -167,6 +167,11 @@ export interface DesignOptions {
   aliasTol?: number;
 }
 
+/**
+ * In: a table and an R-style formula (options: prior weights, columns a used row must
+ * have). Out: the response, the design matrix of each formula part (R's column names,
+ * treatment contrasts, aliased columns dropped), the rows used and the warnings.
+ */
 export function buildDesign(table: Table, formulaText: string, opts: DesignOptions = {}): Design {
   const formula = parseFormula(formulaText);
   if (table.nrow >= PARALLEL_MIN_ROWS) warmUpWorker();

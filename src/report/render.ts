@@ -48,6 +48,7 @@ function writeGrid(files: OutputFiles, base: string, g: Grid): void {
   files.set(`${base}.html`, htmlPage(g.title, toHtmlFragment(g)));
 }
 
+/** In: the run record and the fits by model id. Out: every file of the report (tidy, glance, tables, plots, report.html). */
 export async function renderReport(record: RunRecord, fits: Map<string, FitResult>): Promise<OutputFiles> {
   const files: OutputFiles = new Map();
   const lang = record.spec.language;

@@ -59,6 +59,7 @@ function locate(doc: Document, lc: LineCounter, file: string, path: (string | nu
   return { line: 1, where: `${file}:1` };
 }
 
+/** In: a spec file's path. Out: the validated spec with every model resolved; errors name the line and field. */
 export function loadSpec(file: string): LoadedSpec {
   let text: string;
   try {
