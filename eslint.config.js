@@ -34,7 +34,7 @@ const layerRules = LAYERS.map((layer, k) => {
 });
 
 export default tseslint.config(
-  { ignores: ['node_modules/', 'outputs/', 'data/', 'scratch/'] },
+  { ignores: ['node_modules/', 'outputs/', 'data/', 'scratch/', 'dist/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {

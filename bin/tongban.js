@@ -1,6 +1,11 @@
 #!/usr/bin/env node
-// Installed entry point: runs the TypeScript CLI through tsx's loader, so no build step is needed.
-import { register } from 'tsx/esm/api';
+// Installed entry point: runs the compiled CLI in dist/ (built from src/ by `npm ci`, through
+// the package's prepare script, or by `npm run build`).
+import { existsSync } from 'node:fs';
 
-register();
-await import('../src/cli/main.ts');
+const main = new URL('../dist/main.js', import.meta.url);
+if (!existsSync(main)) {
+  process.stderr.write('tongban: dist/ is missing: run `npm ci` (or `npm run build`) in the tongban folder first\n');
+  process.exit(2);
+}
+await import(main.href);

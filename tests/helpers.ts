@@ -42,9 +42,12 @@ export function runCliNpm(args: string[]) {
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
-/** Runs the CLI through tsx directly (faster than npm for many calls). */
+/**
+ * Runs the installed entry point directly (`node bin/tongban.js`, faster than npm for many
+ * calls). It runs dist/, which `npm test` rebuilds from the sources first (pretest).
+ */
 export function runCli(args: string[]) {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', join(ROOT, 'src/cli/main.ts'), ...args], {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin/tongban.js'), ...args], {
     cwd: ROOT,
     encoding: 'utf8',
   });

@@ -1,20 +1,11 @@
-/** The yargs command modules. */
+/**
+ * The commands and their options (yargs). Only the option declarations live here, so
+ * that `tongban --help` loads nothing else; each handler imports what its command needs
+ * when it runs (stage-commands.ts, fit-command.ts, compare-command.ts).
+ */
 import type { CommandModule } from 'yargs';
-import { z } from 'zod';
-import { runClean } from '../stages/clean.ts';
-import { runDyads } from '../stages/dyads.ts';
-import { simulate } from '../data/simulate.ts';
-import { readFits } from '../report/run-record.ts';
-import { runYear } from '../stages/run-year.ts';
-import { compareYears } from '../stages/compare-years.ts';
-import { renderReport } from '../report/render.ts';
-import { writeOutputsAtomically } from '../util/output.ts';
-import { makeReporter } from '../util/progress.ts';
-import { listOption, parseOptions } from './options.ts';
-import { fitCommand } from './fit-command.ts';
-import { compareCommand } from './compare-command.ts';
-
-const common = { quiet: z.boolean().default(false) };
+import { FAMILY_NAMES } from '../fit/families.ts';
+import { SSC_PRESETS, VCOV_TYPES } from '../vcov/registry.ts';
 
 const cleanCmd: CommandModule = {
   command: 'clean',
@@ -23,15 +14,7 @@ const cleanCmd: CommandModule = {
     y
       .option('input', { type: 'string', demandOption: true, describe: 'year folder, e.g. data/demo/2021' })
       .option('out', { type: 'string', demandOption: true, describe: 'output folder' }),
-  handler: (args) => {
-    const o = parseOptions(z.object({ input: z.string().min(1), out: z.string().min(1), ...common }), args, 'clean');
-    runClean(o.input, o.out, makeReporter(o.quiet));
-  },
-};
-
-const dyadOptions = {
-  provinces: listOption,
-  monadic: listOption,
+  handler: async (args) => (await import('./stage-commands.ts')).runCleanCommand(args),
 };
 
 const dyadsCmd: CommandModule = {
@@ -43,10 +26,7 @@ const dyadsCmd: CommandModule = {
       .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
       .option('provinces', { type: 'string', describe: 'keep only cities of these provinces (comma separated)' })
       .option('monadic', { type: 'string', describe: 'covariates to turn into _sum/_absdiff/_min/_max (comma separated)' }),
-  handler: (args) => {
-    const o = parseOptions(z.object({ input: z.string().min(1), out: z.string().min(1), ...dyadOptions, ...common }), args, 'dyads');
-    runDyads(o.input, o.out, { provinces: o.provinces, monadic: o.monadic }, makeReporter(o.quiet));
-  },
+  handler: async (args) => (await import('./stage-commands.ts')).runDyadsCommand(args),
 };
 
 const simulateCmd: CommandModule = {
@@ -58,24 +38,7 @@ const simulateCmd: CommandModule = {
       .option('seed', { type: 'number', default: 20211231, describe: 'random seed' })
       .option('year', { type: 'number', default: 2021, describe: 'year (2021 = base year; later years drift from it)' })
       .option('out', { type: 'string', demandOption: true, describe: 'output folder (the year folder itself)' }),
-  handler: (args) => {
-    const o = parseOptions(
-      z.object({
-        cities: z.number().int().min(2).max(20000),
-        seed: z.number().int().min(0).max(4294967295),
-        year: z.number().int().min(2021).max(2100),
-        out: z.string().min(1),
-        ...common,
-      }),
-      args,
-      'simulate',
-    );
-    const rep = makeReporter(o.quiet);
-    rep.step(`simulate: ${o.cities} cities, seed ${o.seed}, year ${o.year}`);
-    const sim = simulate(o);
-    writeOutputsAtomically(o.out, sim.files);
-    rep.step(`simulate: ${sim.summary.coop_pairs} cooperating pairs of ${sim.summary.dyads} -> ${o.out}`);
-  },
+  handler: async (args) => (await import('./stage-commands.ts')).runSimulateCommand(args),
 };
 
 const runCmd: CommandModule = {
@@ -88,14 +51,7 @@ const runCmd: CommandModule = {
       .option('spec', { type: 'string', describe: 'model specification file, e.g. specs/book.yaml' })
       .option('out', { type: 'string', default: 'outputs', describe: 'outputs root' })
       .option('provinces', { type: 'string', describe: 'keep only cities of these provinces (comma separated)' }),
-  handler: async (args) => {
-    const o = parseOptions(
-      z.object({ data: z.string().min(1), year: z.number().int(), spec: z.string().optional(), out: z.string().min(1), provinces: listOption, ...common }),
-      args,
-      'run',
-    );
-    await runYear(o, makeReporter(o.quiet));
-  },
+  handler: async (args) => (await import('./stage-commands.ts')).runRunCommand(args),
 };
 
 const reportCmd: CommandModule = {
@@ -105,12 +61,7 @@ const reportCmd: CommandModule = {
     y
       .option('fits', { type: 'string', demandOption: true, describe: 'the fits/ folder of a run, e.g. outputs/demo/2021/fits' })
       .option('out', { type: 'string', demandOption: true, describe: 'output folder' }),
-  handler: async (args) => {
-    const o = parseOptions(z.object({ fits: z.string().min(1), out: z.string().min(1), ...common }), args, 'report');
-    const { record, fits } = readFits(o.fits);
-    writeOutputsAtomically(o.out, await renderReport(record, fits), { replaceDirs: ['tables', 'plots'] });
-    makeReporter(o.quiet).step(`report: ${fits.size} models -> ${o.out}`);
-  },
+  handler: async (args) => (await import('./stage-commands.ts')).runReportCommand(args),
 };
 
 const compareYearsCmd: CommandModule = {
@@ -122,24 +73,40 @@ const compareYearsCmd: CommandModule = {
       .option('years', { type: 'string', demandOption: true, describe: 'years, e.g. 2021,2022' })
       .option('spec', { type: 'string', demandOption: true, describe: 'model specification file' })
       .option('out', { type: 'string', default: 'outputs', describe: 'outputs root' }),
-  handler: async (args) => {
-    const o = parseOptions(
-      z.object({
-        data: z.string().min(1),
-        years: z.string().transform((s, ctx) => {
-          const ys = s.split(',').map((x) => Number(x.trim()));
-          if (ys.some((y) => !Number.isInteger(y))) ctx.addIssue({ code: 'custom', message: 'years as integers, e.g. 2021,2022' });
-          return ys;
-        }),
-        spec: z.string().min(1),
-        out: z.string().min(1),
-        ...common,
-      }),
-      args,
-      'compare-years',
-    );
-    await compareYears(o, makeReporter(o.quiet));
-  },
+  handler: async (args) => (await import('./stage-commands.ts')).runCompareYearsCommand(args),
 };
 
-export const commands: CommandModule[] = [cleanCmd, dyadsCmd, simulateCmd, runCmd, reportCmd, compareYearsCmd, fitCommand, compareCommand];
+const fitCmd: CommandModule = {
+  command: 'fit',
+  describe: 'fit one model to any CSV with an R-style formula',
+  builder: (y) =>
+    y
+      .option('data', { type: 'string', demandOption: true, describe: 'CSV file (e.g. outputs/demo/2021/dyads.csv)' })
+      .option('formula', { type: 'string', demandOption: true, describe: 'R-style formula, e.g. "coop ~ log_flow + same_province"' })
+      .option('family', { type: 'string', demandOption: true, choices: FAMILY_NAMES, describe: 'model family' })
+      .option('vcov', { type: 'string', default: 'classical', choices: VCOV_TYPES, describe: 'variance type' })
+      .option('cluster', { type: 'string', describe: 'cluster column(s): one for cluster, two (a,b) for cluster2' })
+      .option('dyad', { type: 'string', describe: 'the two city columns for dyadic variance, e.g. i,j' })
+      .option('ssc', { type: 'string', choices: SSC_PRESETS, describe: 'small-sample preset (default r; none for dyadic)' })
+      .option('subset', { type: 'string', describe: 'keep rows where this expression is true, e.g. "items > 0"' })
+      .option('weights', { type: 'string', describe: 'column of prior weights' })
+      .option('level', { type: 'number', default: 0.95, describe: 'confidence level' })
+      .option('fix-psd', { type: 'boolean', default: false, describe: 'repair a non-PSD multi-way variance (negative eigenvalues set to 0)' })
+      .option('effects', { type: 'string', choices: ['exp', 'ame'], describe: 'also report exponentiated coefficients (IRR/OR) or average marginal effects' })
+      .option('json', { type: 'boolean', default: false, describe: 'print the machine-readable fit (docs/contract.md §5); with --effects: {"fit": …, "effects": […]}' }),
+  handler: async (args) => (await import('./fit-command.ts')).runFit(args),
+};
+
+const compareCmd: CommandModule = {
+  command: 'compare',
+  describe: 'fit several models on one data set and compare them (AIC, BIC, LR, alpha = 0, Vuong)',
+  builder: (y) =>
+    y
+      .option('data', { type: 'string', demandOption: true, describe: 'CSV file' })
+      .option('model', { type: 'string', array: true, demandOption: true, describe: 'a model as "family: formula" (or "name=family: formula"); repeat' })
+      .option('subset', { type: 'string', describe: 'keep rows where this expression is true' })
+      .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
+  handler: async (args) => (await import('./compare-command.ts')).runCompare(args),
+};
+
+export const commands: CommandModule[] = [cleanCmd, dyadsCmd, simulateCmd, runCmd, reportCmd, compareYearsCmd, fitCmd, compareCmd];

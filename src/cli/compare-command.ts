@@ -1,10 +1,8 @@
-/** `tongban compare`: several models on the same data, side by side, with the tests that apply. */
-import type { CommandModule } from 'yargs';
+/** `tongban compare`: several models on the same data, side by side, with the tests that apply (options in commands.ts). */
 import { z } from 'zod';
 import { fitModel } from '../fit/fit-model.ts';
-import { FAMILY_NAMES, family, isFamilyName, type FamilyName } from '../fit/families.ts';
-import type { ModelFit } from '../fit/types.ts';
-import { alphaTest, criteria, lrTest, vuong, type LrTest, type VuongTest } from '../inference/model-tests.ts';
+import { FAMILY_NAMES, isFamilyName, type FamilyName } from '../fit/families.ts';
+import { compareModels } from '../inference/model-tests.ts';
 import { UsageError } from '../util/errors.ts';
 import { parseOptions } from './options.ts';
 import { readWithSubset } from './fit-command.ts';
@@ -25,53 +23,7 @@ function parseModel(spec: string, k: number): { name: string; family: FamilyName
   return { name: m[1] ?? `m${k + 1}`, family: m[2], formula: m[3] };
 }
 
-export interface Comparison {
-  criteria: ReturnType<typeof criteria>;
-  tests: (LrTest | (VuongTest & { test: string }))[];
-  skipped: string[];
-}
-
-/**
- * Every pair gets the test the family registry gives it: LR (same family, nested), the
- * boundary LR test (a family nesting the other at a boundary: NB and Poisson at α = 0),
- * Vuong (non-nested pairs the registry lists, e.g. ZINB against NB).
- */
-function compareModels(models: { name: string; fit: ModelFit }[]): Comparison {
-  const tests: Comparison['tests'] = [];
-  const skipped: string[] = [];
-  for (let a = 0; a < models.length; a++) {
-    for (let b = a + 1; b < models.length; b++) {
-      const [x, y] = [models[a], models[b]];
-      const fx = x.fit.result.family;
-      const fy = y.fit.result.family;
-      try {
-        if (fx === fy) {
-          const [small, big] = x.fit.estimate.df <= y.fit.estimate.df ? [x, y] : [y, x];
-          tests.push(lrTest(small, big));
-        } else if (family(fy).nestsAtBoundary === fx || family(fx).nestsAtBoundary === fy) {
-          tests.push(family(fy).nestsAtBoundary === fx ? alphaTest(x, y) : alphaTest(y, x));
-        } else if (family(fx).vuongAgainst.includes(fy) || family(fy).vuongAgainst.includes(fx)) {
-          tests.push({ test: 'Vuong', ...(family(fx).vuongAgainst.includes(fy) ? vuong(x, y) : vuong(y, x)) });
-        } else skipped.push(`${x.name} vs ${y.name}: no test for ${fx} against ${fy}`);
-      } catch (e) {
-        if (e instanceof UsageError) skipped.push(`${x.name} vs ${y.name}: ${e.message}`);
-        else throw e;
-      }
-    }
-  }
-  return { criteria: criteria(models), tests, skipped };
-}
-
-export const compareCommand: CommandModule = {
-  command: 'compare',
-  describe: 'fit several models on one data set and compare them (AIC, BIC, LR, alpha = 0, Vuong)',
-  builder: (y) =>
-    y
-      .option('data', { type: 'string', demandOption: true, describe: 'CSV file' })
-      .option('model', { type: 'string', array: true, demandOption: true, describe: 'a model as "family: formula" (or "name=family: formula"); repeat' })
-      .option('subset', { type: 'string', describe: 'keep rows where this expression is true' })
-      .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
-  handler: async (args) => {
+export async function runCompare(args: unknown): Promise<void> {
     const o = parseOptions(schema, args, 'compare');
     const table = await readWithSubset(o.data, o.subset);
     const models = o.model.map((spec, k) => {
@@ -96,5 +48,4 @@ export const compareCommand: CommandModule = {
     }
     for (const s of c.skipped) lines.push(`not tested: ${s}`);
     process.stdout.write(lines.join('\n') + '\n');
-  },
-};
+}

@@ -1,5 +1,4 @@
-/** `tongban fit`: any CSV, any formula, one model. */
-import type { CommandModule } from 'yargs';
+/** `tongban fit`: any CSV, any formula, one model (options in commands.ts). */
 import { z } from 'zod';
 import { readCsvTable } from '../data/csv.ts';
 import { filterRows, type Table } from '../data/table.ts';
@@ -38,25 +37,7 @@ export async function readWithSubset(path: string, subset: string | undefined): 
   return kept;
 }
 
-export const fitCommand: CommandModule = {
-  command: 'fit',
-  describe: 'fit one model to any CSV with an R-style formula',
-  builder: (y) =>
-    y
-      .option('data', { type: 'string', demandOption: true, describe: 'CSV file (e.g. outputs/demo/2021/dyads.csv)' })
-      .option('formula', { type: 'string', demandOption: true, describe: 'R-style formula, e.g. "coop ~ log_flow + same_province"' })
-      .option('family', { type: 'string', demandOption: true, choices: FAMILY_NAMES, describe: 'model family' })
-      .option('vcov', { type: 'string', default: 'classical', choices: VCOV_TYPES, describe: 'variance type' })
-      .option('cluster', { type: 'string', describe: 'cluster column(s): one for cluster, two (a,b) for cluster2' })
-      .option('dyad', { type: 'string', describe: 'the two city columns for dyadic variance, e.g. i,j' })
-      .option('ssc', { type: 'string', choices: SSC_PRESETS, describe: 'small-sample preset (default r; none for dyadic)' })
-      .option('subset', { type: 'string', describe: 'keep rows where this expression is true, e.g. "items > 0"' })
-      .option('weights', { type: 'string', describe: 'column of prior weights' })
-      .option('level', { type: 'number', default: 0.95, describe: 'confidence level' })
-      .option('fix-psd', { type: 'boolean', default: false, describe: 'repair a non-PSD multi-way variance (negative eigenvalues set to 0)' })
-      .option('effects', { type: 'string', choices: ['exp', 'ame'], describe: 'also report exponentiated coefficients (IRR/OR) or average marginal effects' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the machine-readable fit (docs/contract.md §5); with --effects: {"fit": …, "effects": […]}' }),
-  handler: async (args) => {
+export async function runFit(args: unknown): Promise<void> {
     const o = parseOptions(schema, args, 'fit');
     const table = await readWithSubset(o.data, o.subset);
     const fit = fitModel(table, {
@@ -77,5 +58,4 @@ export const fitCommand: CommandModule = {
     }
     process.stdout.write(formatFit(fit.result));
     if (effects) process.stdout.write('\n' + formatEffects(effects));
-  },
-};
+}

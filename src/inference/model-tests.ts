@@ -174,3 +174,40 @@ export function vuong(m1: { name: string; fit: ModelFit }, m2: { name: string; f
     favours: stats.map((v) => (v > 0 ? m1.name : m2.name)) as [string, string, string],
   };
 }
+
+export interface Comparison {
+  criteria: ReturnType<typeof criteria>;
+  tests: (LrTest | (VuongTest & { test: string }))[];
+  skipped: string[];
+}
+
+/**
+ * Every pair gets the test the family registry gives it: LR (same family, nested), the
+ * boundary LR test (a family nesting the other at a boundary: NB and Poisson at α = 0),
+ * Vuong (non-nested pairs the registry lists, e.g. ZINB against NB).
+ */
+export function compareModels(models: { name: string; fit: ModelFit }[]): Comparison {
+  const tests: Comparison['tests'] = [];
+  const skipped: string[] = [];
+  for (let a = 0; a < models.length; a++) {
+    for (let b = a + 1; b < models.length; b++) {
+      const [x, y] = [models[a], models[b]];
+      const fx = x.fit.result.family;
+      const fy = y.fit.result.family;
+      try {
+        if (fx === fy) {
+          const [small, big] = x.fit.estimate.df <= y.fit.estimate.df ? [x, y] : [y, x];
+          tests.push(lrTest(small, big));
+        } else if (family(fy).nestsAtBoundary === fx || family(fx).nestsAtBoundary === fy) {
+          tests.push(family(fy).nestsAtBoundary === fx ? alphaTest(x, y) : alphaTest(y, x));
+        } else if (family(fx).vuongAgainst.includes(fy) || family(fy).vuongAgainst.includes(fx)) {
+          tests.push({ test: 'Vuong', ...(family(fx).vuongAgainst.includes(fy) ? vuong(x, y) : vuong(y, x)) });
+        } else skipped.push(`${x.name} vs ${y.name}: no test for ${fx} against ${fy}`);
+      } catch (e) {
+        if (e instanceof UsageError) skipped.push(`${x.name} vs ${y.name}: ${e.message}`);
+        else throw e;
+      }
+    }
+  }
+  return { criteria: criteria(models), tests, skipped };
+}

@@ -28,7 +28,10 @@ export function warmUpWorker(): void {
   }
   state = 'starting';
   try {
-    worker = new Worker(new URL('./crossprod-worker-boot.mjs', import.meta.url), { workerData: { ready } });
+    // from the sources (tests, tsx) a tiny .mjs registers tsx first; from dist/ the bundled worker sits beside this chunk
+    const fromSource = import.meta.url.endsWith('.ts');
+    const entry = new URL(fromSource ? './crossprod-worker-boot.mjs' : './crossprod-worker.js', import.meta.url);
+    worker = new Worker(entry, { workerData: { ready } });
     worker.unref();
     worker.on('error', () => {
       state = 'off';

@@ -1,0 +1,27 @@
+// Builds dist/ from src/ (npm run build; run by `prepare` at npm ci and by `pretest`):
+// one ESM bundle per entry point with the npm packages inside, split into chunks so that
+// each command loads only what it uses (`tongban --help` loads the option declarations only).
+// mathjs and vega/vega-lite stay outside the bundle: they are large and loaded on demand.
+import { build } from 'esbuild';
+import { rmSync } from 'node:fs';
+
+rmSync('dist', { recursive: true, force: true });
+await build({
+  entryPoints: {
+    main: 'src/cli/main.ts',
+    pipeline: 'pipeline/run.ts',
+    'crossprod-worker': 'src/linalg/crossprod-worker.ts',
+  },
+  bundle: true,
+  splitting: true,
+  format: 'esm',
+  platform: 'node',
+  target: 'node20',
+  outdir: 'dist',
+  chunkNames: 'chunk-[hash]',
+  external: ['mathjs', 'vega', 'vega-lite'],
+  // CommonJS packages inside an ESM bundle call require() for Node's own modules
+  banner: { js: "import { createRequire as __tongbanRequire } from 'node:module'; const require = __tongbanRequire(import.meta.url);" },
+  legalComments: 'none',
+  logLevel: 'warning',
+});

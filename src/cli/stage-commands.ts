@@ -1,0 +1,81 @@
+/**
+ * What the stage commands do once their options are parsed (the options themselves are
+ * declared in commands.ts): clean, dyads, simulate, run, report, compare-years.
+ */
+import { z } from 'zod';
+import { simulate } from '../data/simulate.ts';
+import { readFits } from '../report/run-record.ts';
+import { renderReport } from '../report/render.ts';
+import { runClean } from '../stages/clean.ts';
+import { compareYears } from '../stages/compare-years.ts';
+import { runDyads } from '../stages/dyads.ts';
+import { runYear } from '../stages/run-year.ts';
+import { writeOutputsAtomically } from '../util/output.ts';
+import { makeReporter } from '../util/progress.ts';
+import { listOption, parseOptions } from './options.ts';
+
+const common = { quiet: z.boolean().default(false) };
+
+export function runCleanCommand(args: unknown): void {
+  const o = parseOptions(z.object({ input: z.string().min(1), out: z.string().min(1), ...common }), args, 'clean');
+  runClean(o.input, o.out, makeReporter(o.quiet));
+}
+
+export function runDyadsCommand(args: unknown): void {
+  const o = parseOptions(z.object({ input: z.string().min(1), out: z.string().min(1), provinces: listOption, monadic: listOption, ...common }), args, 'dyads');
+  runDyads(o.input, o.out, { provinces: o.provinces, monadic: o.monadic }, makeReporter(o.quiet));
+}
+
+export function runSimulateCommand(args: unknown): void {
+  const o = parseOptions(
+    z.object({
+      cities: z.number().int().min(2).max(20000),
+      seed: z.number().int().min(0).max(4294967295),
+      year: z.number().int().min(2021).max(2100),
+      out: z.string().min(1),
+      ...common,
+    }),
+    args,
+    'simulate',
+  );
+  const rep = makeReporter(o.quiet);
+  rep.step(`simulate: ${o.cities} cities, seed ${o.seed}, year ${o.year}`);
+  const sim = simulate(o);
+  writeOutputsAtomically(o.out, sim.files);
+  rep.step(`simulate: ${sim.summary.coop_pairs} cooperating pairs of ${sim.summary.dyads} -> ${o.out}`);
+}
+
+export async function runRunCommand(args: unknown): Promise<void> {
+  const o = parseOptions(
+    z.object({ data: z.string().min(1), year: z.number().int(), spec: z.string().optional(), out: z.string().min(1), provinces: listOption, ...common }),
+    args,
+    'run',
+  );
+  await runYear(o, makeReporter(o.quiet));
+}
+
+export async function runReportCommand(args: unknown): Promise<void> {
+  const o = parseOptions(z.object({ fits: z.string().min(1), out: z.string().min(1), ...common }), args, 'report');
+  const { record, fits } = readFits(o.fits);
+  writeOutputsAtomically(o.out, await renderReport(record, fits), { replaceDirs: ['tables', 'plots'] });
+  makeReporter(o.quiet).step(`report: ${fits.size} models -> ${o.out}`);
+}
+
+export async function runCompareYearsCommand(args: unknown): Promise<void> {
+  const o = parseOptions(
+    z.object({
+      data: z.string().min(1),
+      years: z.string().transform((s, ctx) => {
+        const ys = s.split(',').map((x) => Number(x.trim()));
+        if (ys.some((y) => !Number.isInteger(y))) ctx.addIssue({ code: 'custom', message: 'years as integers, e.g. 2021,2022' });
+        return ys;
+      }),
+      spec: z.string().min(1),
+      out: z.string().min(1),
+      ...common,
+    }),
+    args,
+    'compare-years',
+  );
+  await compareYears(o, makeReporter(o.quiet));
+}
