@@ -40,7 +40,7 @@ export default tseslint.config(
   {
     // plain Node scripts (bin/, scripts/)
     files: ['**/*.js', '**/*.mjs'],
-    languageOptions: { globals: { process: 'readonly', console: 'readonly' } },
+    languageOptions: { globals: { process: 'readonly', console: 'readonly', URL: 'readonly' } },
   },
   ...layerRules,
   {
