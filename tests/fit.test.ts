@@ -5,7 +5,10 @@ import { readCsvTable } from '../src/data/csv.ts';
 import { makeTable, numColumn, strColumn, filterRows, takeRows, type Column } from '../src/data/table.ts';
 import { fitModel } from '../src/fit/fit-model.ts';
 import { checkPsd, intersect } from '../src/vcov/vcov.ts';
-import { compileRestricted, subsetMask } from '../src/expr/restricted.ts';
+import { compileRestricted, subsetRows } from '../src/expr/restricted.ts';
+import type { Table } from '../src/data/table.ts';
+
+const subsetMask = async (t: Table, text: string) => subsetRows((await compileRestricted(text, '--subset')).evaluate(t));
 import { Rng } from '../src/util/random.ts';
 import { runCliNpm, runCli, expectClose } from './helpers.ts';
 

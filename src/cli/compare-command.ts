@@ -5,7 +5,7 @@ import { FAMILY_NAMES, isFamilyName, type FamilyName } from '../fit/families.ts'
 import { compareModels } from '../inference/model-tests.ts';
 import { UsageError } from '../util/errors.ts';
 import { parseOptions } from './options.ts';
-import { readWithSubset } from './fit-command.ts';
+import { readForModels } from './fit-command.ts';
 
 const schema = z.object({
   data: z.string().min(1),
@@ -25,11 +25,9 @@ function parseModel(spec: string, k: number): { name: string; family: FamilyName
 
 export async function runCompare(args: unknown): Promise<void> {
     const o = parseOptions(schema, args, 'compare');
-    const table = await readWithSubset(o.data, o.subset);
-    const models = o.model.map((spec, k) => {
-      const m = parseModel(spec, k);
-      return { name: m.name, fit: fitModel(table, { formula: m.formula, family: m.family }) };
-    });
+    const specs = o.model.map((spec, k) => parseModel(spec, k));
+    const table = await readForModels(o.data, { formulas: specs.map((m) => m.formula), subset: o.subset });
+    const models = specs.map((m) => ({ name: m.name, fit: fitModel(table, { formula: m.formula, family: m.family }) }));
     const c = compareModels(models);
     if (o.json) {
       process.stdout.write(JSON.stringify(c, null, 2) + '\n');

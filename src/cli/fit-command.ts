@@ -1,8 +1,9 @@
 /** `tongban fit`: any CSV, any formula, one model (options in commands.ts). */
 import { z } from 'zod';
-import { readCsvTable } from '../data/csv.ts';
+import { readCsvColumns, readCsvHeader } from '../data/csv-columns.ts';
+import { formulaColumns } from '../formula/parse.ts';
 import { filterRows, type Table } from '../data/table.ts';
-import { subsetMask } from '../expr/restricted.ts';
+import { compileRestricted, subsetRows } from '../expr/restricted.ts';
 import { fitModel } from '../fit/fit-model.ts';
 import { FAMILY_NAMES } from '../fit/families.ts';
 import { formatEffects, formatFit } from '../report/text.ts';
@@ -28,18 +29,44 @@ const schema = z.object({
   quiet: z.boolean().default(false),
 });
 
-/** Reads a CSV and keeps the rows where --subset holds. */
-export async function readWithSubset(path: string, subset: string | undefined): Promise<Table> {
-  const table = readCsvTable(path);
+/** Columns read as text whatever they hold: city ids (tongban's i, j, city_id) and the id columns a variance names. */
+const ID_COLUMNS = ['i', 'j', 'city_id'];
+
+export interface TableRequest {
+  /** the formulas to be fitted: only the columns they (and the options below) read are parsed */
+  formulas: string[];
+  subset?: string;
+  /** columns used as ids (read as text) */
+  ids?: string[];
+  weights?: string;
+}
+
+/**
+ * Reads a data file for `fit`/`compare` and keeps the rows where --subset holds. Only the
+ * columns the models use are parsed; when one of them is not in the file, every column is
+ * read so that the error can list them.
+ */
+export async function readForModels(path: string, req: TableRequest): Promise<Table> {
+  const subset = req.subset ? await compileRestricted(req.subset, '--subset') : null;
+  let only: Set<string> | undefined;
+  try {
+    only = new Set([...req.formulas.flatMap(formulaColumns), ...(req.ids ?? []), ...(req.weights ? [req.weights] : []), ...(subset?.symbols ?? [])]);
+    const header = new Set(readCsvHeader(path));
+    if ([...only].some((c) => !header.has(c))) only = undefined;
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    only = undefined; // a formula that does not parse: fitModel says why
+  }
+  const table = readCsvColumns(path, { text: new Set([...ID_COLUMNS, ...(req.ids ?? [])]), only });
   if (!subset) return table;
-  const kept = filterRows(table, await subsetMask(table, subset));
-  if (kept.nrow === 0) throw new UsageError(`--subset "${subset}" keeps no rows`);
+  const kept = filterRows(table, subsetRows(subset.evaluate(table)));
+  if (kept.nrow === 0) throw new UsageError(`--subset "${req.subset}" keeps no rows`);
   return kept;
 }
 
 export async function runFit(args: unknown): Promise<void> {
     const o = parseOptions(schema, args, 'fit');
-    const table = await readWithSubset(o.data, o.subset);
+    const table = await readForModels(o.data, { formulas: [o.formula], subset: o.subset, ids: [...(o.cluster ?? []), ...(o.dyad ?? [])], weights: o.weights });
     const fit = fitModel(table, {
       formula: o.formula,
       family: o.family,

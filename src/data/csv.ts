@@ -8,6 +8,7 @@ import { parse } from 'csv-parse/sync';
 import { InputError, type Problem } from '../util/errors.ts';
 import { cellText, makeTable, numColumn, strColumn, type Column, type Table } from './table.ts';
 import { isNumberText } from './numbers.ts';
+import { readCsvColumns } from './csv-columns.ts';
 
 export interface RawCsv {
   /** name used in messages (the path as given) */
@@ -133,8 +134,9 @@ export function rawToTable(raw: RawCsv, forceString: Set<string> = new Set()): T
   return makeTable(n, cols);
 }
 
-export function readCsvTable(path: string): Table {
-  return rawToTable(readCsvRaw(path));
+/** Any CSV as a table of typed columns (`tongban fit`); columns in `text` stay text (ids). */
+export function readCsvTable(path: string, text: ReadonlySet<string> = new Set()): Table {
+  return readCsvColumns(path, { text });
 }
 
 function quote(s: string): string {

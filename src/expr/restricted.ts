@@ -192,9 +192,7 @@ function toNum(v: Val, rows: number, text: string): Float64Array {
   throw new UsageError(`'${text}': a text column or string is used where a number is needed (text can only be compared with == or !=)`);
 }
 
-/** Rows where the expression is true (non-zero); missing counts as false. */
-export async function subsetMask(t: Table, text: string): Promise<Uint8Array> {
-  const c = await compileRestricted(text, '--subset');
-  const v = c.evaluate(t);
+/** Rows where an expression's value is true (non-zero); missing counts as false. */
+export function subsetRows(v: Float64Array): Uint8Array {
   return Uint8Array.from(v, (x) => (!Number.isNaN(x) && x !== 0 ? 1 : 0));
 }

@@ -5,7 +5,7 @@
  */
 import type { Table } from '../data/table.ts';
 import { filterRows, numColumn, setColumn } from '../data/table.ts';
-import { compileRestricted } from '../expr/restricted.ts';
+import { compileRestricted, subsetRows } from '../expr/restricted.ts';
 import { fitModel } from '../fit/fit-model.ts';
 import type { FitResult } from '../fit/types.ts';
 import { formulaColumns } from '../formula/parse.ts';
@@ -59,7 +59,7 @@ async function buildSamples(loaded: LoadedSpec, tables: StageTables): Promise<Ma
     if (subset && expr) {
       const rows = t;
       const v = await loaded.atField([...path, 'subset'], expr, () => subset.evaluate(rows));
-      t = filterRows(t, Uint8Array.from(v, (x) => (!Number.isNaN(x) && x !== 0 ? 1 : 0)));
+      t = filterRows(t, subsetRows(v));
     }
     out.set(id, t);
   }

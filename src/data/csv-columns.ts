@@ -1,0 +1,479 @@
+/**
+ * A CSV file straight to typed columns, streaming: the file is read in blocks of bytes,
+ * each record is split in place (RFC 4180 quoting, CRLF or LF, a UTF-8 BOM, blank lines
+ * skipped), and each cell goes straight into its column — numbers into a Float64Array
+ * (empty and NA are missing), text dictionary-encoded — with no per-row objects and no
+ * string for the whole file, so the file's size is bounded by the memory of its columns.
+ *
+ * A column is numeric while every non-missing cell is a number; a column that meets a
+ * non-number after numbers becomes text, and the file is scanned once more for the text
+ * of those columns only (the text of a cell such as "001" must survive exactly). Columns
+ * named in `text` (ids) are always text. Numbers parse with one parser (`parseNumber`):
+ * finite decimals only, the same accepted forms as `isNumberText`.
+ */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { isUtf8 } from 'node:buffer';
+import { basename } from 'node:path';
+import { InputError, type Problem } from '../util/errors.ts';
+import { isNumberText } from './numbers.ts';
+import { denseCodes, makeTable, numColumn, type Column, type Table } from './table.ts';
+
+const QUOTE = 0x22;
+const COMMA = 0x2c;
+const LF = 0x0a;
+const CR = 0x0d;
+const BLOCK = 1 << 23; // 8 MB
+
+/** Powers of ten that are exact doubles (Clinger's fast path). */
+const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
+const MAX_EXACT = 2 ** 53;
+
+/**
+ * The number in characters [s, e) of a text, or undefined when the cell is not a number.
+ * Spaces and tabs around it are ignored. A mantissa of at most 2^53 with a power of ten
+ * of at most 22 is computed exactly from its digits (correctly rounded, as Number()
+ * does: Clinger's fast path); other cells go through Number(). The forms accepted are
+ * those of `isNumberText`; a text that overflows a double is not a number (undefined) here,
+ * and the caller says so.
+ */
+export function parseNumber(t: string, s: number, e: number): number | undefined {
+  while (s < e && (t.charCodeAt(s) === 0x20 || t.charCodeAt(s) === 0x09)) s++;
+  while (e > s && (t.charCodeAt(e - 1) === 0x20 || t.charCodeAt(e - 1) === 0x09)) e--;
+  let i = s;
+  let neg = false;
+  let c = i < e ? t.charCodeAt(i) : 0;
+  if (c === 0x2d || c === 0x2b) {
+    neg = c === 0x2d;
+    c = ++i < e ? t.charCodeAt(i) : 0;
+  }
+  let mant = 0;
+  let scale = 0;
+  let any = false;
+  while (c >= 0x30 && c <= 0x39) {
+    mant = mant * 10 + (c - 0x30);
+    any = true;
+    c = ++i < e ? t.charCodeAt(i) : 0;
+  }
+  if (c === 0x2e) {
+    c = ++i < e ? t.charCodeAt(i) : 0;
+    while (c >= 0x30 && c <= 0x39) {
+      mant = mant * 10 + (c - 0x30);
+      scale--;
+      any = true;
+      c = ++i < e ? t.charCodeAt(i) : 0;
+    }
+  }
+  if (!any) return undefined;
+  let exp = 0;
+  if (c === 0x65 || c === 0x45) {
+    c = ++i < e ? t.charCodeAt(i) : 0;
+    let eneg = false;
+    if (c === 0x2d || c === 0x2b) {
+      eneg = c === 0x2d;
+      c = ++i < e ? t.charCodeAt(i) : 0;
+    }
+    let ed = 0;
+    while (c >= 0x30 && c <= 0x39) {
+      if (exp < 1e6) exp = exp * 10 + (c - 0x30);
+      ed++;
+      c = ++i < e ? t.charCodeAt(i) : 0;
+    }
+    if (ed === 0) return undefined;
+    if (eneg) exp = -exp;
+  }
+  if (i !== e) return undefined;
+  const p = scale + exp;
+  // exact when the digits made an integer of at most 2^53 (every step was then exact too)
+  if (mant <= MAX_EXACT && p >= -22 && p <= 22) {
+    const v = p >= 0 ? mant * POW10[p] : mant / POW10[-p];
+    return neg ? -v : v;
+  }
+  const v = Number(t.slice(s, e));
+  return Number.isFinite(v) ? v : undefined;
+}
+
+/** A growable Float64Array. */
+class NumBuilder {
+  values: Float64Array;
+  length = 0;
+  /** non-empty cells seen so far (numbers and NA) */
+  nonEmpty = 0;
+  constructor(capacity: number) {
+    this.values = new Float64Array(Math.max(capacity, 1024));
+  }
+  push(x: number): void {
+    if (this.length === this.values.length) {
+      const next = new Float64Array(this.values.length * 2);
+      next.set(this.values);
+      this.values = next;
+    }
+    this.values[this.length++] = x;
+  }
+}
+
+/** A growable dictionary-encoded text column ('' = missing). */
+class TextBuilder {
+  codes: Int32Array;
+  length = 0;
+  coder = denseCodes<string>();
+  constructor(capacity: number) {
+    this.codes = new Int32Array(Math.max(capacity, 1024));
+  }
+  push(s: string): void {
+    if (this.length === this.codes.length) {
+      const next = new Int32Array(this.codes.length * 2);
+      next.set(this.codes);
+      this.codes = next;
+    }
+    this.codes[this.length++] = s === '' ? -1 : this.coder.code(s);
+  }
+}
+
+export interface CsvColumnsOptions {
+  /** columns read as text whatever they hold (ids) */
+  text?: ReadonlySet<string>;
+  /** read only these columns (the others are checked for shape but not parsed); all when absent */
+  only?: ReadonlySet<string>;
+  /** bytes read at a time (tests use small blocks to cross block boundaries) */
+  blockSize?: number;
+}
+
+/** One record's fields: start and end offsets in the block, and whether quoted. */
+interface Fields {
+  start: Int32Array;
+  end: Int32Array;
+  quoted: Uint8Array;
+  count: number;
+}
+
+/**
+ * A field's text: the block is decoded one byte per character (latin1, the fastest way to
+ * a string; numbers are ASCII), so a field with bytes above 0x7f is decoded again as
+ * UTF-8 (the block was checked to be valid UTF-8). Quoted fields have "" un-escaped; the
+ * text is trimmed like every cell.
+ */
+function fieldText(text: string, f: Fields, k: number): string {
+  const s = f.start[k];
+  const e = f.end[k];
+  let raw = text.slice(s, e);
+  for (let i = s; i < e; i++) {
+    if (text.charCodeAt(i) > 0x7f) {
+      raw = Buffer.from(raw, 'latin1').toString('utf8');
+      break;
+    }
+  }
+  return (f.quoted[k] ? raw.replace(/""/g, '"') : raw).trim();
+}
+
+/** The physical line (1-based, counting from `line0`) of the first line of bytes that is not UTF-8. */
+function firstBadLine(buf: Buffer, from: number, to: number, line0: number): number {
+  let line = line0;
+  let s = from;
+  for (let k = from; k <= to; k++) {
+    if (k === to || buf[k] === LF) {
+      if (!isUtf8(buf.subarray(s, k))) return line;
+      line++;
+      s = k + 1;
+    }
+  }
+  return line0;
+}
+
+/**
+ * Scans a CSV file record by record: blocks of bytes are checked to be UTF-8, turned into
+ * a string of one character per byte up to their last line end, and split into records
+ * (the structural characters are ASCII, so offsets are byte offsets). `onHeader` gets the
+ * header cells, `onRecord` the fields of each data record (k = data record index,
+ * spreadsheet row k + 2). Returns the number of data records (−1: no header).
+ */
+function scan(path: string, onHeader: (cells: string[]) => void, onRecord: (text: string, f: Fields, k: number) => void, block = BLOCK): number {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw new InputError([{ file: path, expected: `a readable file (${(e as Error).message})` }]);
+  }
+  const fail = (row: number, expected: string): never => {
+    throw new InputError([{ file: path, row, expected }], `cannot read ${basename(path)}`);
+  };
+  try {
+    const size = fstatSync(fd).size;
+    let buf = Buffer.allocUnsafe(Math.min(block, Math.max(size, 1)));
+    let have = 0; // bytes in buf
+    let pos = 0; // file position of buf[0]
+    let eof = false;
+    let first = true;
+    let record = -1; // -1 = header
+    let line = 1; // physical line at buf[0] (for errors)
+    const f: Fields = { start: new Int32Array(64), end: new Int32Array(64), quoted: new Uint8Array(64), count: 0 };
+    const grow = () => {
+      const n = f.start.length * 2;
+      const st = new Int32Array(n);
+      st.set(f.start);
+      const en = new Int32Array(n);
+      en.set(f.end);
+      const q = new Uint8Array(n);
+      q.set(f.quoted);
+      f.start = st;
+      f.end = en;
+      f.quoted = q;
+    };
+    for (;;) {
+      if (!eof) {
+        if (have === buf.length) {
+          // a record longer than the block: a bigger block
+          const bigger = Buffer.allocUnsafe(buf.length * 2);
+          buf.copy(bigger, 0, 0, have);
+          buf = bigger;
+        }
+        const got = readSync(fd, buf, have, buf.length - have, pos + have);
+        if (got === 0) eof = true;
+        have += got;
+      }
+      let from = 0;
+      if (first && have >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) from = 3;
+      first = false;
+      // decode up to the last line end (a line end byte is never inside a UTF-8 sequence)
+      let cut = have;
+      if (!eof) {
+        cut = buf.lastIndexOf(LF, have - 1) + 1;
+        if (cut <= from) continue; // no line end yet: read more
+      }
+      if (!isUtf8(buf.subarray(from, cut))) {
+        fail(firstBadLine(buf, from, cut, line), "UTF-8 text (this line has bytes that are not UTF-8; a CSV saved by Excel on a Chinese Windows is usually GBK: save it as 'CSV UTF-8')");
+      }
+      const text = buf.toString('latin1', from, cut);
+      const n = text.length;
+      let nextComma = -1;
+      let nextLF = -1;
+      const hasCR = text.indexOf('\r') >= 0;
+      let done = 0; // start (in text) of the first unprocessed record
+      let lines = 0; // line ends before `done`
+      while (done < n) {
+        let j = done;
+        f.count = 0;
+        let complete = false;
+        let newlines = 0;
+        for (;;) {
+          if (f.count === f.start.length) grow();
+          if (j < n && text.charCodeAt(j) === QUOTE) {
+            const s = j + 1;
+            let k = s;
+            let closed = -1;
+            while (k < n) {
+              const c = text.charCodeAt(k);
+              if (c === QUOTE) {
+                if (k + 1 < n && text.charCodeAt(k + 1) === QUOTE) k += 2;
+                else {
+                  closed = k;
+                  break;
+                }
+              } else {
+                if (c === LF) newlines++;
+                k++;
+              }
+            }
+            if (closed < 0) {
+              if (eof) fail(line + lines, 'a closing quote for the quoted cell that starts on this line');
+              break; // the quoted cell goes on in the next block
+            }
+            f.start[f.count] = s;
+            f.end[f.count] = closed;
+            f.quoted[f.count] = 1;
+            f.count++;
+            j = closed + 1;
+            if (j < n) {
+              const c = text.charCodeAt(j);
+              if (c !== COMMA && c !== LF && c !== CR) fail(line + lines, 'a separator or line end right after a closing quote (a quote inside a quoted cell is written "")');
+            }
+          } else {
+            // an unquoted field ends at the next separator or line end (indexOf is far faster than a loop)
+            const s = j;
+            if (nextComma < j) nextComma = text.indexOf(',', j);
+            if (nextComma < 0) nextComma = n;
+            if (nextLF < j) nextLF = text.indexOf('\n', j);
+            if (nextLF < 0) nextLF = n;
+            j = nextComma < nextLF ? nextComma : nextLF;
+            if (hasCR) {
+              const r = text.indexOf('\r', s);
+              if (r >= 0 && r < j) j = r;
+            }
+            f.start[f.count] = s;
+            f.end[f.count] = j;
+            f.quoted[f.count] = 0;
+            f.count++;
+          }
+          if (j >= n) {
+            // the end of the decoded text is a line end unless the file ends without one
+            complete = eof;
+            break;
+          }
+          const c = text.charCodeAt(j);
+          if (c === COMMA) {
+            j++;
+            continue;
+          }
+          j += c === CR && j + 1 < n && text.charCodeAt(j + 1) === LF ? 2 : 1;
+          newlines++;
+          complete = true;
+          break;
+        }
+        if (!complete) break;
+        const blank = f.count === 1 && f.end[0] === f.start[0] && !f.quoted[0];
+        if (!blank) {
+          if (record < 0) {
+            const cells: string[] = [];
+            for (let k = 0; k < f.count; k++) cells.push(fieldText(text, f, k));
+            onHeader(cells);
+          } else onRecord(text, f, record);
+          record++;
+        }
+        lines += newlines;
+        done = j;
+      }
+      line += lines;
+      if (eof) break;
+      // keep the bytes of the unprocessed records (and any partial line) for the next block
+      const keepFrom = from + done; // one character per byte
+      buf.copy(buf, 0, keepFrom, have);
+      pos += keepFrom;
+      have -= keepFrom;
+    }
+    return record < 0 ? -1 : record;
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/**
+ * Reads a CSV file into a table of typed columns. Problems with the file's shape (no
+ * header, empty or repeated names, rows with too many or too few cells) are reported
+ * together, each with the file, row and column.
+ */
+export function readCsvColumns(path: string, opts: CsvColumnsOptions = {}): Table {
+  const forced = opts.text ?? new Set<string>();
+  let header: string[] = [];
+  let nums: (NumBuilder | null)[] = [];
+  let texts: (TextBuilder | null)[] = [];
+  let wanted: number[] = [];
+  /** columns that met text after numbers: their text comes from a second scan */
+  const rescan = new Set<number>();
+  const problems: Problem[] = [];
+  const overflow: Problem[] = [];
+  let capacity = 1024;
+  const onHeader = (cells: string[]) => {
+    header = cells;
+    const seen = new Set<string>();
+    header.forEach((h, c) => {
+      if (h === '') problems.push({ file: path, row: 1, column: `#${c + 1}`, value: h, expected: 'a column name' });
+      else if (seen.has(h)) problems.push({ file: path, row: 1, column: h, value: h, expected: 'each column name once' });
+      seen.add(h);
+    });
+    const want = (h: string) => !opts.only || opts.only.has(h);
+    nums = header.map((h) => (want(h) && !forced.has(h) ? new NumBuilder(capacity) : null));
+    texts = header.map((h) => (want(h) && forced.has(h) ? new TextBuilder(capacity) : null));
+    wanted = header.map((h, c) => c).filter((c) => want(header[c]));
+  };
+  const onRecord = (text: string, f: Fields, k: number) => {
+    if (f.count !== header.length) {
+      if (problems.length < 1000) {
+        problems.push({
+          file: path,
+          row: k + 2,
+          column: f.count > header.length ? `#${header.length + 1}` : (header[f.count] ?? ''),
+          value: `${f.count} cells`,
+          expected: `${header.length} cells as in the header (${f.count > header.length ? 'too many' : 'too few'})`,
+        });
+      }
+      // keep the columns aligned: missing cells are missing
+    }
+    for (let w = 0; w < wanted.length; w++) {
+      const c = wanted[w];
+      const present = c < f.count;
+      const nb = nums[c];
+      if (nb) {
+        if (!present) {
+          nb.push(NaN);
+          continue;
+        }
+        const s = f.start[c];
+        const e = f.end[c];
+        let x: number | undefined;
+        if (e === s) x = NaN;
+        else if (!f.quoted[c]) x = parseNumber(text, s, e);
+        let empty = e === s;
+        if (x === undefined) {
+          // a quoted cell, NA, or not a number: the text decides
+          const t = fieldText(text, f, c);
+          empty = t === '';
+          x = empty || t === 'NA' ? NaN : isNumberText(t) ? Number(t) : undefined;
+          if (x === Infinity || x === -Infinity) {
+            if (overflow.length < 20) overflow.push({ file: path, row: k + 2, column: header[c], value: t.length > 40 ? `${t.slice(0, 40)}…` : t, expected: 'a number within the range of a double (about ±1.8e308)' });
+            x = NaN;
+          }
+        }
+        if (x !== undefined) {
+          nb.push(x);
+          if (!empty) nb.nonEmpty++;
+          continue;
+        }
+        // the column holds text
+        nums[c] = null;
+        const tb = new TextBuilder(capacity);
+        texts[c] = tb;
+        if (nb.nonEmpty > 0) rescan.add(c);
+        else for (let r = 0; r < nb.length; r++) tb.push('');
+        tb.push(fieldText(text, f, c));
+        continue;
+      }
+      const tb = texts[c]!;
+      tb.push(present ? fieldText(text, f, c) : '');
+    }
+  };
+  const n = scan(path, onHeader, onRecord, opts.blockSize);
+  if (n < 0) throw new InputError([{ file: path, row: 1, expected: 'a header row (the file is empty)' }]);
+  if (n === 0) problems.push({ file: path, row: 2, expected: 'at least one data row (the file holds only a header)' });
+  if (problems.length || overflow.length) throw new InputError([...problems, ...overflow], `cannot read ${basename(path)}`);
+  capacity = n;
+  if (rescan.size) {
+    const again = new Map([...rescan].map((c) => [c, new TextBuilder(n)]));
+    scan(
+      path,
+      () => {},
+      (text, f) => {
+        for (const [c, tb] of again) tb.push(c < f.count ? fieldText(text, f, c) : '');
+      },
+      opts.blockSize,
+    );
+    for (const [c, tb] of again) texts[c] = tb;
+  }
+  const cols: [string, Column][] = wanted.map((c) => {
+    const name = header[c];
+    const nb = nums[c];
+    if (nb) return [name, numColumn(nb.values.slice(0, n))];
+    const tb = texts[c]!;
+    return [name, { kind: 'string', codes: tb.codes.slice(0, n), levels: tb.coder.keys }];
+  });
+  return makeTable(n, cols);
+}
+
+/** The header cells of a CSV file (the first non-blank record). */
+export function readCsvHeader(path: string): string[] {
+  let header: string[] = [];
+  try {
+    scan(
+      path,
+      (cells) => {
+        header = cells;
+        throw STOP;
+      },
+      () => {},
+      1 << 16,
+    );
+  } catch (e) {
+    if (e !== STOP) throw e;
+  }
+  return header;
+}
+const STOP = Symbol('stop');
+

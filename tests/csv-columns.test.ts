@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { parseNumber, readCsvColumns, readCsvHeader } from '../src/data/csv-columns.ts';
+import { cellText, type Table } from '../src/data/table.ts';
+import { isNumberText } from '../src/data/numbers.ts';
+import { InputError } from '../src/util/errors.ts';
+import { Rng } from '../src/util/random.ts';
+import { tmp } from './helpers.ts';
+
+const file = (text: string | Buffer, name = 'x.csv') => {
+  const p = join(tmp(), name);
+  writeFileSync(p, text);
+  return p;
+};
+const col = (t: Table, name: string) => {
+  const c = t.columns.get(name)!;
+  return Array.from({ length: t.nrow }, (_, r) => (c.kind === 'number' ? c.values[r] : cellText(c, r)));
+};
+const problemsOf = (f: () => unknown): string => {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof InputError) return e.message;
+    throw e;
+  }
+  throw new Error('no error');
+};
+
+describe('number parser', () => {
+  it('gives the same double as Number() for every form a CSV holds, digits of any length', () => {
+    const rng = new Rng(11);
+    const cases: string[] = ['0', '-0', '+1', '1.', '.5', '-.5e-3', '1e5', '1E+22', '123456789012345678', '9007199254740993', '0.1', '2.5e-308', '1.7976931348623157e308'];
+    for (let k = 0; k < 20000; k++) {
+      const x = (rng.uniform() - 0.5) * 10 ** Math.floor(rng.uniform() * 40 - 20);
+      cases.push(String(x), x.toFixed(Math.floor(rng.uniform() * 12)), x.toPrecision(1 + Math.floor(rng.uniform() * 20)), x.toExponential(Math.floor(rng.uniform() * 18)));
+    }
+    for (const t of cases) {
+      expect(isNumberText(t), t).toBe(true);
+      expect(Object.is(parseNumber(t, 0, t.length), Number(t)), t).toBe(true);
+    }
+  });
+
+  it('refuses what is not a finite decimal number', () => {
+    for (const t of ['', '.', '-', '1e', 'e5', '1,234', '１２', 'NaN', 'Inf', 'Infinity', '0x10', '1.2.3', '1e309', '--1', '1 2']) {
+      expect(parseNumber(t, 0, t.length), t).toBeUndefined();
+    }
+    expect(parseNumber(' 12\t', 0, 4)).toBe(12);
+  });
+});
+
+describe('CSV to typed columns', () => {
+  it('reads quoting, CRLF, a BOM and blank lines like a spreadsheet', () => {
+    const p = file('\uFEFFid,name,x\r\n\r\n001,"a, ""b""",1.5\r\n002,"two\nlines",\r\n003,c,NA\r\n');
+    const t = readCsvColumns(p, { text: new Set(['id']) });
+    expect(t.nrow).toBe(3);
+    expect(col(t, 'id')).toEqual(['001', '002', '003']);
+    expect(col(t, 'name')).toEqual(['a, "b"', 'two\nlines', 'c']);
+    expect(col(t, 'x')).toEqual([1.5, NaN, NaN]);
+  });
+
+  it('keeps a column of numbers that meets text as exact text (second scan)', () => {
+    const p = file('a,b\n1,001\n2.50,1\nx,1e2\n');
+    const t = readCsvColumns(p);
+    expect(t.columns.get('a')!.kind).toBe('string');
+    expect(col(t, 'a')).toEqual(['1', '2.50', 'x']);
+    expect(col(t, 'b')).toEqual([1, 1, 100]);
+    // ids are text whatever they hold: 001 and 1 are two cities
+    expect(col(readCsvColumns(p, { text: new Set(['b']) }), 'b')).toEqual(['001', '1', '1e2']);
+    // a text column with missing cells first
+    expect(col(readCsvColumns(file('a\n\nNA\n\nq\n')), 'a')).toEqual(['NA', 'q']);
+  });
+
+  it('crosses block boundaries anywhere (a record, a quoted cell, a multi-byte character)', () => {
+    const rows = ['k,name,v'];
+    for (let r = 0; r < 500; r++) rows.push(`${r},"城市${r},\n第${r}行",${r / 7}`);
+    const p = file(rows.join('\n') + '\n');
+    const whole = readCsvColumns(p);
+    for (const blockSize of [7, 13, 64, 1000]) {
+      const t = readCsvColumns(p, { blockSize });
+      expect(col(t, 'name')).toEqual(col(whole, 'name'));
+      expect(col(t, 'v')).toEqual(col(whole, 'v'));
+    }
+    expect(col(whole, 'name')[499]).toBe('城市499,\n第499行');
+    expect(col(whole, 'v')[7]).toBe(1);
+  });
+
+  it('reads only the columns asked for, and the header alone', () => {
+    const p = file('a,b,c\n1,x,3\n');
+    const t = readCsvColumns(p, { only: new Set(['c']) });
+    expect(t.names).toEqual(['c']);
+    expect(readCsvHeader(p)).toEqual(['a', 'b', 'c']);
+  });
+
+  it('names file, row and column of every problem', () => {
+    expect(problemsOf(() => readCsvColumns(file('a,b\n1,2\n3\n4,5,6\n')))).toMatch(/row 3, column 'b'.*too few[\s\S]*row 4, column '#3'.*too many/);
+    expect(problemsOf(() => readCsvColumns(file('a,a,\n1,2,3\n')))).toMatch(/each column name once[\s\S]*'#3'.*a column name/);
+    expect(problemsOf(() => readCsvColumns(file('a,b\n1,2\n3,"open\n4,5\n6,7\n')))).toMatch(/row 3: .*closing quote/);
+    expect(problemsOf(() => readCsvColumns(file('a\n1e309\n')))).toMatch(/row 2, column 'a'.*1e309.*range of a double/);
+    expect(problemsOf(() => readCsvColumns(file('')))).toMatch(/header row/);
+    expect(problemsOf(() => readCsvColumns(file('a,b\n')))).toMatch(/at least one data row/);
+    const gbk = Buffer.concat([Buffer.from('a,name\n1,ok\n2,'), Buffer.from([0xb1, 0xb1, 0xbe, 0xa9]), Buffer.from('\n')]);
+    expect(problemsOf(() => readCsvColumns(file(gbk)))).toMatch(/row 3: .*not UTF-8.*GBK/);
+  });
+});
