@@ -29,7 +29,8 @@ describe('journal tables', () => {
       title: 'T', lang: 'en', stars: [0.1, 0.05, 0.01], digits: 2,
       groups: [{ id: 'g', label: { en: 'Demand' }, variables: { x: { en: 'Outflow' } } }],
     });
-    expect(t.columns).toEqual([{ number: '(1)', label: 'Model one', family: 'Logit' }]);
+    expect(t.columns).toEqual([{ number: '(1)', label: 'Model one' }]);
+    expect(t.rows.find((r) => r.label === 'Model')?.cells).toEqual(['Logit']); // the family's label from the registry
     const body = t.rows.map((r) => [r.label, ...r.cells]);
     expect(body.slice(0, 5)).toEqual([['Demand', ''], ['Outflow', '0.20**'], ['', '(0.10)'], ['z', ''], ['', '']]);
     expect(body[5]).toEqual(['Constant', '-1.23**']);

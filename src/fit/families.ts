@@ -34,14 +34,16 @@ export interface FamilyEntry {
   response: ResponseKind;
   /** 2: a count part and a zero part (formula `y ~ count terms | zero terms`) */
   parts: 1 | 2;
-  /** test statistic of the coefficients */
+  /** test statistic of the coefficients: t with n − p degrees of freedom, or z */
   statistic: 'z' | 't';
-  /** parameters counted in AIC/BIC besides the coefficients (θ of NB models, σ of OLS) */
+  /** parameters counted in AIC/BIC and LR tests besides the coefficients (θ of NB models, σ of OLS) */
   auxParams: number;
   /** whether prior weights and offsets are supported */
   weightsAndOffsets: boolean;
-  /** exp(β) reading: one for a single-part model; for two-part models the count part is IRR and the zero part OR */
+  /** exp(β) reading of a single-part model (null: none) */
   ratio: Ratio | null;
+  /** exp(β) reading of each part of a two-part model */
+  partRatios: { count: Ratio; zero: Ratio } | null;
   /** average marginal effects of E[y] through this link (single-part models); null: not offered */
   ameLink: Link | null;
   /** McFadden's pseudo-R² from the deviances (null deviance at the same dispersion) */
@@ -63,9 +65,9 @@ export interface FamilyEntry {
 
 const MODEL_BASED: readonly VcovType[] = ['classical', 'oim'];
 const first = (d: Design): [ReturnType<typeof glmInput>, DesignPart] => [glmInput(d, d.parts[0]), d.parts[0]];
-const glm = (name: 'logit' | 'probit' | 'cloglog' | 'poisson') => (d: Design) => {
+const glm = (fam: () => Family) => (d: Design) => {
   const [inp, part] = first(d);
-  return glmEstimate(inp, part, name);
+  return glmEstimate(inp, part, fam());
 };
 /** defaults shared by most entries; each entry states what differs */
 const base = {
@@ -74,6 +76,7 @@ const base = {
   auxParams: 0,
   weightsAndOffsets: true,
   ratio: null,
+  partRatios: null,
   ameLink: null,
   pseudoR2: true,
   density: null,
@@ -91,7 +94,7 @@ export const FAMILIES = {
     ratio: 'IRR',
     ameLink: links.log,
     density: () => poisson(),
-    estimate: glm('poisson'),
+    estimate: glm(poisson),
   },
   negbin: {
     ...base,
@@ -111,7 +114,7 @@ export const FAMILIES = {
     ratio: 'OR',
     ameLink: links.logit,
     density: () => binomial(links.logit),
-    estimate: glm('logit'),
+    estimate: glm(() => binomial(links.logit)),
   },
   probit: {
     ...base,
@@ -119,7 +122,7 @@ export const FAMILIES = {
     response: 'binary',
     ameLink: links.probit,
     density: () => binomial(links.probit),
-    estimate: glm('probit'),
+    estimate: glm(() => binomial(links.probit)),
   },
   cloglog: {
     ...base,
@@ -127,7 +130,7 @@ export const FAMILIES = {
     response: 'binary',
     ameLink: links.cloglog,
     density: () => binomial(links.cloglog),
-    estimate: glm('cloglog'),
+    estimate: glm(() => binomial(links.cloglog)),
   },
   'firth-logit': {
     ...base,
@@ -164,6 +167,7 @@ export const FAMILIES = {
     parts: 2,
     auxParams: 1,
     weightsAndOffsets: false,
+    partRatios: { count: 'IRR', zero: 'OR' },
     pseudoR2: false,
     estimate: (d) => hurdleEstimate(d, d.parts[0], d.parts[1] ?? d.parts[0]),
   },
@@ -174,6 +178,7 @@ export const FAMILIES = {
     parts: 2,
     auxParams: 1,
     weightsAndOffsets: false,
+    partRatios: { count: 'IRR', zero: 'OR' },
     pseudoR2: false,
     vuongAgainst: ['negbin'],
     estimate: (d) => zinbEstimate(d, d.parts[0], d.parts[1] ?? d.parts[0]),

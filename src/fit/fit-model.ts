@@ -95,8 +95,8 @@ function dyadCodes(table: Table, [ni, nj]: [string, string], rows: Int32Array) {
 export function fitModel(table: Table, options: FitOptions): ModelFit {
   const o = FitOptionsSchema.parse(options);
   const fam = family(o.family);
-  const needs = checkVcovRequest({ type: o.vcov, cluster: o.cluster, dyad: o.dyad }, { name: o.family, variances: fam.variances });
-  const design = buildDesign(table, o.formula, { weights: o.weights, require: needs });
+  const idColumns = checkVcovRequest({ type: o.vcov, cluster: o.cluster, dyad: o.dyad }, { name: o.family, variances: fam.variances });
+  const design = buildDesign(table, o.formula, { weights: o.weights, require: idColumns });
   checkResponse(o.family, fam, design);
   if (design.parts.length > 1 && fam.parts === 1) {
     const twoPart = FAMILY_NAMES.filter((f) => family(f).parts === 2).join(' and ');
@@ -116,13 +116,14 @@ export function fitModel(table: Table, options: FitOptions): ModelFit {
     if (kind === 'dyad') req.dyad = dyadCodes(table, o.dyad!, rows);
     return computeVcov(b.pieces, req);
   });
+  const tDf = fam.statistic === 't' ? design.n - part.p : null;
   const rowsOf = (b: EstBlock, V: Float64Array, which: EstBlock['report'][number]) => {
     const K = b.params.length;
     const idx = which.index;
     const beta = Float64Array.from(idx, (i) => b.params[i]);
     const sub = new Float64Array(idx.length * idx.length);
     idx.forEach((i, a) => idx.forEach((j, c) => (sub[a * idx.length + c] = V[i * K + j])));
-    return coefficientRows(which.names, which.aliased, beta, sub, est.tDf, o.level);
+    return coefficientRows(which.names, which.aliased, beta, sub, tDf, o.level);
   };
   let coefficients: CoefRow[] = [];
   const partRows: { count: CoefRow[]; zero: CoefRow[] } = { count: [], zero: [] };
@@ -148,6 +149,8 @@ export function fitModel(table: Table, options: FitOptions): ModelFit {
   const n = design.n;
   // residual df: observations minus estimated coefficients (θ not counted, as glm.nb)
   const nCoef = [...coefficients, ...(parts?.count ?? []), ...(parts?.zero ?? [])].filter((c) => c.estimate !== null).length;
+  // parameters behind the log-likelihood (AIC, BIC, LR tests): coefficients and θ or σ
+  const parameters = nCoef + fam.auxParams;
   const first = vcovs[0];
   const sameFactor = vcovs.every((v) => v.sscFactor === first.sscFactor);
   let clusters = first.clusters;
@@ -175,8 +178,8 @@ export function fitModel(table: Table, options: FitOptions): ModelFit {
     warnings: [...design.warnings, ...est.warnings, ...vcovs.flatMap((v) => v.warnings)],
     coefficients,
     loglik: est.loglik,
-    aic: -2 * est.loglik + 2 * est.df,
-    bic: -2 * est.loglik + Math.log(n) * est.df,
+    aic: -2 * est.loglik + 2 * parameters,
+    bic: -2 * est.loglik + Math.log(n) * parameters,
     deviance: est.deviance,
     null_deviance: est.nullDeviance,
     theta: est.theta,
@@ -185,5 +188,5 @@ export function fitModel(table: Table, options: FitOptions): ModelFit {
     parts,
   };
   if (!est.converged && est.warnings.length === 0) result.warnings.push('the estimator did not converge');
-  return { result, design, estimate: est, vcovs, vcov: first };
+  return { result, design, estimate: est, parameters, vcovs, vcov: first };
 }

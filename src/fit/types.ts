@@ -44,6 +44,8 @@ export interface ModelFit {
   result: FitResult;
   design: Design;
   estimate: Estimate;
+  /** parameters behind the log-likelihood (coefficients, and θ or σ): AIC, BIC, LR tests */
+  parameters: number;
   /** one per estimate block */
   vcovs: VcovResult[];
   /** the first block's variance (single-part models: the model's) */

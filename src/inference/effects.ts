@@ -30,8 +30,9 @@ export function exponentiate(fit: ModelFit): EffectRow[] {
       effect,
       part,
     }));
-  if (r.parts) return [...conv(r.parts.count, 'IRR', 'count'), ...conv(r.parts.zero, 'OR', 'zero')];
-  const effect = family(r.family).ratio;
+  const fam = family(r.family);
+  if (r.parts && fam.partRatios) return [...conv(r.parts.count, fam.partRatios.count, 'count'), ...conv(r.parts.zero, fam.partRatios.zero, 'zero')];
+  const effect = fam.ratio;
   if (!effect) throw new UsageError(`exponentiated coefficients have no ratio reading for family ${r.family} (they do for logit models and log-link count models)`);
   return conv(r.coefficients, effect, null);
 }

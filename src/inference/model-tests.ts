@@ -22,7 +22,7 @@ export interface CriteriaRow {
 }
 
 /** Number of estimated parameters behind the log-likelihood (θ and σ included). */
-const parameterCount = (f: ModelFit): number => f.estimate.df;
+const parameterCount = (f: ModelFit): number => f.parameters;
 
 export function criteria(fits: { name: string; fit: ModelFit }[]): CriteriaRow[] {
   return fits.map(({ name, fit }) => ({
@@ -196,7 +196,7 @@ export function compareModels(models: { name: string; fit: ModelFit }[]): Compar
       const fy = y.fit.result.family;
       try {
         if (fx === fy) {
-          const [small, big] = x.fit.estimate.df <= y.fit.estimate.df ? [x, y] : [y, x];
+          const [small, big] = x.fit.parameters <= y.fit.parameters ? [x, y] : [y, x];
           tests.push(lrTest(small, big));
         } else if (family(fy).nestsAtBoundary === fx || family(fx).nestsAtBoundary === fy) {
           tests.push(family(fy).nestsAtBoundary === fx ? alphaTest(x, y) : alphaTest(y, x));

@@ -1,6 +1,7 @@
 /**
- * Small dense kernels on Float64Array (row-major k×k matrices, k ≤ ~50).
- * The heavy work (passes over n rows) lives in the estimators; these only touch k×k.
+ * Small dense kernels on Float64Array: row-major k×k matrices (k ≤ ~50), and the linear
+ * predictor, the one pass over n rows that every estimator and effect shares. The other
+ * heavy passes (cross products) live in crossprod.ts and parallel.ts.
  */
 
 /** Copies the upper triangle into the lower one. */
@@ -8,10 +9,6 @@ export function symmetrize(a: Float64Array, k: number): void {
   for (let r = 0; r < k; r++) for (let c = r + 1; c < k; c++) a[c * k + r] = a[r * k + c];
 }
 
-/**
- * Cholesky factor L (lower, row-major) of a symmetric positive-definite matrix.
- * Returns null when the matrix is not positive definite.
- */
 /** η = offset + Xβ for every row of a row-major n × p matrix, into `eta`. */
 export function linearPredictor(X: Float64Array, n: number, p: number, beta: Float64Array, offset: Float64Array | null, eta: Float64Array = new Float64Array(n)): Float64Array {
   for (let r = 0; r < n; r++) {
@@ -23,6 +20,10 @@ export function linearPredictor(X: Float64Array, n: number, p: number, beta: Flo
   return eta;
 }
 
+/**
+ * Cholesky factor L (lower, row-major) of a symmetric positive-definite matrix.
+ * Returns null when the matrix is not positive definite.
+ */
 export function cholesky(a: Float64Array, k: number): Float64Array | null {
   const l = new Float64Array(k * k);
   for (let j = 0; j < k; j++) {

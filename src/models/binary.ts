@@ -17,10 +17,8 @@ export interface FirthFit {
   bread: Float64Array;
   mu: Float64Array;
   loglik: number;
-  penalizedLoglik: number;
   converged: boolean;
   iterations: number;
-  maxModifiedScore: number;
   warnings: string[];
 }
 
@@ -117,17 +115,14 @@ export function fitFirth(inp: GlmInput, opts: { maxit?: number; start?: Float64A
     bread: cur.l ? cholInverse(cur.l, p) : new Float64Array(p * p).fill(NaN),
     mu: Float64Array.from(mu),
     loglik: binomialLoglik(y, mu, weights),
-    penalizedLoglik: cur.pll,
     converged,
     iterations: Math.min(iterations, maxit),
-    maxModifiedScore: maxU,
     warnings,
   };
 }
 
 export interface RelogitFit {
   beta: Float64Array;
-  bias: Float64Array;
   ml: GlmFit;
   /** (n/(n+k))² (X'WX)^{-1} */
   vcov: Float64Array;
@@ -157,5 +152,5 @@ export function fitRelogit(inp: GlmInput): RelogitFit {
   const bias = new Float64Array(p);
   for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) bias[a] += B[a * p + b] * rhs[b];
   const f = (n / (n + p)) ** 2;
-  return { beta: ml.beta.map((b, a) => b - bias[a]), bias, ml, vcov: B.map((x) => x * f) };
+  return { beta: ml.beta.map((b, a) => b - bias[a]), ml, vcov: B.map((x) => x * f) };
 }

@@ -5,7 +5,7 @@
  */
 import { UsageError } from '../util/errors.ts';
 import type { Design, DesignPart } from '../formula/design.ts';
-import { binomial, links, negbin as negbinFamily, poisson } from './family.ts';
+import { binomial, links, negbin as negbinFamily, type Family } from './family.ts';
 import { fitGlm, nullGlm, type GlmInput } from './glm.ts';
 import { fitNegbin } from './negbin.ts';
 import { fitOls } from './ols.ts';
@@ -41,15 +41,11 @@ export interface Estimate {
   loglik: number;
   /** per-row log-likelihood (Vuong tests); null where not kept */
   rowLoglik: Float64Array | null;
-  /** parameters counted in AIC/BIC (θ and σ included) */
-  df: number;
   deviance: number | null;
   nullDeviance: number | null;
   theta: number | null;
   /** SE(θ) when θ is not part of a block's variance (glm.nb's convention) */
   thetaSe: number | null;
-  /** t statistics with this many df (OLS); null for z */
-  tDf: number | null;
   /** fitted means of the (single-part) model, for marginal effects */
   mu: Float64Array | null;
   warnings: string[];
@@ -62,8 +58,8 @@ export function glmInput(d: Design, part: DesignPart): GlmInput {
 
 
 /** An Estimate with the fields most estimators leave empty set to null. */
-function estimate(e: Pick<Estimate, 'link' | 'blocks' | 'converged' | 'iterations' | 'loglik' | 'df' | 'warnings'> & Partial<Estimate>): Estimate {
-  return { rowLoglik: null, deviance: null, nullDeviance: null, theta: null, thetaSe: null, tDf: null, mu: null, ...e };
+function estimate(e: Pick<Estimate, 'link' | 'blocks' | 'converged' | 'iterations' | 'loglik' | 'warnings'> & Partial<Estimate>): Estimate {
+  return { rowLoglik: null, deviance: null, nullDeviance: null, theta: null, thetaSe: null, mu: null, ...e };
 }
 
 function singleBlock(part: DesignPart, params: Float64Array, pieces: VariancePieces): EstBlock[] {
@@ -76,8 +72,8 @@ function glmPieces(inp: GlmInput, bread: Float64Array, observedInfo: Float64Arra
   return { k: inp.p, n: inp.n, bread, classical: bread, oim: oimL ? cholInverse(oimL, inp.p) : null, scores: scalarTimesX(inp.X, inp.p, s) };
 }
 
-export function glmEstimate(inp: GlmInput, part: DesignPart, family: 'logit' | 'probit' | 'cloglog' | 'poisson'): Estimate {
-  const fam = family === 'poisson' ? poisson() : binomial(links[family]);
+/** A GLM fitted by IRLS (logit, probit, cloglog, Poisson: the family object says which). */
+export function glmEstimate(inp: GlmInput, part: DesignPart, fam: Family): Estimate {
   const f = fitGlm(inp, fam);
   const nul = nullGlm(inp, fam, part.intercept);
   return estimate({
@@ -86,7 +82,6 @@ export function glmEstimate(inp: GlmInput, part: DesignPart, family: 'logit' | '
     converged: f.converged,
     iterations: f.iterations,
     loglik: f.loglik,
-    df: inp.p,
     deviance: f.deviance,
     nullDeviance: nul.deviance,
     mu: f.mu,
@@ -110,7 +105,6 @@ export function negbinEstimate(inp: GlmInput, part: DesignPart): Estimate {
     converged: f.converged && !f.boundary,
     iterations: f.iterations,
     loglik: f.loglik,
-    df: p + 1,
     deviance: f.deviance,
     nullDeviance: nul.deviance,
     theta: f.theta,
@@ -132,10 +126,8 @@ export function olsEstimate(inp: GlmInput, part: DesignPart): Estimate {
     converged: true,
     iterations: 0,
     loglik: f.loglik,
-    df: p + 1,
     deviance: f.rss,
     nullDeviance: f.nullRss,
-    tDf: inp.n - p,
     warnings: f.warnings,
   });
 }
@@ -153,7 +145,6 @@ export function firthEstimate(inp: GlmInput, part: DesignPart): Estimate {
     converged: f.converged,
     iterations: f.iterations,
     loglik: f.loglik,
-    df: inp.p,
     deviance: -2 * f.loglik,
     nullDeviance: nul ? -2 * nul.loglik : null,
     mu: f.mu,
@@ -173,7 +164,6 @@ export function relogitEstimate(inp: GlmInput, part: DesignPart): Estimate {
     converged: f.ml.converged,
     iterations: f.ml.iterations,
     loglik: ll,
-    df: inp.p,
     deviance: -2 * ll,
     mu,
     warnings: f.ml.warnings,
@@ -202,7 +192,6 @@ export function ztnbEstimate(inp: GlmInput, part: DesignPart): Estimate {
     iterations: f.fit.iterations,
     loglik: f.fit.loglik,
     rowLoglik: f.fit.rowLoglik,
-    df: inp.p + 1,
     theta: f.theta,
     warnings: f.fit.warnings,
   });
@@ -236,7 +225,6 @@ export function hurdleEstimate(d: Design, count: DesignPart, zero: DesignPart): 
     iterations: zf.iterations + cf.fit.iterations,
     loglik: zf.loglik + cf.fit.loglik,
     rowLoglik,
-    df: count.p + 1 + zero.p,
     theta: cf.theta,
     warnings: [...zf.warnings.map((w) => `zero part: ${w}`), ...cf.fit.warnings.map((w) => `count part: ${w}`)],
   });
@@ -265,7 +253,6 @@ export function zinbEstimate(d: Design, count: DesignPart, zero: DesignPart): Es
     iterations: f.iterations,
     loglik: f.loglik,
     rowLoglik: f.rowLoglik,
-    df: K,
     theta: f.theta,
     warnings: f.warnings,
   });

@@ -32,8 +32,7 @@ export interface MleFit {
   scores: ScoreRows;
   converged: boolean;
   iterations: number;
-  maxGrad: number;
-  /** condition number of the observed information (eigenvalue ratio estimate from Cholesky) */
+  /** problems met (including a badly conditioned observed information) */
   warnings: string[];
 }
 
@@ -208,7 +207,6 @@ export function fitMle(n: number, blocks: Block[], rowFn: RowLoglik, start: Floa
     scores: denseScores(U, n, K),
     converged,
     iterations,
-    maxGrad: Math.max(...Array.from(fin.grad, Math.abs)),
     warnings,
   };
 }

@@ -18,7 +18,6 @@ export interface NegbinFit extends GlmFit {
   jointObservedInv: Float64Array | null;
   /** true when θ ran to the Poisson boundary */
   boundary: boolean;
-  outerIterations: number;
 }
 
 const THETA_MAX = 1e8;
@@ -185,6 +184,5 @@ export function fitNegbin(inp: GlmInput, opts: { maxOuter?: number; start?: Floa
     thetaSe,
     jointObservedInv,
     boundary,
-    outerIterations: outer,
   };
 }

@@ -6,6 +6,7 @@
 import { MultivariateLinearRegression } from 'ml-regression';
 import { cholesky, cholInverse, cholSolve, linearPredictor, symmetrize } from '../linalg/dense.ts';
 import type { GlmInput } from './glm.ts';
+import { UsageError } from '../util/errors.ts';
 
 export interface OlsFit {
   beta: Float64Array;
@@ -39,7 +40,7 @@ export function fitOls(inp: GlmInput, intercept: boolean): OlsFit {
   }
   symmetrize(xtx, p);
   const l = cholesky(xtx, p);
-  if (!l) throw new Error("X'X is singular after removing aliased columns");
+  if (!l) throw new UsageError("the weighted X'X is singular: with these weights a column has no variation left (e.g. rows of weight 0 remove every row where it differs); drop it or change the weights");
   const own = cholSolve(l, p, xty);
   let beta = own;
   if (n * p <= ML_REGRESSION_MAX_CELLS) {

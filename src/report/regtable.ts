@@ -14,8 +14,6 @@ export interface TableColumn {
   /** "(1)", "(2)", … */
   number: string;
   label: string;
-  /** family, e.g. "logit" */
-  family: string;
 }
 
 export interface TableRow {
@@ -74,7 +72,7 @@ export function buildRegTable(models: TableModel[], o: TableOptions): RegTable {
   const columns: TableColumn[] = cols.map((c, k) => {
     const base = labelText(c.model.label, o.lang, c.model.id);
     const partLabel = c.part === null ? '' : c.part === 'count' ? (zh ? '（计数部分）' : ' (count)') : zh ? '（零部分）' : ' (zero)';
-    return { number: `(${k + 1})`, label: base + partLabel, family: familyLabel(c.model.fit, o.lang) };
+    return { number: `(${k + 1})`, label: base + partLabel };
   });
   const tidyByCol = cols.map((c) => new Map(tidy(c.model.id, c.model.fit).filter((r) => r.part === c.part).map((r) => [r.term, r])));
   // row order: the spec's groups, then any other term in order of first appearance; intercept last

@@ -1,5 +1,5 @@
 /**
- * The report stage: fits + run record → every output file (tidy/glance CSV, one table
+ * Rendering a run's report: fits + run record → every output file (tidy/glance CSV, one table
  * per level in four formats, descriptive statistics, SVG coefficient plots and a
  * self-contained report.html). Used by `tongban run` and `tongban report`.
  */

@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
 import type { FamilyName } from '../fit/families.ts';
-import { checkVcovRequest, dyadTableDefaults, type Ssc, type VcovType } from '../vcov/registry.ts';
+import { checkVcovRequest, dyadTableDefaults, VcovRequestError, type Ssc, type VcovType } from '../vcov/registry.ts';
 import { family as familyEntry } from '../fit/families.ts';
 import { InputError, UsageError, type Problem } from '../util/errors.ts';
 import { specSchema, type Label, type modelSchema, type Spec } from './schema.ts';
@@ -155,7 +155,12 @@ export function parseSpec(text: string, file: string): LoadedSpec {
         checkVcovRequest({ type: vcov, cluster, dyad }, { name: m.family, variances: familyEntry(m.family).variances });
       } catch (e) {
         if (!(e instanceof UsageError)) throw e;
-        problems.push(problem([...path, 'vcov'], `${e.message.replace(/--(cluster|dyad)\b/g, '$1:')}${vcov === 'dyadic' && table !== 'dyads' ? ' (on a dyad sample, dyad: defaults to [i, j])' : ''}`, vcov));
+        const what: Record<string, string> = {
+          cluster1: 'a cluster: field with one column',
+          cluster2: `a cluster: field with two columns (on a dyad sample it defaults to [i, j])`,
+          dyad: 'a dyad: [col_i, col_j] field (on a dyad sample it defaults to [i, j])',
+        };
+        problems.push(problem([...path, 'vcov'], e instanceof VcovRequestError ? `${what[e.needs]} for vcov ${e.type}` : e.message, vcov));
       }
     }
     models.push({
@@ -163,7 +168,7 @@ export function parseSpec(text: string, file: string): LoadedSpec {
       level: e.level,
       label: m.label,
       main: m.main ?? false,
-      family: m.family ?? 'ols',
+      family: m.family ?? 'ols', // a placeholder only: a missing family is a problem above, so the spec is refused
       sample: m.sample ?? '',
       formula: formula ?? '',
       vcov,

@@ -26,7 +26,7 @@ export const modelSchema = z
     terms: z.array(z.string()).optional(),
     zero_terms: z.array(z.string()).optional(),
     vcov: z.enum(VCOV_TYPES).optional(),
-    cluster: z.array(z.string()).min(1).max(2).optional(),
+    cluster: z.array(z.string()).min(1).optional(),
     dyad: z.tuple([z.string(), z.string()]).optional(),
     ssc: z.enum(SSC_PRESETS).optional(),
     fix_psd: z.boolean().optional(),

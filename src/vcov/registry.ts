@@ -1,8 +1,8 @@
 /**
  * The variance registry: every variance type tongban offers, once. An entry says what
  * the type is called (zh/en, short for a table's SE row and long for its notes), which
- * columns a request must name, its default small-sample preset, whether it needs score
- * rows, and how it is computed from an estimator's `VariancePieces`. A request is
+ * columns a request must name, its default small-sample preset, and how it is computed
+ * from an estimator's `VariancePieces` (a sandwich refuses estimators without score rows). A request is
  * checked in `checkVcovRequest` and nowhere else (command line, spec files and
  * `fitModel` all call it). Adding a variance type = its kernel in vcov.ts + one entry
  * here (docs/architecture.md walks through it).
@@ -189,22 +189,34 @@ export function checkVcovRequest(c: VcovChoice, family: { name: string; variance
   if (!family.variances.includes(c.type)) {
     throw new UsageError(`--vcov ${c.type} is not available for ${family.name}; use ${family.variances.join(' or ')}`);
   }
-  switch (VARIANCES[c.type].needs) {
+  const needs = VARIANCES[c.type].needs;
+  const fail = (what: string): never => {
+    throw new VcovRequestError(c.type, needs, `--vcov ${c.type} ${what}`);
+  };
+  switch (needs) {
     case 'none':
       return [];
     case 'cluster1':
-      if (!c.cluster?.length) throw new UsageError('--vcov cluster needs --cluster <col>');
-      if (c.cluster.length !== 1) throw new UsageError('--vcov cluster takes one --cluster column (use cluster2 for two)');
-      return c.cluster;
+      if (c.cluster?.length !== 1) fail(c.cluster?.length ? 'takes one --cluster column (cluster2 takes two)' : 'needs --cluster <col>');
+      return c.cluster!;
     case 'cluster2':
-      if (!c.cluster?.length) throw new UsageError('--vcov cluster2 needs --cluster <col>,<col>');
-      if (c.cluster.length !== 2) throw new UsageError('--vcov cluster2 takes two --cluster columns, e.g. --cluster i,j');
-      return c.cluster;
+      if (c.cluster?.length !== 2) fail('takes two --cluster columns, e.g. --cluster i,j');
+      return c.cluster!;
     case 'dyad':
-      if (!c.dyad) throw new UsageError('--vcov dyadic needs --dyad <col_i>,<col_j>');
-      return [...c.dyad];
+      if (!c.dyad) fail('needs --dyad <col_i>,<col_j>');
+      return [...c.dyad!];
   }
-  return [];
+}
+
+/** A variance request that lacks the columns its type needs (callers word it for their setting). */
+export class VcovRequestError extends UsageError {
+  constructor(
+    readonly type: VcovType,
+    readonly needs: VarianceType['needs'],
+    message: string,
+  ) {
+    super(message);
+  }
 }
 
 /** The columns a variance type reads by default on tongban's dyad table (i, j), if any. */
