@@ -25,7 +25,8 @@ const dyadsCmd: CommandModule = {
       .option('input', { type: 'string', demandOption: true, describe: 'year folder, e.g. data/demo/2021' })
       .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
       .option('provinces', { type: 'string', describe: 'keep only cities of these provinces (comma separated)' })
-      .option('monadic', { type: 'string', describe: 'covariates to turn into _sum/_absdiff/_min/_max (comma separated)' }),
+      .option('monadic', { type: 'string', describe: 'covariates to turn into _sum/_absdiff/_min/_max (comma separated)' })
+      .option('dyads-csv', { type: 'boolean', default: false, describe: 'also write dyads.csv above 1,000,000 dyads (dyads.parquet is always written)' }),
   handler: async (args) => (await import('./stage-commands.ts')).runDyadsCommand(args),
 };
 
@@ -50,7 +51,8 @@ const runCmd: CommandModule = {
       .option('year', { type: 'number', demandOption: true, describe: 'year, e.g. 2021' })
       .option('spec', { type: 'string', describe: 'model specification file, e.g. specs/book.yaml' })
       .option('out', { type: 'string', default: 'outputs', describe: 'outputs root' })
-      .option('provinces', { type: 'string', describe: 'keep only cities of these provinces (comma separated)' }),
+      .option('provinces', { type: 'string', describe: 'keep only cities of these provinces (comma separated)' })
+      .option('dyads-csv', { type: 'boolean', default: false, describe: 'also write dyads.csv above 1,000,000 dyads (dyads.parquet is always written)' }),
   handler: async (args) => (await import('./stage-commands.ts')).runRunCommand(args),
 };
 
@@ -78,10 +80,10 @@ const compareYearsCmd: CommandModule = {
 
 const fitCmd: CommandModule = {
   command: 'fit',
-  describe: 'fit one model to any CSV with an R-style formula',
+  describe: 'fit one model to any CSV or Parquet file with an R-style formula',
   builder: (y) =>
     y
-      .option('data', { type: 'string', demandOption: true, describe: 'CSV file (e.g. outputs/demo/2021/dyads.csv)' })
+      .option('data', { type: 'string', demandOption: true, describe: 'CSV or Parquet file (e.g. outputs/demo/2021/dyads.parquet)' })
       .option('formula', { type: 'string', demandOption: true, describe: 'R-style formula, e.g. "coop ~ log_flow + same_province"' })
       .option('family', { type: 'string', demandOption: true, choices: FAMILY_NAMES, describe: 'model family' })
       .option('vcov', { type: 'string', default: 'classical', choices: VCOV_TYPES, describe: 'variance type' })
@@ -102,7 +104,7 @@ const compareCmd: CommandModule = {
   describe: 'fit several models on one data set and compare them (AIC, BIC, LR, alpha = 0, Vuong)',
   builder: (y) =>
     y
-      .option('data', { type: 'string', demandOption: true, describe: 'CSV file' })
+      .option('data', { type: 'string', demandOption: true, describe: 'CSV or Parquet file' })
       .option('model', { type: 'string', array: true, demandOption: true, describe: 'a model as "family: formula" (or "name=family: formula"); repeat' })
       .option('subset', { type: 'string', describe: 'keep rows where this expression is true' })
       .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),

@@ -1,7 +1,8 @@
-/** `tongban fit`: any CSV, any formula, one model (options in commands.ts). */
+/** `tongban fit`: any CSV or Parquet file, any formula, one model (options in commands.ts). */
 import { z } from 'zod';
 import { readCsvColumns, readCsvHeader } from '../data/csv-columns.ts';
 import { formulaColumns } from '../formula/parse.ts';
+import { readParquetColumns, readParquetHeader } from '../data/parquet.ts';
 import { filterRows, type Table } from '../data/table.ts';
 import { compileRestricted, subsetRows } from '../expr/restricted.ts';
 import { fitModel } from '../fit/fit-model.ts';
@@ -48,16 +49,18 @@ export interface TableRequest {
  */
 export async function readForModels(path: string, req: TableRequest): Promise<Table> {
   const subset = req.subset ? await compileRestricted(req.subset, '--subset') : null;
+  const isParquet = /\.parquet$/i.test(path);
   let only: Set<string> | undefined;
   try {
     only = new Set([...req.formulas.flatMap(formulaColumns), ...(req.ids ?? []), ...(req.weights ? [req.weights] : []), ...(subset?.symbols ?? [])]);
-    const header = new Set(readCsvHeader(path));
+    const header = new Set(isParquet ? readParquetHeader(path) : readCsvHeader(path));
     if ([...only].some((c) => !header.has(c))) only = undefined;
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     only = undefined; // a formula that does not parse: fitModel says why
   }
-  const table = readCsvColumns(path, { text: new Set([...ID_COLUMNS, ...(req.ids ?? [])]), only });
+  const text = new Set([...ID_COLUMNS, ...(req.ids ?? [])]);
+  const table = isParquet ? await readParquetColumns(path, { text, only }) : readCsvColumns(path, { text, only });
   if (!subset) return table;
   const kept = filterRows(table, subsetRows(subset.evaluate(table)));
   if (kept.nrow === 0) throw new UsageError(`--subset "${req.subset}" keeps no rows`);

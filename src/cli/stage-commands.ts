@@ -22,8 +22,8 @@ export function runCleanCommand(args: unknown): void {
 }
 
 export function runDyadsCommand(args: unknown): void {
-  const o = parseOptions(z.object({ input: z.string().min(1), out: z.string().min(1), provinces: listOption, monadic: listOption, ...common }), args, 'dyads');
-  runDyads(o.input, o.out, { provinces: o.provinces, monadic: o.monadic }, makeReporter(o.quiet));
+  const o = parseOptions(z.object({ input: z.string().min(1), out: z.string().min(1), provinces: listOption, monadic: listOption, dyadsCsv: z.boolean().default(false), ...common }), args, 'dyads');
+  runDyads(o.input, o.out, { provinces: o.provinces, monadic: o.monadic, csv: o.dyadsCsv }, makeReporter(o.quiet));
 }
 
 export function runSimulateCommand(args: unknown): void {
@@ -47,7 +47,7 @@ export function runSimulateCommand(args: unknown): void {
 
 export async function runRunCommand(args: unknown): Promise<void> {
   const o = parseOptions(
-    z.object({ data: z.string().min(1), year: z.number().int(), spec: z.string().optional(), out: z.string().min(1), provinces: listOption, ...common }),
+    z.object({ data: z.string().min(1), year: z.number().int(), spec: z.string().optional(), out: z.string().min(1), provinces: listOption, dyadsCsv: z.boolean().default(false), ...common }),
     args,
     'run',
   );

@@ -4,6 +4,7 @@
  * It runs the clean stage's reading first; nothing is written when the input is bad.
  */
 import { tableCsvChunks, tableToCsv } from '../data/csv.ts';
+import { tableParquetChunks } from '../data/parquet.ts';
 import { filterRows, type Table } from '../data/table.ts';
 import { citiesCleanTable, cleanYear, type CleanData } from '../data/clean.ts';
 import { buildDyads, type DyadOptions, type DyadResult, type SampleInfo } from '../data/dyads.ts';
@@ -41,20 +42,30 @@ export function computeDyads(input: string, opts: DyadOptions, rep: Reporter = s
   return { data, dyads, sample, cities };
 }
 
-/** The files of the dyads stage: cleaning report (with the sample), cities_clean.csv of the sample cities, dyads.csv. */
-export function dyadsStageFiles(res: DyadsStageResult): OutputFiles {
+/** Above this many dyads, dyads.csv is written only on request (dyads.parquet always is). */
+export const DYADS_CSV_MAX = 1_000_000;
+
+/**
+ * The files of the dyads stage: cleaning report (with the sample), cities_clean.csv of the
+ * sample cities, dyads.parquet, and dyads.csv up to DYADS_CSV_MAX dyads or when `csv` asks.
+ */
+export function dyadsStageFiles(res: DyadsStageResult, csv = false): OutputFiles {
   const { data, dyads, sample } = res;
   const files = cleaningReportFiles(data, sample);
   files.set('cities_clean.csv', tableToCsv(res.cities));
-  files.set('dyads.csv', () => tableCsvChunks(dyads.dyads));
+  files.set('dyads.parquet', () => tableParquetChunks(dyads.dyads));
+  if (csv || dyads.dyads.nrow <= DYADS_CSV_MAX) files.set('dyads.csv', () => tableCsvChunks(dyads.dyads));
   return files;
 }
 
-/** `tongban dyads`: in, a year folder and options (provinces, monadic covariates); out, the stage's files in `out`. */
-export function runDyads(input: string, out: string, opts: DyadOptions = {}, rep: Reporter = silentReporter): DyadsStageResult & { written: string[] } {
+/**
+ * `tongban dyads`: in, a year folder and options (provinces, monadic covariates; `csv`:
+ * dyads.csv whatever the size); out, the stage's files in `out`.
+ */
+export function runDyads(input: string, out: string, opts: DyadOptions & { csv?: boolean } = {}, rep: Reporter = silentReporter): DyadsStageResult & { written: string[] } {
   const res = computeDyads(input, opts, rep);
   rep.step(`dyads: writing ${res.sample.dyads} dyads`);
-  const written = writeOutputsAtomically(out, dyadsStageFiles(res));
+  const written = writeOutputsAtomically(out, dyadsStageFiles(res, opts.csv));
   rep.step(`dyads: ${res.sample.cities} cities, ${res.sample.dyads} dyads, ${res.sample.coop_dyads} cooperating -> ${out}`);
   return { ...res, written };
 }

@@ -19,6 +19,8 @@ export interface RunOptions {
   out: string;
   spec?: string;
   provinces?: string[];
+  /** write dyads.csv whatever the number of dyads (it is written up to DYADS_CSV_MAX anyway) */
+  dyadsCsv?: boolean;
 }
 
 export interface YearResult {
@@ -39,7 +41,7 @@ export async function runYear(o: RunOptions, rep: Reporter = silentReporter): Pr
   const outDir = join(o.out, dataset, String(o.year));
   const loaded = o.spec ? loadSpec(o.spec) : null;
   const stage = computeDyads(input, { provinces: o.provinces, monadic: loaded?.spec.monadic }, rep);
-  const files = dyadsStageFiles(stage);
+  const files = dyadsStageFiles(stage, o.dyadsCsv);
   if (!loaded) {
     writeOutputsAtomically(outDir, files);
     rep.step(`run: ${stage.sample.cities} cities, ${stage.sample.dyads} dyads -> ${outDir}`);

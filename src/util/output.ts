@@ -8,8 +8,8 @@ import { createHash } from 'node:crypto';
 import { closeSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 
-/** File name → content: text, bytes, or a function giving the text in chunks. */
-export type OutputFiles = Map<string, string | Uint8Array | (() => Iterable<string>)>;
+/** File name → content: text, bytes, or a function giving the content in chunks. */
+export type OutputFiles = Map<string, string | Uint8Array | (() => Iterable<string | Uint8Array>)>;
 
 export interface WriteOptions {
   /** sub-folders (e.g. 'fits') whose old content is removed when the new files arrive */
@@ -36,7 +36,8 @@ export function writeOutputsAtomically(outDir: string, files: OutputFiles, opts:
         try {
           for (const chunk of content()) {
             hash.update(chunk);
-            writeSync(fd, chunk);
+            if (typeof chunk === 'string') writeSync(fd, chunk);
+            else writeSync(fd, chunk);
           }
         } finally {
           closeSync(fd);
