@@ -151,6 +151,32 @@ describe('restricted expressions (--subset, derived variables)', () => {
   it('names an unknown column', async () => {
     await expect(subsetMask(t, 'b > 1')).rejects.toThrow(/unknown column 'b'/);
   });
+  it("follows mathjs's precedence: ^ above unary minus, not above comparisons, and above xor above or", async () => {
+    const v = async (e: string) => Array.from((await compileRestricted(e)).evaluate(t));
+    expect(await v('-2 ^ 2')).toEqual([-4, -4, -4, -4]);
+    expect(await v('2 ^ -1 + 2 ^ 3 ^ 2')).toEqual([512.5, 512.5, 512.5, 512.5]); // ^ is right-associative
+    expect(await v('not a == 0')).toEqual([1, 1, NaN, 1]); // (not a) == 0
+    expect(await v('7 mod 3 + 7 % 4 - 1 - 1')).toEqual([2, 2, 2, 2]); // left to right
+    expect(await v('a > 1 ? a * 10 : -a')).toEqual([-1, 20, NaN, 40]);
+    expect(await v('true or false and false')).toEqual([1, 1, 1, 1]);
+    expect(await v('1 xor 1 or 1')).toEqual([1, 1, 1, 1]);
+    expect(await v("p == '广东' and .5e1 == 5")).toEqual([1, 0, 1, NaN]);
+  });
+  it('refuses constructs it does not support, and names them', async () => {
+    await expect(compileRestricted('2a')).rejects.toThrow(/implicit multiplication is not allowed/);
+    await expect(compileRestricted('1 < a < 3')).rejects.toThrow(/chained comparisons/);
+    await expect(compileRestricted('"open')).rejects.toThrow(/no closing "/);
+    await expect(compileRestricted('!a')).rejects.toThrow(/write not/);
+    await expect(compileRestricted('a.b')).rejects.toThrow(/property access is not allowed/);
+    await expect(compileRestricted('constructor(a)')).rejects.toThrow(/function 'constructor\(\)' is not allowed/);
+    await expect(compileRestricted('log()')).rejects.toThrow(/log\(\) takes 1 or 2 arguments/);
+    await expect(compileRestricted('(((((a)))')).rejects.toThrow(/expected '\)'/);
+    await expect(compileRestricted('('.repeat(300) + 'a' + ')'.repeat(300))).rejects.toThrow(/nested more than 200 levels/);
+  });
+  it('refuses an expression whose value is text (a quoting slip), instead of using it as a mask', async () => {
+    await expect(subsetMask(t, "'coop == 1'")).rejects.toThrow(/gives text \("coop == 1"\).*quoted by mistake/);
+    await expect(subsetMask(t, 'p')).rejects.toThrow(/gives text \(a text column\)/);
+  });
 });
 
 describe('tongban fit on the command line', () => {

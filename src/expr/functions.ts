@@ -21,6 +21,12 @@ export const MATH_FUNCTIONS: Record<string, (...x: number[]) => number> = {
   tan: Math.tan,
 };
 
+/** How many arguments each function takes ([min, max]); one when not listed. */
+export const ARITY: Record<string, [number, number]> = { log: [1, 2], min: [1, 2], max: [1, 2], pow: [2, 2] };
+
+/** The [min, max] argument count of a function. */
+export const arityOf = (fn: string): [number, number] => (Object.hasOwn(ARITY, fn) ? ARITY[fn] : [1, 1]);
+
 /** R's three-valued AND on 0/1/NaN (NaN = NA): FALSE & NA is FALSE, TRUE & NA is NA. */
 export function logicalAnd(x: number, y: number): number {
   if (x === 0 || y === 0) return 0;

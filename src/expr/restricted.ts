@@ -1,41 +1,28 @@
 /**
- * The restricted expression language of `--subset` and of derived variables in spec
- * files: mathjs parses, then only arithmetic, comparisons, logic, parentheses,
- * conditionals and a list of mathematical functions are accepted; anything else
- * (assignment, function definition, matrices, indexing, unknown functions) is an error.
- * Evaluation is ours, vectorised over table columns (missing values propagate).
+ * The restricted expression language of `--subset` and of derived variables and sample
+ * subsets in spec files: parsed by our own parser (parse.ts: arithmetic, comparisons,
+ * logic, conditionals, parentheses, text constants), checked against one list of
+ * functions (functions.ts), and evaluated vectorised over table columns with R's rules for
+ * missing values (NA propagates; FALSE & NA is FALSE, TRUE | NA is TRUE).
  */
 import { UsageError } from '../util/errors.ts';
 import type { Table } from '../data/table.ts';
-import { logicalAnd, logicalOr, MATH_FUNCTIONS } from './functions.ts';
+import { arityOf, logicalAnd, logicalOr, MATH_FUNCTIONS } from './functions.ts';
+import { parseRestricted, type BinOp, type Node } from './parse.ts';
 
-type MathNode = {
-  type: string;
-  op?: string;
-  fn?: string | MathNode;
-  name?: string;
-  value?: unknown;
-  args?: MathNode[];
-  content?: MathNode;
-  condition?: MathNode;
-  trueExpr?: MathNode;
-  falseExpr?: MathNode;
-};
-
-
-const OPERATORS: Record<string, (a: number, b: number) => number> = {
-  add: (a, b) => a + b,
-  subtract: (a, b) => a - b,
-  multiply: (a, b) => a * b,
-  divide: (a, b) => a / b,
-  pow: (a, b) => Math.pow(a, b),
+const ARITHMETIC: Partial<Record<BinOp, (a: number, b: number) => number>> = {
+  '+': (a, b) => a + b,
+  '-': (a, b) => a - b,
+  '*': (a, b) => a * b,
+  '/': (a, b) => a / b,
+  '^': (a, b) => Math.pow(a, b),
   mod: (a, b) => a - b * Math.floor(a / b),
-  larger: (a, b) => +(a > b),
-  smaller: (a, b) => +(a < b),
-  largerEq: (a, b) => +(a >= b),
-  smallerEq: (a, b) => +(a <= b),
-  equal: (a, b) => +(a === b),
-  unequal: (a, b) => +(a !== b),
+  '>': (a, b) => +(a > b),
+  '<': (a, b) => +(a < b),
+  '>=': (a, b) => +(a >= b),
+  '<=': (a, b) => +(a <= b),
+  '==': (a, b) => +(a === b),
+  '!=': (a, b) => +(a !== b),
   xor: (a, b) => +((a !== 0) !== (b !== 0)),
 };
 
@@ -43,59 +30,42 @@ export interface Compiled {
   text: string;
   /** column names the expression reads */
   symbols: string[];
+  /** the expression's value on every row (numbers; 0/1 for conditions; NaN = missing) */
   evaluate(t: Table): Float64Array;
-}
-
-let parser: ((s: string) => MathNode) | null = null;
-async function mathParse(text: string): Promise<MathNode> {
-  if (!parser) {
-    const mathjs = await import('mathjs');
-    parser = mathjs.parse as unknown as (s: string) => MathNode;
-  }
-  return parser(text);
 }
 
 /** Parses and checks an expression; the result evaluates over any table with the named columns. */
 export async function compileRestricted(text: string, what = 'expression'): Promise<Compiled> {
-  let root: MathNode;
-  try {
-    root = await mathParse(text);
-  } catch (e) {
-    throw new UsageError(`${what} '${text}' cannot be parsed: ${(e as Error).message}`);
-  }
+  const root = parseRestricted(text, what);
   const symbols = new Set<string>();
   const forbid = (why: string): never => {
     throw new UsageError(`${what} '${text}': ${why}; only arithmetic, comparisons, logic (and, or, not) and the functions ${Object.keys(MATH_FUNCTIONS).join(', ')} are allowed`);
   };
-  const check = (n: MathNode): void => {
+  const check = (n: Node): void => {
     switch (n.type) {
-      case 'ConstantNode':
-        if (typeof n.value !== 'number' && typeof n.value !== 'string' && typeof n.value !== 'boolean') forbid('unsupported constant');
+      case 'var':
+        symbols.add(n.name);
         return;
-      case 'SymbolNode':
-        symbols.add(n.name!);
+      case 'call':
+        if (!Object.hasOwn(MATH_FUNCTIONS, n.fn)) forbid(`function '${n.fn}()' is not allowed`);
+        {
+          const [lo, hi] = arityOf(n.fn);
+          if (n.args.length < lo || n.args.length > hi) throw new UsageError(`${what} '${text}': ${n.fn}() takes ${lo === hi ? lo : `${lo} or ${hi}`} argument${hi > 1 ? 's' : ''}`);
+        }
+        n.args.forEach(check);
         return;
-      case 'ParenthesisNode':
-        return check(n.content!);
-      case 'ConditionalNode':
-        check(n.condition!);
-        check(n.trueExpr!);
-        return check(n.falseExpr!);
-      case 'OperatorNode': {
-        const fn = n.fn as string;
-        if (!(fn in OPERATORS) && !['unaryMinus', 'unaryPlus', 'not', 'and', 'or'].includes(fn)) forbid(`operator '${n.op}' is not allowed`);
-        n.args!.forEach(check);
+      case 'unary':
+        return check(n.arg);
+      case 'bin':
+        check(n.left);
+        return check(n.right);
+      case 'cond':
+        check(n.test);
+        check(n.then);
+        return check(n.else);
+      case 'num':
+      case 'str':
         return;
-      }
-      case 'FunctionNode': {
-        const fn = n.fn as MathNode;
-        const name = fn.type === 'SymbolNode' ? fn.name! : '?';
-        if (!(name in MATH_FUNCTIONS)) forbid(`function '${name}()' is not allowed`);
-        n.args!.forEach(check);
-        return;
-      }
-      default:
-        forbid(`${n.type.replace(/Node$/, '').toLowerCase()} expressions are not allowed`);
     }
   };
   check(root);
@@ -105,68 +75,65 @@ export async function compileRestricted(text: string, what = 'expression'): Prom
     evaluate: (t: Table) => {
       const v = evalNode(root, t, text);
       if (typeof v === 'number') return new Float64Array(t.nrow).fill(v);
-      if (Array.isArray(v)) throw new UsageError(`${what} '${text}' gives text, not a number`);
-      return v as Float64Array;
+      if (!(v instanceof Float64Array)) {
+        throw new UsageError(`${what} '${text}' gives text (${typeof v === 'string' ? `"${v}"` : 'a text column'}), not a number or a condition; is it quoted by mistake?`);
+      }
+      return v;
     },
   };
 }
 
 type Val = number | string | Float64Array | (string | null)[];
 
-function evalNode(n: MathNode, t: Table, text: string): Val {
+function evalNode(n: Node, t: Table, text: string): Val {
   const rows = t.nrow;
   switch (n.type) {
-    case 'ConstantNode':
-      return typeof n.value === 'boolean' ? +n.value : (n.value as number | string);
-    case 'SymbolNode': {
-      const c = t.columns.get(n.name!);
+    case 'num':
+    case 'str':
+      return n.value;
+    case 'var': {
+      const c = t.columns.get(n.name);
       if (!c) throw new UsageError(`'${text}': unknown column '${n.name}' (columns: ${t.names.join(', ')})`);
       if (c.kind === 'number') return c.values;
       return Array.from(c.codes, (k) => (k < 0 ? null : c.levels[k]));
     }
-    case 'ParenthesisNode':
-      return evalNode(n.content!, t, text);
-    case 'ConditionalNode': {
-      const c = toNum(evalNode(n.condition!, t, text), rows, text);
-      const a = toNum(evalNode(n.trueExpr!, t, text), rows, text);
-      const b = toNum(evalNode(n.falseExpr!, t, text), rows, text);
+    case 'cond': {
+      const c = toNum(evalNode(n.test, t, text), rows, text);
+      const a = toNum(evalNode(n.then, t, text), rows, text);
+      const b = toNum(evalNode(n.else, t, text), rows, text);
       return c.map((x, r) => (Number.isNaN(x) ? NaN : x !== 0 ? a[r] : b[r]));
     }
-    case 'OperatorNode': {
-      const fn = n.fn as string;
-      const args = n.args!.map((a) => evalNode(a, t, text));
-      if (fn === 'unaryMinus') return toNum(args[0], rows, text).map((x) => -x);
-      if (fn === 'unaryPlus') return toNum(args[0], rows, text);
-      if (fn === 'not') return toNum(args[0], rows, text).map((x) => (Number.isNaN(x) ? NaN : +(x === 0)));
-      const [a, b] = args;
-      if ((fn === 'equal' || fn === 'unequal') && (isText(a) || isText(b))) {
+    case 'unary': {
+      const x = toNum(evalNode(n.arg, t, text), rows, text);
+      if (n.op === '-') return x.map((v) => -v);
+      if (n.op === '+') return x;
+      return x.map((v) => (Number.isNaN(v) ? NaN : +(v === 0)));
+    }
+    case 'bin': {
+      const a = evalNode(n.left, t, text);
+      const b = evalNode(n.right, t, text);
+      if ((n.op === '==' || n.op === '!=') && (isText(a) || isText(b))) {
         const sa = toText(a, rows);
         const sb = toText(b, rows);
         const out = new Float64Array(rows);
-        for (let r = 0; r < rows; r++) {
-          out[r] = sa[r] === null || sb[r] === null ? NaN : +((sa[r] === sb[r]) === (fn === 'equal'));
-        }
+        for (let r = 0; r < rows; r++) out[r] = sa[r] === null || sb[r] === null ? NaN : +((sa[r] === sb[r]) === (n.op === '=='));
         return out;
       }
-      const x0 = toNum(a, rows, text);
-      const y0 = toNum(b, rows, text);
-      if (fn === 'and' || fn === 'or') {
-        // three-valued logic as in R: TRUE | NA is TRUE, FALSE & NA is FALSE
-        const op = fn === 'and' ? logicalAnd : logicalOr;
-        const out = new Float64Array(rows);
-        for (let r = 0; r < rows; r++) out[r] = op(x0[r], y0[r]);
-        return out;
-      }
-      const f = OPERATORS[fn];
-      const x = x0;
-      const y = y0;
+      const x = toNum(a, rows, text);
+      const y = toNum(b, rows, text);
       const out = new Float64Array(rows);
+      if (n.op === 'and' || n.op === 'or') {
+        const op = n.op === 'and' ? logicalAnd : logicalOr;
+        for (let r = 0; r < rows; r++) out[r] = op(x[r], y[r]);
+        return out;
+      }
+      const f = ARITHMETIC[n.op]!;
       for (let r = 0; r < rows; r++) out[r] = Number.isNaN(x[r]) || Number.isNaN(y[r]) ? NaN : f(x[r], y[r]);
       return out;
     }
-    case 'FunctionNode': {
-      const f = MATH_FUNCTIONS[(n.fn as MathNode).name!];
-      const args = n.args!.map((a) => toNum(evalNode(a, t, text), rows, text));
+    case 'call': {
+      const f = MATH_FUNCTIONS[n.fn];
+      const args = n.args.map((a) => toNum(evalNode(a, t, text), rows, text));
       const out = new Float64Array(rows);
       const xs = new Array<number>(args.length);
       for (let r = 0; r < rows; r++) {
@@ -176,7 +143,6 @@ function evalNode(n: MathNode, t: Table, text: string): Val {
       return out;
     }
   }
-  throw new UsageError(`'${text}': cannot evaluate ${n.type}`);
 }
 
 const isText = (v: Val) => typeof v === 'string' || Array.isArray(v);

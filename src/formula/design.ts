@@ -7,14 +7,13 @@
 import { UsageError } from '../util/errors.ts';
 import type { Table } from '../data/table.ts';
 import { parallelCrossprod, PARALLEL_MIN_ROWS, shared, warmUpWorker } from '../linalg/parallel.ts';
-import { logicalAnd, logicalOr, MATH_FUNCTIONS } from '../expr/functions.ts';
+import { arityOf, logicalAnd, logicalOr, MATH_FUNCTIONS } from '../expr/functions.ts';
 import { deparse, parseFormula, type Expr, type Formula, type RhsPart } from './parse.ts';
 
 type Var = { kind: 'num'; v: Float64Array } | { kind: 'factor'; codes: Int32Array; levels: string[] };
 
 /** Functions a formula term may call: the shared mathematical ones, plus R's I() and as.numeric(). */
 const FUNCTIONS: Record<string, (...x: number[]) => number> = { ...MATH_FUNCTIONS, I: (x) => x, 'as.numeric': (x) => x };
-const ARITY: Record<string, [number, number]> = { log: [1, 2], min: [1, 2], max: [1, 2], pow: [2, 2] };
 
 function unknownColumn(name: string, t: Table): never {
   throw new UsageError(`unknown column '${name}' (columns: ${t.names.join(', ')})`);
@@ -43,11 +42,11 @@ function evalNumeric(e: Expr, t: Table): Float64Array {
       return a;
     }
     case 'call': {
-      const f = FUNCTIONS[e.fn];
+      const f = Object.hasOwn(FUNCTIONS, e.fn) ? FUNCTIONS[e.fn] : undefined;
       if (!f) {
         throw new UsageError(`unknown function '${e.fn}()' in '${deparse(e)}' (available: ${Object.keys(FUNCTIONS).join(', ')}, factor)`);
       }
-      const [lo, hi] = ARITY[e.fn] ?? [1, 1];
+      const [lo, hi] = arityOf(e.fn);
       if (e.args.length < lo || e.args.length > hi) {
         throw new UsageError(`${e.fn}() takes ${lo === hi ? lo : `${lo} or ${hi}`} argument${hi > 1 ? 's' : ''} in '${deparse(e)}'`);
       }
