@@ -11,6 +11,7 @@ await build({
     main: 'src/cli/main.ts',
     pipeline: 'pipeline/run.ts',
     'crossprod-worker': 'src/linalg/crossprod-worker.ts',
+    'serialize-worker': 'src/data/serialize-worker.ts',
   },
   bundle: true,
   splitting: true,

@@ -64,9 +64,9 @@ const cases: Case[] = [
 describe('bad input', () => {
   let earlier: string;
   let before: Record<string, string>;
-  beforeAll(() => {
+  beforeAll(async () => {
     earlier = join(tmp(), 'out');
-    runDyads(TINY, earlier);
+    await runDyads(TINY, earlier);
     before = snapshot(earlier);
   });
 

@@ -122,9 +122,9 @@ describe('dyads stage', () => {
     for (let p = 0; p < n; p++) for (let q = p + 1; q < n; q++) expect(pairRow(p, q, n)).toBe(r++);
   });
 
-  it('filters the sample by provinces and counts degree inside it', () => {
+  it('filters the sample by provinces and counts degree inside it', async () => {
     const out = tmp();
-    const res = runDyads(TINY, out, { provinces: ['P1'] });
+    const res = await runDyads(TINY, out, { provinces: ['P1'] });
     expect(res.dyads.dyads.nrow).toBe(1);
     expect(res.sample.agreements_outside_sample).toBe(2);
     const cities = readCsvTable(join(out, 'cities_clean.csv'));

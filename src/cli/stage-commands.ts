@@ -21,9 +21,9 @@ export function runCleanCommand(args: unknown): void {
   runClean(o.input, o.out, makeReporter(o.quiet));
 }
 
-export function runDyadsCommand(args: unknown): void {
+export async function runDyadsCommand(args: unknown): Promise<void> {
   const o = parseOptions(z.object({ input: z.string().min(1), out: z.string().min(1), provinces: listOption, monadic: listOption, dyadsCsv: z.boolean().default(false), ...common }), args, 'dyads');
-  runDyads(o.input, o.out, { provinces: o.provinces, monadic: o.monadic, csv: o.dyadsCsv }, makeReporter(o.quiet));
+  await runDyads(o.input, o.out, { provinces: o.provinces, monadic: o.monadic, csv: o.dyadsCsv }, makeReporter(o.quiet));
 }
 
 export function runSimulateCommand(args: unknown): void {

@@ -6,7 +6,8 @@
  * The split point depends on n only, and without a worker the main thread computes the
  * same two halves, so results are bit-for-bit the same either way.
  */
-import { Worker } from 'node:worker_threads';
+import type { Worker } from 'node:worker_threads';
+import { startWorker, threadsAllowed } from '../util/workers.ts';
 import { weightedCrossprod } from './crossprod.ts';
 
 /** Below this many rows a second thread is not worth its message round trip. */
@@ -22,16 +23,13 @@ let workerJobs = 0;
 /** Starts the worker in the background (TONGBAN_THREADS=1 keeps everything on one thread). */
 export function warmUpWorker(): void {
   if (state !== 'untried') return;
-  if (process.env.TONGBAN_THREADS === '1') {
+  if (!threadsAllowed()) {
     state = 'off';
     return;
   }
   state = 'starting';
   try {
-    // from the sources (tests, tsx) a tiny .mjs registers tsx first; from dist/ the bundled worker sits beside this chunk
-    const fromSource = import.meta.url.endsWith('.ts');
-    const entry = new URL(fromSource ? './crossprod-worker-boot.mjs' : './crossprod-worker.js', import.meta.url);
-    worker = new Worker(entry, { workerData: { ready } });
+    worker = startWorker('crossprod-worker', new URL('./crossprod-worker.ts', import.meta.url), import.meta.url, { ready });
     worker.unref();
     worker.on('error', () => {
       state = 'off';

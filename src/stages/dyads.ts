@@ -3,8 +3,8 @@
  * cities_clean.csv of the sample's cities and the cleaning report (docs/contract.md §3).
  * It runs the clean stage's reading first; nothing is written when the input is bad.
  */
-import { tableCsvChunks, tableToCsv } from '../data/csv.ts';
-import { tableParquetChunks } from '../data/parquet.ts';
+import { tableToCsv } from '../data/csv.ts';
+import { encodeInBackground, type TableFormat } from '../data/serialize.ts';
 import { filterRows, type Table } from '../data/table.ts';
 import { citiesCleanTable, cleanYear, type CleanData } from '../data/clean.ts';
 import { buildDyads, type DyadOptions, type DyadResult, type SampleInfo } from '../data/dyads.ts';
@@ -48,13 +48,16 @@ export const DYADS_CSV_MAX = 1_000_000;
 /**
  * The files of the dyads stage: cleaning report (with the sample), cities_clean.csv of the
  * sample cities, dyads.parquet, and dyads.csv up to DYADS_CSV_MAX dyads or when `csv` asks.
+ * The dyad table is encoded on the second core: the promise can be awaited after other work.
  */
-export function dyadsStageFiles(res: DyadsStageResult, csv = false): OutputFiles {
+export async function dyadsStageFiles(res: DyadsStageResult, csv = false): Promise<OutputFiles> {
   const { data, dyads, sample } = res;
+  const formats: TableFormat[] = csv || dyads.dyads.nrow <= DYADS_CSV_MAX ? ['parquet', 'csv'] : ['parquet'];
+  const encoded = encodeInBackground(dyads.dyads, formats);
   const files = cleaningReportFiles(data, sample);
   files.set('cities_clean.csv', tableToCsv(res.cities));
-  files.set('dyads.parquet', () => tableParquetChunks(dyads.dyads));
-  if (csv || dyads.dyads.nrow <= DYADS_CSV_MAX) files.set('dyads.csv', () => tableCsvChunks(dyads.dyads));
+  const chunks = await encoded;
+  for (const f of formats) files.set(`dyads.${f}`, () => chunks[f]);
   return files;
 }
 
@@ -62,10 +65,12 @@ export function dyadsStageFiles(res: DyadsStageResult, csv = false): OutputFiles
  * `tongban dyads`: in, a year folder and options (provinces, monadic covariates; `csv`:
  * dyads.csv whatever the size); out, the stage's files in `out`.
  */
-export function runDyads(input: string, out: string, opts: DyadOptions & { csv?: boolean } = {}, rep: Reporter = silentReporter): DyadsStageResult & { written: string[] } {
-  const res = computeDyads(input, opts, rep);
+export function runDyads(input: string, out: string, opts: DyadOptions & { csv?: boolean } = {}, rep: Reporter = silentReporter): Promise<DyadsStageResult & { written: string[] }> {
+  const res = computeDyads(input, opts, rep); // bad input throws here, before any promise
   rep.step(`dyads: writing ${res.sample.dyads} dyads`);
-  const written = writeOutputsAtomically(out, dyadsStageFiles(res, opts.csv));
-  rep.step(`dyads: ${res.sample.cities} cities, ${res.sample.dyads} dyads, ${res.sample.coop_dyads} cooperating -> ${out}`);
-  return { ...res, written };
+  return dyadsStageFiles(res, opts.csv).then((files) => {
+    const written = writeOutputsAtomically(out, files);
+    rep.step(`dyads: ${res.sample.cities} cities, ${res.sample.dyads} dyads, ${res.sample.coop_dyads} cooperating -> ${out}`);
+    return { ...res, written };
+  });
 }

@@ -103,13 +103,22 @@ export interface ModelsStageResult {
 }
 
 /**
- * In: the loaded spec and the stage tables (derived variables are added to them). Out:
- * every model's fit and the descriptives of the variables each sample's models use.
+ * The models stage's preparation: the spec's derived variables are added to the stage
+ * tables (in place), the samples the models use are built, and every model is checked
+ * against its sample. Returns the samples.
  */
-export async function runModels(loaded: LoadedSpec, tables: StageTables, rep: Reporter): Promise<ModelsStageResult> {
+export async function prepareModels(loaded: LoadedSpec, tables: StageTables): Promise<Map<string, Table>> {
   await applyDerived(loaded, tables);
   const samples = await buildSamples(loaded, tables);
   checkModels(loaded, samples);
+  return samples;
+}
+
+/**
+ * In: the loaded spec and the samples of `prepareModels`. Out: every model's fit and the
+ * descriptives of the variables each sample's models use.
+ */
+export function fitModels(loaded: LoadedSpec, samples: Map<string, Table>, rep: Reporter): ModelsStageResult {
 
   const fits = new Map<string, FitResult>();
   const bar = rep.bar('fit', loaded.models.length);

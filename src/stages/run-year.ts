@@ -9,7 +9,7 @@ import { loadSpec } from '../specfile/load.ts';
 import { writeOutputsAtomically } from '../util/output.ts';
 import { silentReporter, type Reporter } from '../util/progress.ts';
 import { computeDyads, dyadsStageFiles } from './dyads.ts';
-import { runModels } from './models.ts';
+import { fitModels, prepareModels } from './models.ts';
 import type { RunRecord } from '../report/run-record.ts';
 import { manifest, reportFiles, runRecord } from './report.ts';
 
@@ -41,15 +41,21 @@ export async function runYear(o: RunOptions, rep: Reporter = silentReporter): Pr
   const outDir = join(o.out, dataset, String(o.year));
   const loaded = o.spec ? loadSpec(o.spec) : null;
   const stage = computeDyads(input, { provinces: o.provinces, monadic: loaded?.spec.monadic }, rep);
-  const files = dyadsStageFiles(stage, o.dyadsCsv);
   if (!loaded) {
-    writeOutputsAtomically(outDir, files);
+    writeOutputsAtomically(outDir, await dyadsStageFiles(stage, o.dyadsCsv));
     rep.step(`run: ${stage.sample.cities} cities, ${stage.sample.dyads} dyads -> ${outDir}`);
     return { outDir };
   }
-  const models = await runModels(loaded, { cities: stage.cities, dyads: stage.dyads.dyads }, rep);
+  // derived variables join the dyad table (and so dyads.csv), not cities_clean.csv (the city
+  // table gets them on a shallow copy); then the files are encoded on the second core while
+  // the models are fitted
+  const cities = { ...stage.cities, names: [...stage.cities.names], columns: new Map(stage.cities.columns) };
+  const samples = await prepareModels(loaded, { cities, dyads: stage.dyads.dyads });
+  const stageFiles = dyadsStageFiles(stage, o.dyadsCsv);
+  const models = fitModels(loaded, samples, rep);
   const record = runRecord(loaded, { dataset, year: o.year }, models, { ...stage.data.report, sample: stage.sample });
   rep.step('report: tables, plots, report.html');
+  const files = await stageFiles;
   for (const [name, content] of await reportFiles(record, models.fits)) files.set(name, content);
   const spec = { file: o.spec, sha256: record.spec.sha256 };
   const m = manifest({ dataset, year: o.year, dataDir: o.data, inputDir: input, spec, provinces: o.provinces ?? null, startedAt });
