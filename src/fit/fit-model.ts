@@ -11,7 +11,7 @@ import { buildDesign, type Design } from '../formula/design.ts';
 import type { Grouping } from '../vcov/vcov.ts';
 import { checkVcovRequest, computeVcov, SSC_PRESETS, VARIANCES, VCOV_TYPES, type VcovRequest } from '../vcov/registry.ts';
 import { coefficientRows, type CoefRow } from '../inference/wald.ts';
-import type { EstBlock } from '../models/estimates.ts';
+import type { EstBlock, Estimate } from '../models/estimates.ts';
 import { FAMILY_NAMES, family, type FamilyEntry } from './families.ts';
 import { FIT_SCHEMA_VERSION, type FitResult, type ModelFit } from './types.ts';
 
@@ -87,16 +87,45 @@ function dyadCodes(table: Table, [ni, nj]: [string, string], rows: Int32Array) {
 }
 
 /**
+ * Designs and estimates already made in one run, for models that share them: the same
+ * formula on the same table (and the same id columns, which decide the rows used) has one
+ * design; the same design and family one estimate (models that differ only in their
+ * variance, e.g. a main model and its two-way-clustered twin). Reuse gives the very numbers
+ * a refit would: every step is deterministic.
+ */
+export class FitCache {
+  private designs = new WeakMap<Table, Map<string, Design>>();
+  private estimates = new WeakMap<Design, Map<string, Estimate>>();
+
+  design(table: Table, formula: string, weights: string | undefined, ids: string[]): Design {
+    let byKey = this.designs.get(table);
+    if (!byKey) this.designs.set(table, (byKey = new Map()));
+    const key = JSON.stringify([formula, weights ?? null, [...ids].sort()]);
+    let d = byKey.get(key);
+    if (!d) byKey.set(key, (d = buildDesign(table, formula, { weights, require: ids })));
+    return d;
+  }
+
+  estimate(design: Design, family: string, make: () => Estimate): Estimate {
+    let byFamily = this.estimates.get(design);
+    if (!byFamily) this.estimates.set(design, (byFamily = new Map()));
+    let e = byFamily.get(family);
+    if (!e) byFamily.set(family, (e = make()));
+    return e;
+  }
+}
+
+/**
  * Fits one model. In: a table, and options (formula, family, variance type with the
  * columns it needs, small-sample preset, prior weights, confidence level). Out: the fit
  * (`result`, the JSON of docs/contract.md §5) with the design, the estimate and the
  * variance of each parameter block. Bad requests throw a UsageError before estimating.
  */
-export function fitModel(table: Table, options: FitOptions): ModelFit {
+export function fitModel(table: Table, options: FitOptions, cache?: FitCache): ModelFit {
   const o = FitOptionsSchema.parse(options);
   const fam = family(o.family);
   const idColumns = checkVcovRequest({ type: o.vcov, cluster: o.cluster, dyad: o.dyad }, { name: o.family, variances: fam.variances });
-  const design = buildDesign(table, o.formula, { weights: o.weights, require: idColumns });
+  const design = cache ? cache.design(table, o.formula, o.weights, idColumns) : buildDesign(table, o.formula, { weights: o.weights, require: idColumns });
   checkResponse(o.family, fam, design);
   if (design.parts.length > 1 && fam.parts === 1) {
     const twoPart = FAMILY_NAMES.filter((f) => family(f).parts === 2).join(' and ');
@@ -107,7 +136,7 @@ export function fitModel(table: Table, options: FitOptions): ModelFit {
   if (!fam.weightsAndOffsets && (design.weights || part.offset)) {
     throw new UsageError(`family ${o.family} does not take weights or offsets yet`);
   }
-  const est = fam.estimate(design);
+  const est = cache ? cache.estimate(design, o.family, () => fam.estimate(design)) : fam.estimate(design);
   const vcovs = est.blocks.map((b) => {
     const rows = b.rowSubset ? Int32Array.from(b.rowSubset, (k) => design.rows[k]) : design.rows;
     const req: VcovRequest = { type: o.vcov, ssc: o.ssc, rule: fam.smallSample, fixPsd: o.fixPsd };

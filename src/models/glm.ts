@@ -87,7 +87,29 @@ function xtwzFromStart(X: Float64Array, n: number, p: number, w: Float64Array, e
   return out;
 }
 
+/**
+ * Fits already made with the default controls, by design matrix: the same arrays and family
+ * give the same fit (every step is deterministic), so the ML logit that Firth starts from and
+ * King–Zeng corrects, or the Poisson fit NB starts from, is computed once per design.
+ * Callers treat a GlmFit as read-only.
+ */
+const memo = new WeakMap<Float64Array, { inp: GlmInput; key: string; fit: GlmFit }[]>();
+
+/** IRLS fit of a GLM (R's glm.fit with tighter convergence; see the file's comment). */
 export function fitGlm(inp: GlmInput, family: Family, ctl: GlmControl = {}): GlmFit {
+  const plain = (ctl.start === undefined || ctl.start === null) && ctl.maxit === undefined && ctl.epsilon === undefined && ctl.stepTol === undefined;
+  if (!plain) return irls(inp, family, ctl);
+  const key = `${family.name}/${family.link.name}/${family.theta}`;
+  let list = memo.get(inp.X);
+  if (!list) memo.set(inp.X, (list = []));
+  const hit = list.find((e) => e.key === key && e.inp.y === inp.y && e.inp.offset === inp.offset && e.inp.weights === inp.weights && e.inp.n === inp.n && e.inp.p === inp.p);
+  if (hit) return hit.fit;
+  const fit = irls(inp, family, ctl);
+  list.push({ inp, key, fit });
+  return fit;
+}
+
+function irls(inp: GlmInput, family: Family, ctl: GlmControl): GlmFit {
   const { X, n, p, y, offset, weights } = inp;
   const maxit = ctl.maxit ?? 100;
   const epsilon = ctl.epsilon ?? 1e-10;

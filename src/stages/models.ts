@@ -6,7 +6,7 @@
 import type { Table } from '../data/table.ts';
 import { filterRows, numColumn, setColumn } from '../data/table.ts';
 import { compileRestricted, subsetRows } from '../expr/restricted.ts';
-import { fitModel } from '../fit/fit-model.ts';
+import { FitCache, fitModel } from '../fit/fit-model.ts';
 import type { FitResult } from '../fit/types.ts';
 import { formulaColumns } from '../formula/parse.ts';
 import { describe, type DescriptiveRow } from '../report/descriptives.ts';
@@ -121,13 +121,14 @@ export async function prepareModels(loaded: LoadedSpec, tables: StageTables): Pr
 export function fitModels(loaded: LoadedSpec, samples: Map<string, Table>, rep: Reporter): ModelsStageResult {
 
   const fits = new Map<string, FitResult>();
+  const cache = new FitCache();
   const bar = rep.bar('fit', loaded.models.length);
   try {
     for (const m of loaded.models) {
       const t0 = performance.now();
       let fit;
       try {
-        fit = fitModel(samples.get(m.sample)!, { formula: m.formula, family: m.family, vcov: m.vcov, cluster: m.cluster, dyad: m.dyad, ssc: m.ssc, fixPsd: m.fixPsd });
+        fit = fitModel(samples.get(m.sample)!, { formula: m.formula, family: m.family, vcov: m.vcov, cluster: m.cluster, dyad: m.dyad, ssc: m.ssc, fixPsd: m.fixPsd }, cache);
       } catch (e) {
         if (e instanceof UsageError) throw new UsageError(`${m.where} (model ${m.id}): ${e.message}`);
         throw e;
