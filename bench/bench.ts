@@ -1,57 +1,104 @@
 /**
- * `npm run bench`: performance goals, measured (never asserted in unit tests).
- * Each case runs in its own process so that peak memory is its own.
- * Options: --only dyads|fit, --cities N (dyads; default 2846), --fit-cities a,b (default 1000,2846).
+ * `npm run bench`: the speed goals (docs/decisions.md; README "Scale"), measured as a user
+ * runs tongban — whole processes of the built command (`node bin/tongban.js …`), wall seconds
+ * and peak memory (GNU time when present) — never asserted in unit tests. Prints one JSON
+ * line per case and a table at the end.
+ *
+ *   npm run bench                 every case, county scale included (several minutes)
+ *   npm run bench -- --quick      without the county-scale cases
+ *   npm run bench -- --only fit   cases whose name contains "fit"
+ *
+ * Data: the demo data set, and simulated data sets of 1,000 cities (499,500 dyads) and 2,846
+ * cities (4,048,435 dyads) made with `tongban simulate` (not timed).
  */
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { simulate } from '../src/data/simulate.ts';
+import { join, resolve } from 'node:path';
 
-const arg = (name: string, dflt: string) => {
-  const k = process.argv.indexOf(`--${name}`);
-  return k >= 0 ? process.argv[k + 1] : dflt;
-};
-const only = arg('only', 'all');
-const HERE = import.meta.dirname;
+const ROOT = resolve(import.meta.dirname, '..');
+const BIN = join(ROOT, 'bin', 'tongban.js');
+const args = process.argv.slice(2);
+const quick = args.includes('--quick');
+const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : '';
+const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
+const COVARIATES = 'log_flow + same_province + log_distance + same_region + log_outflow_sum + fiscal_ratio_min + log_gdp_sum';
+const FIT = ['fit', '--formula', `coop ~ ${COVARIATES}`, '--family', 'logit', '--vcov', 'dyadic', '--dyad', 'i,j'];
 
-function child(script: string, args: string[]): Record<string, number | string> {
-  const r = spawnSync(process.execPath, ['--import', 'tsx', '--max-old-space-size=8000', join(HERE, script), ...args], {
-    encoding: 'utf8',
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  if (r.status !== 0) throw new Error(`${script} failed (exit ${r.status})`);
-  const lines = r.stdout.trim().split('\n');
-  return JSON.parse(lines[lines.length - 1]);
+interface Timing {
+  seconds: number;
+  peak_mb: number | null;
 }
 
-function simulatedYear(cities: number): string {
-  const dir = mkdtempSync(join(tmpdir(), 'tongban-bench-'));
-  process.stderr.write(`bench: simulating ${cities} cities (not timed) …\n`);
-  const sim = simulate({ cities, seed: 7, year: 2021 });
-  for (const [name, text] of sim.files) writeFileSync(join(dir, name), text);
-  return dir;
+/** Runs a command once: wall seconds and peak resident memory. */
+function timeOnce(cmd: string[], cwd = ROOT): Timing {
+  const full = GNU_TIME ? [GNU_TIME, '-f', '%M', ...cmd] : cmd;
+  const t0 = performance.now();
+  const r = spawnSync(full[0], full.slice(1), { cwd, encoding: 'utf8', maxBuffer: 1 << 28 });
+  const seconds = (performance.now() - t0) / 1000;
+  if (r.status !== 0) throw new Error(`${cmd.join(' ')} failed (exit ${r.status}):\n${r.stderr.slice(-2000)}`);
+  const kb = GNU_TIME ? Number(r.stderr.trim().split('\n').pop()) : NaN;
+  return { seconds, peak_mb: Number.isFinite(kb) ? Math.round(kb / 1024) : null };
 }
 
-const results: Record<string, number | string>[] = [];
-if (only === 'all' || only === 'dyads') {
-  const cities = Number(arg('cities', '2846'));
-  const dir = simulatedYear(cities);
-  try {
-    results.push(child('dyads.ts', [dir]));
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
+/** The median run of `times` (by seconds). */
+function median(cmd: string[], times: number, cwd = ROOT): Timing {
+  const runs = Array.from({ length: times }, () => timeOnce(cmd, cwd)).sort((a, b) => a.seconds - b.seconds);
+  return runs[times >> 1];
+}
+
+const tongban = (...a: string[]) => [process.execPath, BIN, ...a, ...(a[0] === '--help' ? [] : ['--quiet'])];
+const results: ({ case: string; goal: string } & Timing)[] = [];
+function bench(name: string, goal: string, run: () => Timing): void {
+  if (only && !name.includes(only)) return;
+  process.stderr.write(`bench: ${name} …\n`);
+  const r = { case: name, goal, ...run() };
+  results.push(r);
+  console.log(JSON.stringify(r));
+}
+
+const work = mkdtempSync(join(tmpdir(), 'tongban-bench-'));
+/** A simulated data set of `cities` cities with its dyad files (made once, not timed). */
+function simulated(cities: number): string {
+  const data = join(work, `sim${cities}`);
+  if (!existsSync(join(work, `out${cities}`))) {
+    process.stderr.write(`bench: simulating ${cities} cities and writing their dyads (not timed) …\n`);
+    timeOnce(tongban('simulate', '--cities', String(cities), '--seed', '7', '--year', '2021', '--out', join(data, '2021')));
+    timeOnce(tongban('run', '--data', data, '--year', '2021', '--out', join(work, `out${cities}`), '--dyads-csv'));
   }
+  return join(work, `out${cities}`, `sim${cities}`, '2021');
 }
-if (only === 'all' || only === 'fit') {
-  for (const cities of (arg('fit-cities', '1000,2846')).split(',').map(Number)) {
-    const dir = simulatedYear(cities);
-    try {
-      results.push(child('fit.ts', [dir]));
-    } finally {
-      rmSync(dir, { recursive: true, force: true });
-    }
+
+try {
+  if (!existsSync(join(ROOT, 'dist', 'main.js'))) throw new Error('dist/ is missing: run npm run build first');
+  bench('help', '<= 0.3 s', () => median(tongban('--help'), 5));
+  const demoOut = join(work, 'demo');
+  timeOnce(tongban('run', '--data', 'data/demo', '--year', '2021', '--out', demoOut));
+  const demo = join(demoOut, 'demo', '2021');
+  bench('fit national dyads.csv (55,278 dyads, logit, dyadic SEs, 7 covariates)', '<= 0.6 s', () => median(tongban(...FIT, '--data', join(demo, 'dyads.csv')), 5));
+  bench('fit national dyads.parquet', '', () => median(tongban(...FIT, '--data', join(demo, 'dyads.parquet')), 5));
+  bench('book run national (bench/book-14.yaml: clean, dyads, 14 models, all outputs)', '<= 2 s', () =>
+    median(tongban('run', '--data', 'data/demo', '--year', '2021', '--spec', 'bench/book-14.yaml', '--out', join(work, 'book')), 3),
+  );
+  bench('pipeline (npm run pipeline: 2021 and 2022 book runs, compare-years, measures)', '<= 6 s', () => median([process.execPath, join(ROOT, 'dist', 'pipeline.js'), '--quiet'], 3));
+  if (!only || only.includes('fit') || only.includes('1000')) {
+    const d = simulated(1000);
+    const mb = (f: string) => `${Math.round(statSync(join(d, f)).size / 1e6)} MB`;
+    bench(`fit 499,500 dyads from CSV (${mb('dyads.csv')})`, '<= 1.7 s, <= 400 MB', () => median(tongban(...FIT, '--data', join(d, 'dyads.csv')), 3));
+    bench(`fit 499,500 dyads from Parquet (${mb('dyads.parquet')})`, 'faster than CSV', () => median(tongban(...FIT, '--data', join(d, 'dyads.parquet')), 3));
   }
+  if (!quick) {
+    const county = join(work, 'county');
+    bench('county book run end to end (2,846 cities, 4,048,435 dyads; simulate not timed)', '<= 45 s, <= 2 GB', () => {
+      simulated(2846);
+      return timeOnce(tongban('run', '--data', join(work, 'sim2846'), '--year', '2021', '--spec', 'bench/book-14.yaml', '--out', county));
+    });
+    const d = simulated(2846);
+    bench('fit county dyads.parquet (4,048,435 dyads)', 'works', () => timeOnce(tongban(...FIT, '--data', join(d, 'dyads.parquet'))));
+    bench('fit county dyads.csv (4,048,435 dyads, ~2 GB)', 'works', () => timeOnce(tongban(...FIT, '--data', join(d, 'dyads.csv'))));
+  }
+} finally {
+  rmSync(work, { recursive: true, force: true });
 }
-for (const r of results) console.log(JSON.stringify(r));
+console.log('\n| case | seconds | peak MB | goal |\n|---|---|---|---|');
+for (const r of results) console.log(`| ${r.case} | ${r.seconds.toFixed(2)} | ${r.peak_mb ?? ''} | ${r.goal} |`);
