@@ -75,11 +75,11 @@ describe('bad input', () => {
   });
 
   for (const c of cases) {
-    it(c.name, () => {
+    it(c.name, async () => {
       const dir = tinyWith(c.files);
       let err: unknown;
       try {
-        runDyads(dir, earlier);
+        await runDyads(dir, earlier);
       } catch (e) {
         err = e;
       }
@@ -102,19 +102,19 @@ describe('bad input', () => {
     });
   }
 
-  it('a file that is not UTF-8 (GBK from Excel) is named with its line', () => {
+  it('a file that is not UTF-8 (GBK from Excel) is named with its line', async () => {
     const dir = tinyWith({});
     // "广州" in GBK bytes on row 3
     const gbk = Buffer.concat([Buffer.from(HEADER + CITY('A')), Buffer.from('B,'), Buffer.from([0xb9, 0xe3, 0xd6, 0xdd]), Buffer.from(',P1,10,11,1,100,5,10,0,110,30\n')]);
     writeFileSync(join(dir, 'cities.csv'), gbk);
-    expect(() => runDyads(dir, earlier)).toThrow(/cities\.csv, row 3: expected UTF-8 text .*GBK/);
+    await expect(runDyads(dir, earlier)).rejects.toThrow(/cities\.csv, row 3: expected UTF-8 text .*GBK/);
     expect(snapshot(earlier)).toEqual(before);
   });
 
-  it('caps the listed problems and says how many more', () => {
+  it('caps the listed problems and says how many more', async () => {
     const rows = Array.from({ length: 30 }, (_, k) => CITY(`C${k}`, { gdp: 'x' })).join('');
     const dir = tinyWith({ 'cities.csv': HEADER + rows, 'agreements.csv': AGR_HEADER, 'flows.csv': null, 'regions.csv': null });
-    expect(() => runDyads(dir, earlier)).toThrow(new RegExp(`and ${30 - MAX_LISTED_PROBLEMS} more problems`));
+    await expect(runDyads(dir, earlier)).rejects.toThrow(new RegExp(`and ${30 - MAX_LISTED_PROBLEMS} more problems`));
   });
 
   it('the CLI exits 2 with the message on stderr and leaves the output folder as it was', () => {

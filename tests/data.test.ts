@@ -61,9 +61,9 @@ describe('clean stage', () => {
     ]);
   });
 
-  it('writes cities_clean.csv and both reports', () => {
+  it('writes cities_clean.csv and both reports', async () => {
     const out = tmp();
-    runClean(TINY, out);
+    await runClean(TINY, out);
     const back = readCsvTable(join(out, 'cities_clean.csv'));
     expect(back.nrow).toBe(4);
     expect(back.names).toContain('degree');

@@ -38,7 +38,8 @@ const simulateCmd: CommandModule = {
       .option('cities', { type: 'number', default: 333, describe: 'number of cities' })
       .option('seed', { type: 'number', default: 20211231, describe: 'random seed' })
       .option('year', { type: 'number', default: 2021, describe: 'year (2021 = base year; later years drift from it)' })
-      .option('out', { type: 'string', demandOption: true, describe: 'output folder (the year folder itself)' }),
+      .option('out', { type: 'string', demandOption: true, describe: 'output folder (the year folder itself)' })
+      .option('force', { type: 'boolean', default: false, describe: 'replace the files of a folder that is not empty' }),
   handler: async (args) => (await import('./stage-commands.ts')).runSimulateCommand(args),
 };
 

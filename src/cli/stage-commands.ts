@@ -10,15 +10,17 @@ import { runClean } from '../stages/clean.ts';
 import { compareYears } from '../stages/compare-years.ts';
 import { runDyads } from '../stages/dyads.ts';
 import { runYear } from '../stages/run-year.ts';
-import { writeOutputsAtomically } from '../util/output.ts';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { withOutput, writeOutputsAtomically } from '../util/output.ts';
+import { UsageError } from '../util/errors.ts';
 import { makeReporter } from '../util/progress.ts';
 import { listOption, parseOptions } from './options.ts';
 
 const common = { quiet: z.boolean().default(false) };
 
-export function runCleanCommand(args: unknown): void {
+export async function runCleanCommand(args: unknown): Promise<void> {
   const o = parseOptions(z.object({ input: z.string().min(1), out: z.string().min(1), ...common }), args, 'clean');
-  runClean(o.input, o.out, makeReporter(o.quiet));
+  await runClean(o.input, o.out, makeReporter(o.quiet));
 }
 
 export async function runDyadsCommand(args: unknown): Promise<void> {
@@ -26,23 +28,31 @@ export async function runDyadsCommand(args: unknown): Promise<void> {
   await runDyads(o.input, o.out, { provinces: o.provinces, monadic: o.monadic, csv: o.dyadsCsv }, makeReporter(o.quiet));
 }
 
-export function runSimulateCommand(args: unknown): void {
+export async function runSimulateCommand(args: unknown): Promise<void> {
   const o = parseOptions(
     z.object({
       cities: z.number().int().min(2).max(20000),
       seed: z.number().int().min(0).max(4294967295),
       year: z.number().int().min(2021).max(2100),
       out: z.string().min(1),
+      force: z.boolean().default(false),
       ...common,
     }),
     args,
     'simulate',
   );
+  // a user's real data must not be overwritten by synthetic files by mistake
+  const present = existsSync(o.out) && statSync(o.out).isDirectory() ? readdirSync(o.out) : [];
+  if (present.length && !o.force) {
+    throw new UsageError(`${o.out} already holds files (${present.slice(0, 5).join(', ')}${present.length > 5 ? ', …' : ''}); simulate would replace them: choose an empty --out, or add --force`);
+  }
   const rep = makeReporter(o.quiet);
-  rep.step(`simulate: ${o.cities} cities, seed ${o.seed}, year ${o.year}`);
-  const sim = simulate(o);
-  writeOutputsAtomically(o.out, sim.files);
-  rep.step(`simulate: ${sim.summary.coop_pairs} cooperating pairs of ${sim.summary.dyads} -> ${o.out}`);
+  await withOutput(o.out, () => {
+    rep.step(`simulate: ${o.cities} cities, seed ${o.seed}, year ${o.year}`);
+    const sim = simulate(o);
+    writeOutputsAtomically(o.out, sim.files);
+    rep.step(`simulate: ${sim.summary.coop_pairs} cooperating pairs of ${sim.summary.dyads} -> ${o.out}`);
+  });
 }
 
 export async function runRunCommand(args: unknown): Promise<void> {
@@ -56,9 +66,12 @@ export async function runRunCommand(args: unknown): Promise<void> {
 
 export async function runReportCommand(args: unknown): Promise<void> {
   const o = parseOptions(z.object({ fits: z.string().min(1), out: z.string().min(1), ...common }), args, 'report');
-  const { record, fits } = readFits(o.fits);
-  writeOutputsAtomically(o.out, await renderReport(record, fits), { replaceDirs: ['tables', 'plots'] });
-  makeReporter(o.quiet).step(`report: ${fits.size} models -> ${o.out}`);
+  const n = await withOutput(o.out, async () => {
+    const { record, fits } = readFits(o.fits);
+    writeOutputsAtomically(o.out, await renderReport(record, fits), { replaceDirs: ['tables', 'plots'] });
+    return fits.size;
+  });
+  makeReporter(o.quiet).step(`report: ${n} models -> ${o.out}`);
 }
 
 export async function runCompareYearsCommand(args: unknown): Promise<void> {

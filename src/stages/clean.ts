@@ -5,7 +5,7 @@
 import { tableToCsv } from '../data/csv.ts';
 import { citiesCleanTable, cleanYear, reportMarkdown, type CleanData } from '../data/clean.ts';
 import type { SampleInfo } from '../data/dyads.ts';
-import { writeOutputsAtomically, type OutputFiles } from '../util/output.ts';
+import { withOutput, writeOutputsAtomically, type OutputFiles } from '../util/output.ts';
 import { silentReporter, type Reporter } from '../util/progress.ts';
 
 /** cleaning_report.json and .md; with the dyads stage's sample when there is one. */
@@ -26,12 +26,14 @@ export function cleaningReportFiles(data: CleanData, sample?: SampleInfo): Outpu
 }
 
 /** `tongban clean`: in, a year folder; out, cities_clean.csv and the cleaning report in `out`. */
-export function runClean(input: string, out: string, rep: Reporter = silentReporter): { data: CleanData; written: string[] } {
-  rep.step(`clean: reading ${input}`);
-  const data = cleanYear(input);
-  const files = cleaningReportFiles(data);
-  files.set('cities_clean.csv', tableToCsv(citiesCleanTable(data)));
-  const written = writeOutputsAtomically(out, files);
-  rep.step(`clean: ${data.report.cities} cities, ${data.report.agreement_pairs} cooperating pairs -> ${out}`);
-  return { data, written };
+export function runClean(input: string, out: string, rep: Reporter = silentReporter): Promise<{ data: CleanData; written: string[] }> {
+  return withOutput(out, () => {
+    rep.step(`clean: reading ${input}`);
+    const data = cleanYear(input);
+    const files = cleaningReportFiles(data);
+    files.set('cities_clean.csv', tableToCsv(citiesCleanTable(data)));
+    const written = writeOutputsAtomically(out, files);
+    rep.step(`clean: ${data.report.cities} cities, ${data.report.agreement_pairs} cooperating pairs -> ${out}`);
+    return { data, written };
+  });
 }

@@ -12,13 +12,18 @@ import { readFits, type RunRecord } from '../report/run-record.ts';
 import { runYear } from './run-year.ts';
 import { buildRegTable } from '../report/regtable.ts';
 import { htmlPage, regGrid, toCsvTable, toHtmlFragment, toLatex, toMarkdown } from '../report/formats.ts';
-import { writeOutputsAtomically, type OutputFiles } from '../util/output.ts';
+import { withOutput, writeOutputsAtomically, type OutputFiles } from '../util/output.ts';
 import { UsageError } from '../util/errors.ts';
 import type { Reporter } from '../util/progress.ts';
 
 export async function compareYears(o: { data: string; years: number[]; spec: string; out: string }, rep: Reporter): Promise<string> {
   if (o.years.length < 2) throw new UsageError('--years needs at least two years, e.g. --years 2021,2022');
   const dataset = basename(resolve(o.data));
+  const outDir = join(o.out, dataset, `compare-years_${o.years.join('-')}`);
+  return withOutput(outDir, () => compareYearsLocked(o, dataset, outDir, rep));
+}
+
+async function compareYearsLocked(o: { data: string; years: number[]; spec: string; out: string }, dataset: string, outDir: string, rep: Reporter): Promise<string> {
   const specHash = createHash('sha256').update(readFileSync(o.spec, 'utf8')).digest('hex');
   const byYear = new Map<number, { record: RunRecord; fits: Map<string, FitResult> }>();
   for (const year of o.years) {
@@ -51,7 +56,6 @@ export async function compareYears(o: { data: string; years: number[]; spec: str
   }
   if (!html.length) throw new UsageError(`${o.spec} marks no model as main: (add main: true to the models to compare across years)`);
   files.set('index.html', htmlPage(zh ? '主模型分年度比较' : 'Main models by year', html.join('\n')));
-  const outDir = join(o.out, dataset, `compare-years_${o.years.join('-')}`);
   writeOutputsAtomically(outDir, files);
   rep.step(`compare-years: ${html.length} tables -> ${outDir}`);
   return outDir;

@@ -8,7 +8,7 @@ import { encodeInBackground, type TableFormat } from '../data/serialize.ts';
 import { filterRows, type Table } from '../data/table.ts';
 import { citiesCleanTable, cleanYear, type CleanData } from '../data/clean.ts';
 import { buildDyads, type DyadOptions, type DyadResult, type SampleInfo } from '../data/dyads.ts';
-import { writeOutputsAtomically, type OutputFiles } from '../util/output.ts';
+import { withOutput, writeOutputsAtomically, type OutputFiles } from '../util/output.ts';
 import { silentReporter, type Reporter } from '../util/progress.ts';
 import { cleaningReportFiles } from './clean.ts';
 
@@ -66,10 +66,10 @@ export async function dyadsStageFiles(res: DyadsStageResult, csv = false): Promi
  * dyads.csv whatever the size); out, the stage's files in `out`.
  */
 export function runDyads(input: string, out: string, opts: DyadOptions & { csv?: boolean } = {}, rep: Reporter = silentReporter): Promise<DyadsStageResult & { written: string[] }> {
-  const res = computeDyads(input, opts, rep); // bad input throws here, before any promise
-  rep.step(`dyads: writing ${res.sample.dyads} dyads`);
-  return dyadsStageFiles(res, opts.csv).then((files) => {
-    const written = writeOutputsAtomically(out, files);
+  return withOutput(out, async () => {
+    const res = computeDyads(input, opts, rep);
+    rep.step(`dyads: writing ${res.sample.dyads} dyads`);
+    const written = writeOutputsAtomically(out, await dyadsStageFiles(res, opts.csv));
     rep.step(`dyads: ${res.sample.cities} cities, ${res.sample.dyads} dyads, ${res.sample.coop_dyads} cooperating -> ${out}`);
     return { ...res, written };
   });

@@ -6,7 +6,7 @@
 import { basename, join, resolve } from 'node:path';
 import type { FitResult } from '../fit/types.ts';
 import { loadSpec } from '../specfile/load.ts';
-import { writeOutputsAtomically } from '../util/output.ts';
+import { withOutput, writeOutputsAtomically } from '../util/output.ts';
 import { silentReporter, type Reporter } from '../util/progress.ts';
 import { computeDyads, dyadsStageFiles } from './dyads.ts';
 import { fitModels, prepareModels } from './models.ts';
@@ -23,6 +23,9 @@ export interface RunOptions {
   dyadsCsv?: boolean;
 }
 
+/** The outputs of a run with a spec, which a run without one removes (they would describe other data). */
+const SPEC_OUTPUTS = ['fits', 'tables', 'plots', 'report.html', 'tidy.csv', 'glance.csv', 'manifest.json'];
+
 export interface YearResult {
   outDir: string;
   record?: RunRecord;
@@ -35,14 +38,20 @@ export interface YearResult {
  * spec, only the clean and dyads stages run); returns that folder, the run record and the fits.
  */
 export async function runYear(o: RunOptions, rep: Reporter = silentReporter): Promise<YearResult> {
+  const outDir = join(o.out, basename(resolve(o.data)), String(o.year));
+  // writable, locked, an interrupted earlier write undone: before any work
+  return withOutput(outDir, () => runYearLocked(o, outDir, rep));
+}
+
+async function runYearLocked(o: RunOptions, outDir: string, rep: Reporter): Promise<YearResult> {
   const startedAt = new Date().toISOString();
   const dataset = basename(resolve(o.data));
   const input = join(o.data, String(o.year));
-  const outDir = join(o.out, dataset, String(o.year));
   const loaded = o.spec ? loadSpec(o.spec) : null;
   const stage = computeDyads(input, { provinces: o.provinces, monadic: loaded?.spec.monadic }, rep);
   if (!loaded) {
-    writeOutputsAtomically(outDir, await dyadsStageFiles(stage, o.dyadsCsv));
+    // an earlier spec run's outputs would no longer match these data: they go
+    writeOutputsAtomically(outDir, await dyadsStageFiles(stage, o.dyadsCsv), { drop: SPEC_OUTPUTS });
     rep.step(`run: ${stage.sample.cities} cities, ${stage.sample.dyads} dyads -> ${outDir}`);
     return { outDir };
   }
@@ -59,7 +68,7 @@ export async function runYear(o: RunOptions, rep: Reporter = silentReporter): Pr
   for (const [name, content] of await reportFiles(record, models.fits)) files.set(name, content);
   const spec = { file: o.spec, sha256: record.spec.sha256 };
   const m = manifest({ dataset, year: o.year, dataDir: o.data, inputDir: input, spec, provinces: o.provinces ?? null, startedAt });
-  writeOutputsAtomically(outDir, files, { replaceDirs: ['fits', 'tables', 'plots'], manifest: m });
+  writeOutputsAtomically(outDir, files, { replaceDirs: ['fits', 'tables', 'plots'], drop: SPEC_OUTPUTS, manifest: m });
   rep.step(`run: ${models.fits.size} models, report -> ${join(outDir, 'report.html')}`);
   return { outDir, record, fits: models.fits };
 }

@@ -1,68 +1,306 @@
 /**
- * Writing a stage's outputs so that a failure never leaves half-written files:
- * everything goes to a temporary folder beside the target, and only when all files
- * are written are they renamed into place (rename is atomic on one file system).
- * Large files (a dyad table of millions of rows) are written chunk by chunk.
+ * Writing a command's outputs so that the output folder always shows one complete run.
+ *
+ * For an output folder `<parent>/<name>`:
+ *   1. everything is written into `<parent>/.<name>.tongban-partial-<pid>` (large files chunk
+ *      by chunk, each file hashed as it is written); files of the earlier run that this run
+ *      does not replace are hard-linked (or copied) into it;
+ *   2. when complete it is renamed `.<name>.tongban-ready`;
+ *   3. the old folder is renamed `.<name>.tongban-old`, the ready one renamed into place,
+ *      and the old one removed.
+ * Every rename is atomic, so at any instant the folder holds the complete old run or the
+ * complete new one, or is missing with `-ready`/`-old` beside it — a state that
+ * `recoverOutput` (run under the lock before anything else) turns back into one of the two.
+ * A lock file `.<name>.tongban-lock` beside the folder (holding the writer's pid) refuses a
+ * second concurrent writer; a lock whose process is gone is stale and taken over. SIGINT and
+ * SIGTERM remove the partial folder and the lock. `TONGBAN_FAULT=<step>` kills the process
+ * at a named step (partial, ready, old-moved, swapped) so tests can check all this.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, mkdirSync, mkdtempSync, openSync, renameSync, rmSync, writeFileSync, writeSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import {
+  accessSync,
+  closeSync,
+  constants,
+  copyFileSync,
+  existsSync,
+  linkSync,
+  lstatSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+  writeSync,
+} from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
+import { UsageError } from './errors.ts';
 
 /** File name → content: text, bytes, or a function giving the content in chunks. */
 export type OutputFiles = Map<string, string | Uint8Array | (() => Iterable<string | Uint8Array>)>;
 
 export interface WriteOptions {
-  /** sub-folders (e.g. 'fits') whose old content is removed when the new files arrive */
+  /** sub-folders (e.g. 'fits') whose old content is not carried over: the new files replace them whole */
   replaceDirs?: string[];
+  /** files or folders of an earlier run that are not carried over (outputs this run makes stale) */
+  drop?: string[];
   /** called with the SHA-256 of every file written; its text is written as manifest.json */
   manifest?: (sha256: Map<string, string>) => string;
 }
 
-export function writeOutputsAtomically(outDir: string, files: OutputFiles, opts: WriteOptions = {}): string[] {
+const sibling = (target: string, what: string) => join(dirname(target), `.${basename(target)}.tongban-${what}`);
+
+/** An operating-system error while writing outputs, as a message a person can act on (exit 2). */
+export function outputError(e: unknown, path: string, doing: string): UsageError {
+  const err = e as NodeJS.ErrnoException;
+  const why: Record<string, string> = {
+    EACCES: 'permission denied: choose a folder you can write to (--out)',
+    EPERM: 'operation not permitted: choose a folder you can write to (--out)',
+    ENOSPC: 'the disk is full: free some space or choose another disk (--out)',
+    EDQUOT: 'the disk quota is exceeded: free some space or choose another disk (--out)',
+    EROFS: 'the file system is read-only: choose another folder (--out)',
+    ENOTDIR: 'a part of the path is a file, not a folder: choose another --out',
+    EISDIR: 'a folder stands where a file should be written: move it away or choose another --out',
+    EEXIST: 'something already exists there',
+    ENAMETOOLONG: 'the path is too long',
+    EMFILE: 'too many open files',
+  };
+  const reason = why[err?.code ?? ''] ?? err?.message ?? String(e);
+  return new UsageError(`cannot ${doing} ${path}: ${reason}${err?.code ? ` (${err.code})` : ''}`);
+}
+
+function fault(step: string): void {
+  if (process.env.TONGBAN_FAULT === step) process.kill(process.pid, 'SIGKILL');
+}
+
+// ---- the lock and cleanup on exit -------------------------------------------------------
+
+const held = new Map<string, string>(); // target → lock path
+const partials = new Set<string>();
+let handlersInstalled = false;
+
+function cleanup(): void {
+  for (const p of partials) rmSync(p, { recursive: true, force: true });
+  partials.clear();
+  for (const lock of held.values()) rmSync(lock, { force: true });
+  held.clear();
+}
+
+function installHandlers(): void {
+  if (handlersInstalled) return;
+  handlersInstalled = true;
+  process.on('exit', cleanup);
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+    process.on(signal, () => {
+      cleanup();
+      process.stderr.write(`\ntongban: stopped (${signal}); the output folder keeps the earlier run\n`);
+      process.exit(code);
+    });
+  }
+}
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+};
+
+function takeLock(target: string): void {
+  if (held.has(target)) return;
+  const lock = sibling(target, 'lock');
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lock, 'wx');
+      writeSync(fd, `${process.pid}\n`);
+      closeSync(fd);
+      held.set(target, lock);
+      installHandlers();
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw outputError(e, lock, 'create the lock file');
+      const pid = Number.parseInt(readFileSync(lock, 'utf8'), 10);
+      if (Number.isInteger(pid) && pid !== process.pid && alive(pid)) {
+        throw new UsageError(`another tongban process (pid ${pid}) is writing ${target}; wait for it to finish, or write elsewhere with --out (lock file: ${lock})`);
+      }
+      rmSync(lock, { force: true }); // stale: its process is gone
+    }
+  }
+  throw new UsageError(`cannot take the lock ${lock}`);
+}
+
+/** Releases the lock of an output folder taken by `prepareOutput` (a no-op when not held). */
+export function releaseOutput(outDir: string): void {
+  const target = resolve(outDir);
+  const lock = held.get(target);
+  if (!lock) return;
+  rmSync(lock, { force: true });
+  held.delete(target);
+}
+
+/** Runs `work` with the output folder prepared and locked (`prepareOutput`), releasing the lock however it ends. */
+export async function withOutput<T>(outDir: string, work: () => T | Promise<T>): Promise<T> {
+  const mine = !held.has(resolve(outDir));
+  prepareOutput(outDir);
+  try {
+    return await work();
+  } finally {
+    if (mine) releaseOutput(outDir);
+  }
+}
+
+/** Undoes an interrupted write of `target`: afterwards the folder holds one complete run (or is absent) and no leftovers remain. */
+export function recoverOutput(target: string): void {
+  const parent = dirname(target);
+  const ready = sibling(target, 'ready');
+  const old = sibling(target, 'old');
+  if (!existsSync(target)) {
+    if (existsSync(ready)) renameSync(ready, target);
+    else if (existsSync(old)) renameSync(old, target);
+  }
+  rmSync(ready, { recursive: true, force: true });
+  rmSync(old, { recursive: true, force: true });
+  if (!existsSync(parent)) return;
+  const prefix = `.${basename(target)}.tongban-partial-`;
+  for (const e of readdirSync(parent)) {
+    if (!e.startsWith(prefix)) continue;
+    const pid = Number(e.slice(prefix.length));
+    if (!(Number.isInteger(pid) && pid !== process.pid && alive(pid))) rmSync(join(parent, e), { recursive: true, force: true });
+  }
+}
+
+/**
+ * Before any computing: the output folder can be written (its parent is created; a file in
+ * its place is an error), the lock is taken, and an interrupted earlier write is undone.
+ * The lock is released by `releaseOutput` (`withOutput` does both), or when the process ends.
+ */
+export function prepareOutput(outDir: string): string {
   const target = resolve(outDir);
   const parent = dirname(target);
-  mkdirSync(parent, { recursive: true });
-  const tmp = mkdtempSync(join(parent, '.tongban-tmp-'));
   try {
+    mkdirSync(parent, { recursive: true });
+  } catch (e) {
+    throw outputError(e, parent, 'create the output folder');
+  }
+  try {
+    accessSync(parent, constants.W_OK);
+  } catch (e) {
+    throw outputError(e, parent, 'write into');
+  }
+  if (existsSync(target) && !statSync(target).isDirectory()) {
+    throw new UsageError(`cannot write outputs into ${target}: it is a file, not a folder; choose another --out`);
+  }
+  takeLock(target);
+  try {
+    recoverOutput(target);
+  } catch (e) {
+    throw outputError(e, target, 'recover the earlier outputs in');
+  }
+  return target;
+}
+
+// ---- writing ------------------------------------------------------------------------------
+
+function writeFile(p: string, content: string | Uint8Array | (() => Iterable<string | Uint8Array>)): string {
+  mkdirSync(dirname(p), { recursive: true });
+  const hash = createHash('sha256');
+  if (typeof content === 'function') {
+    const fd = openSync(p, 'w');
+    try {
+      for (const chunk of content()) {
+        hash.update(chunk);
+        if (typeof chunk === 'string') writeSync(fd, chunk);
+        else writeSync(fd, chunk);
+      }
+    } finally {
+      closeSync(fd);
+    }
+  } else {
+    hash.update(content);
+    writeFileSync(p, content);
+  }
+  return hash.digest('hex');
+}
+
+/** Hard-links (or copies) every file of `from` into `to` that the new run neither writes nor drops. */
+function carryOver(from: string, to: string, rel: string, keep: (rel: string) => boolean): void {
+  for (const e of readdirSync(join(from, rel))) {
+    const r = rel ? `${rel}/${e}` : e;
+    if (!keep(r)) continue;
+    const src = join(from, r);
+    const dst = join(to, r);
+    const st = lstatSync(src);
+    if (st.isDirectory()) {
+      mkdirSync(dst, { recursive: true });
+      carryOver(from, to, r, keep);
+    } else if (!existsSync(dst)) {
+      mkdirSync(dirname(dst), { recursive: true });
+      try {
+        linkSync(src, dst);
+      } catch {
+        copyFileSync(src, dst);
+      }
+    }
+  }
+}
+
+/**
+ * Writes `files` into `outDir` as one complete run (see the file's comment); files of an
+ * earlier run there are kept unless this run writes, replaces (`replaceDirs`) or drops them.
+ * Returns the paths written.
+ */
+export function writeOutputsAtomically(outDir: string, files: OutputFiles, opts: WriteOptions = {}): string[] {
+  const mine = !held.has(resolve(outDir));
+  const target = prepareOutput(outDir);
+  const partial = sibling(target, `partial-${process.pid}`);
+  const ready = sibling(target, 'ready');
+  const old = sibling(target, 'old');
+  partials.add(partial);
+  try {
+    rmSync(partial, { recursive: true, force: true });
+    mkdirSync(partial, { recursive: true });
     const hashes = new Map<string, string>();
     const names = [...files.keys()].sort();
     for (const name of names) {
-      const content = files.get(name)!;
-      const p = join(tmp, name);
-      mkdirSync(dirname(p), { recursive: true });
-      const hash = createHash('sha256');
-      if (typeof content === 'function') {
-        const fd = openSync(p, 'w');
-        try {
-          for (const chunk of content()) {
-            hash.update(chunk);
-            if (typeof chunk === 'string') writeSync(fd, chunk);
-            else writeSync(fd, chunk);
-          }
-        } finally {
-          closeSync(fd);
-        }
-      } else {
-        hash.update(content);
-        writeFileSync(p, content);
+      const p = join(partial, name);
+      try {
+        hashes.set(name, writeFile(p, files.get(name)!));
+      } catch (e) {
+        throw outputError(e, join(target, name), 'write');
       }
-      hashes.set(name, hash.digest('hex'));
     }
     if (opts.manifest) {
-      writeFileSync(join(tmp, 'manifest.json'), opts.manifest(hashes));
+      writeFileSync(join(partial, 'manifest.json'), opts.manifest(hashes));
       names.push('manifest.json');
     }
-    mkdirSync(target, { recursive: true });
-    for (const d of opts.replaceDirs ?? []) rmSync(join(target, d), { recursive: true, force: true });
-    const written: string[] = [];
-    for (const name of names) {
-      const dest = join(target, name);
-      mkdirSync(dirname(dest), { recursive: true });
-      renameSync(join(tmp, name), dest);
-      written.push(dest);
+    if (existsSync(target)) {
+      const written = new Set(names);
+      const gone = [...(opts.replaceDirs ?? []), ...(opts.drop ?? [])];
+      const keep = (rel: string) => !written.has(rel) && !gone.some((d) => rel === d || rel.startsWith(`${d}/`));
+      carryOver(target, partial, '', keep);
     }
-    return written;
+    fault('partial');
+    renameSync(partial, ready);
+    partials.delete(partial);
+    fault('ready');
+    if (existsSync(target)) renameSync(target, old);
+    fault('old-moved');
+    renameSync(ready, target);
+    fault('swapped');
+    rmSync(old, { recursive: true, force: true });
+    return names.map((n) => join(target, n));
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw outputError(e, target, 'write outputs into');
   } finally {
-    rmSync(tmp, { recursive: true, force: true });
+    if (partials.has(partial)) {
+      rmSync(partial, { recursive: true, force: true });
+      partials.delete(partial);
+    }
+    if (mine) releaseOutput(target);
   }
 }

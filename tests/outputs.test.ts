@@ -1,0 +1,94 @@
+import { describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { tmp } from './helpers.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+
+/** A one-model spec on the demo data; `digits` tells two runs apart (their spec hashes differ). */
+const spec = (digits: number) => `name: killtest
+language: en
+digits: ${digits}
+samples:
+  all_dyads: { table: dyads }
+levels:
+  - id: partner
+    models:
+      - { id: m1, family: logit, sample: all_dyads, formula: "coop ~ log_flow + same_province", vcov: dyadic }
+`;
+
+function run(out: string, specFile: string, env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [join(ROOT, 'bin/tongban.js'), 'run', '--data', 'data/demo', '--year', '2021', '--spec', specFile, '--out', out, '--quiet'], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    env: { ...process.env, ...env },
+  });
+  return { code: r.status, signal: r.signal, stderr: r.stderr };
+}
+
+/** The run in the folder, checked complete: every file the manifest lists has its hash, and nothing else is there. */
+function completeRun(dir: string): string {
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
+  const listed = new Set<string>(manifest.outputs.map((o: { file: string }) => o.file));
+  for (const o of manifest.outputs as { file: string; sha256: string }[]) {
+    expect(createHash('sha256').update(readFileSync(join(dir, o.file))).digest('hex'), o.file).toBe(o.sha256);
+  }
+  const files: string[] = [];
+  const walk = (rel: string) => {
+    for (const e of readdirSync(join(dir, rel), { withFileTypes: true })) {
+      const r = rel ? `${rel}/${e.name}` : e.name;
+      if (e.isDirectory()) walk(r);
+      else files.push(r);
+    }
+  };
+  walk('');
+  expect(files.filter((f) => f !== 'manifest.json').sort()).toEqual([...listed].sort());
+  return manifest.spec.sha256 as string;
+}
+
+const leftovers = (parent: string) => readdirSync(parent).filter((f) => f.includes('.tongban-'));
+
+describe('crash-safe outputs', () => {
+  it('a run killed at any step of the swap leaves the complete old or the complete new run, and the next run cleans up', () => {
+    const base = tmp();
+    const specA = join(base, 'a.yaml');
+    const specB = join(base, 'b.yaml');
+    writeFileSync(specA, spec(3));
+    writeFileSync(specB, spec(4));
+    const sha = (f: string) => createHash('sha256').update(readFileSync(f, 'utf8')).digest('hex');
+    for (const step of ['partial', 'ready', 'old-moved', 'swapped']) {
+      const out = join(base, step);
+      expect(run(out, specA).code).toBe(0);
+      const dir = join(out, 'demo', '2021');
+      expect(completeRun(dir)).toBe(sha(specA));
+      const killed = run(out, specB, { TONGBAN_FAULT: step });
+      expect(killed.signal, step).toBe('SIGKILL');
+      // what a reader finds right after the kill: the old run, the new run, or (mid-swap) a recoverable state
+      if (existsSync(dir)) expect([sha(specA), sha(specB)]).toContain(completeRun(dir));
+      else expect(step).toBe('old-moved');
+      // the next run recovers first, then writes; nothing is left beside the folder
+      expect(run(out, specA).code).toBe(0);
+      expect(completeRun(dir)).toBe(sha(specA));
+      expect(leftovers(join(out, 'demo')), step).toEqual([]);
+    }
+  }, 120_000);
+
+  it('refuses a second writer while the first holds the lock, and takes over a stale lock', () => {
+    const base = tmp();
+    const specA = join(base, 'a.yaml');
+    writeFileSync(specA, spec(3));
+    const parent = join(base, 'out', 'demo');
+    mkdirSync(parent, { recursive: true });
+    const lock = join(parent, '.2021.tongban-lock');
+    writeFileSync(lock, `${process.pid}\n`); // a live process holds it
+    const r = run(join(base, 'out'), specA);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(new RegExp(`another tongban process \\(pid ${process.pid}\\) is writing`));
+    expect(existsSync(join(parent, '2021'))).toBe(false);
+    writeFileSync(lock, '999999999\n'); // a process that is gone
+    expect(run(join(base, 'out'), specA).code).toBe(0);
+    expect(leftovers(parent)).toEqual([]);
+  }, 60_000);
+});
