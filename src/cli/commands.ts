@@ -94,6 +94,7 @@ const fitCmd: CommandModule = {
       .option('subset', { type: 'string', describe: 'keep rows where this expression is true, e.g. "items > 0"' })
       .option('weights', { type: 'string', describe: 'column of prior weights' })
       .option('level', { type: 'number', default: 0.95, describe: 'confidence level' })
+      .option('max-levels', { type: 'number', describe: 'most levels a factor may have (default 1000)' })
       .option('fix-psd', { type: 'boolean', default: false, describe: 'repair a non-PSD multi-way variance (negative eigenvalues set to 0)' })
       .option('effects', { type: 'string', choices: ['exp', 'ame'], describe: 'also report exponentiated coefficients (IRR/OR) or average marginal effects' })
       .option('json', { type: 'boolean', default: false, describe: 'print the machine-readable fit (docs/contract.md §5); with --effects: {"fit": …, "effects": […]}' }),

@@ -27,6 +27,7 @@ const schema = z.object({
   effects: z.enum(['exp', 'ame']).optional(),
   fixPsd: z.boolean().default(false),
   level: z.number().gt(0).lt(1).default(0.95),
+  maxLevels: z.number().int().positive().optional(),
   quiet: z.boolean().default(false),
 });
 
@@ -80,6 +81,7 @@ export async function runFit(args: unknown): Promise<void> {
       weights: o.weights,
       fixPsd: o.fixPsd,
       level: o.level,
+      maxLevels: o.maxLevels,
     });
     const effects = o.effects === 'exp' ? exponentiate(fit) : o.effects === 'ame' ? averageMarginalEffects(fit, o.level) : null;
     if (o.json) {

@@ -4,8 +4,8 @@
  * what was done in a cleaning report. Nothing is written here: src/stages/clean.ts and
  * src/stages/dyads.ts write the files.
  */
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { accessSync, constants, lstatSync, statSync } from 'node:fs';
+import { basename, join } from 'node:path';
 import { ProblemList, InputError } from '../util/errors.ts';
 import { readCsvRaw, rowNumber, rawToTable, type RawCsv } from './csv.ts';
 import {
@@ -109,9 +109,34 @@ function validate(raw: RawCsv, rules: ColumnRule[], problems: ProblemList): Vali
   return { text, num };
 }
 
-function optionalFile(dir: string, name: string): string | null {
+/**
+ * A year folder's file: its path when it is a readable regular file, null when there is
+ * nothing by that name (optional files), and an error for anything else — a dangling or
+ * looping symlink, a folder, a device, a file that cannot be read, or one larger than a
+ * table can be held in memory — so a broken file never counts as "no flows".
+ */
+function inputFile(dir: string, name: string, required: boolean): string | null {
   const p = join(dir, name);
-  return existsSync(p) ? p : null;
+  let link;
+  try {
+    link = lstatSync(p);
+  } catch {
+    if (required) throw new InputError([{ file: p, expected: 'this required file to exist' }]);
+    return null;
+  }
+  let st;
+  try {
+    st = statSync(p);
+  } catch (e) {
+    throw new InputError([{ file: p, expected: `a readable file (${link.isSymbolicLink() ? 'a symbolic link to nothing, or a loop of links' : (e as Error).message})` }]);
+  }
+  if (!st.isFile()) throw new InputError([{ file: p, expected: `a regular file (this is ${st.isDirectory() ? 'a folder' : 'a device or other special file'})` }]);
+  try {
+    accessSync(p, constants.R_OK);
+  } catch (e) {
+    throw new InputError([{ file: p, expected: `a readable file (${(e as NodeJS.ErrnoException).code === 'EACCES' ? 'permission denied' : (e as Error).message})` }]);
+  }
+  return p;
 }
 
 /**
@@ -120,13 +145,10 @@ function optionalFile(dir: string, name: string): string | null {
  * regions and the cleaning report. Throws an InputError listing every problem.
  */
 export function cleanYear(inputDir: string): CleanData {
-  const citiesPath = join(inputDir, 'cities.csv');
-  const agreementsPath = join(inputDir, 'agreements.csv');
-  for (const p of [citiesPath, agreementsPath]) {
-    if (!existsSync(p)) throw new InputError([{ file: p, expected: 'this required file to exist' }]);
-  }
-  const flowsPath = optionalFile(inputDir, 'flows.csv');
-  const regionsPath = optionalFile(inputDir, 'regions.csv');
+  const citiesPath = inputFile(inputDir, 'cities.csv', true)!;
+  const agreementsPath = inputFile(inputDir, 'agreements.csv', true)!;
+  const flowsPath = inputFile(inputDir, 'flows.csv', false);
+  const regionsPath = inputFile(inputDir, 'regions.csv', false);
   const warnings: string[] = [];
   const problems = new ProblemList();
 
@@ -332,6 +354,23 @@ export function cleanYear(inputDir: string): CleanData {
     if (missing > 0) warnings.push(`cities.csv: ${missing} missing value${missing === 1 ? '' : 's'} in '${rule.name}'`);
   }
   if (!cv.num.has('lon') || !cv.num.has('lat')) warnings.push('cities.csv has no lon/lat: distance columns will be empty');
+  // names a spreadsheet would run as formulas: the data files keep them exactly, so say so
+  for (const col of ['city_id', 'city_name', 'province']) {
+    const v = cv.text.get(col) ?? [];
+    const risky = v.map((x, k) => [x, k] as const).filter(([x]) => x !== undefined && /^[=+\-@\t\r]/.test(x));
+    if (risky.length) {
+      const [x, k] = risky[0];
+      warnings.push(`cities.csv ${col}: ${risky.length} value${risky.length > 1 ? 's start' : ' starts'} with = + - @ (e.g. row ${rowNumber(k)}: ${JSON.stringify(x!.slice(0, 40))}); a spreadsheet opening cities_clean.csv or dyads.csv may run ${risky.length > 1 ? 'them' : 'it'} as a formula (tongban's own tables neutralise such cells)`);
+    }
+  }
+  // dates after the end of the folder's year (judged by the folder's name, never the clock)
+  const folderYear = /^\d{4}$/.test(basename(inputDir)) ? Number(basename(inputDir)) : null;
+  if (folderYear !== null) {
+    const late = [...pairs.values()].filter((m) => m.firstSigned !== '' && m.firstSigned > `${folderYear}-12-31`);
+    if (late.length) {
+      warnings.push(`agreements.csv: ${late.length} pair${late.length > 1 ? 's were' : ' was'} first signed after ${folderYear}-12-31, the end of this folder's year (e.g. rows ${late[0].rows.join(', ')}: ${late[0].firstSigned}); is the folder or the date right?`);
+    }
+  }
   if (!flowsPath) warnings.push('no flows.csv: flow = 0 for every dyad');
   if (!regionsPath) warnings.push('no regions.csv: same_region = 0 for every dyad');
 

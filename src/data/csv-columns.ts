@@ -447,6 +447,7 @@ export function readCsvColumns(path: string, opts: CsvColumnsOptions = {}): Tabl
     );
     for (const [c, tb] of again) texts[c] = tb;
   }
+  mixedColumns(path, header, wanted, forced, texts, n);
   const cols: [string, Column][] = wanted.map((c) => {
     const name = header[c];
     const nb = nums[c];
@@ -455,6 +456,42 @@ export function readCsvColumns(path: string, opts: CsvColumnsOptions = {}): Tabl
     return [name, { kind: 'string', codes: tb.codes.slice(0, n), levels: tb.coder.keys }];
   });
   return makeTable(n, cols);
+}
+
+/** A column is taken as numbers that went wrong when at least this share of its cells are numbers. */
+const MOSTLY_NUMBERS = 0.9;
+
+/**
+ * A column read as text whose cells are mostly numbers (at least 90% of the non-missing
+ * ones) is an error listing the others — "1,234", "n/a", "Inf", a full-width "１２" — never a
+ * silent factor. Counted over the dictionary's levels, so the check costs nothing per row.
+ */
+function mixedColumns(path: string, header: string[], wanted: number[], forced: ReadonlySet<string>, texts: (TextBuilder | null)[], n: number): void {
+  const problems: Problem[] = [];
+  for (const c of wanted) {
+    const tb = texts[c];
+    if (!tb || forced.has(header[c])) continue;
+    const levels = tb.coder.keys;
+    const counts = new Float64Array(levels.length);
+    for (let r = 0; r < n; r++) if (tb.codes[r] >= 0) counts[tb.codes[r]]++;
+    let numbers = 0;
+    let others = 0;
+    levels.forEach((l, k) => {
+      if (l === 'NA') return;
+      if (isNumberText(l)) numbers += counts[k];
+      else others += counts[k];
+    });
+    if (others === 0 || numbers / (numbers + others) < MOSTLY_NUMBERS) continue;
+    const bad = new Set(levels.map((l, k) => (l !== 'NA' && !isNumberText(l) ? k : -1)).filter((k) => k >= 0));
+    let listed = 0;
+    for (let r = 0; r < n && listed < 20; r++) {
+      if (!bad.has(tb.codes[r])) continue;
+      const v = levels[tb.codes[r]];
+      problems.push({ file: path, row: r + 2, column: header[c], value: v.length > 40 ? `${v.slice(0, 40)}…` : v, expected: `a number like the column's other ${numbers} cells (empty or NA for missing; ${others} cell${others > 1 ? 's are' : ' is'} not)` });
+      listed++;
+    }
+  }
+  if (problems.length) throw new InputError(problems, `cannot read ${basename(path)}: a column of numbers holds cells that are not numbers`);
 }
 
 /** The header cells of a CSV file (the first non-blank record). */

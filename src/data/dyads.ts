@@ -66,6 +66,14 @@ export interface DyadResult {
 }
 
 /** Row of pair (p, q), p < q, among N sample cities: rows are (0,1),(0,2),…,(N-2,N-1). */
+/**
+ * Columns of large dyad tables live in shared memory, so that the worker encoding the
+ * table's files (data/serialize.ts) reads them without a copy.
+ */
+const SHARED_FROM = 100_000;
+const f64 = (m: number) => (m >= SHARED_FROM ? new Float64Array(new SharedArrayBuffer(m * 8)) : new Float64Array(m));
+const i32 = (m: number) => (m >= SHARED_FROM ? new Int32Array(new SharedArrayBuffer(m * 4)) : new Int32Array(m));
+
 export function pairRow(p: number, q: number, n: number): number {
   return p * n - (p * (p + 1)) / 2 + (q - p - 1);
 }
@@ -102,9 +110,9 @@ export function buildDyads(data: CleanData, opts: DyadOptions = {}): DyadResult 
 
   // i, j as dictionary-encoded strings sharing one level list (the sample ids in order)
   const levels = Array.from(order, (k) => ids[k]);
-  const iCodes = new Int32Array(m);
-  const jCodes = new Int32Array(m);
-  const sameProvince = new Float64Array(m);
+  const iCodes = i32(m);
+  const jCodes = i32(m);
+  const sameProvince = f64(m);
   const provCode = Int32Array.from(order, (k) => province.codes[k]);
   for (let p = 0, r = 0; p < n; p++) {
     const pp = provCode[p];
@@ -116,9 +124,9 @@ export function buildDyads(data: CleanData, opts: DyadOptions = {}): DyadResult 
   }
 
   // agreements
-  const coop = new Float64Array(m);
-  const items = new Float64Array(m);
-  const signedCodes = new Int32Array(m).fill(-1);
+  const coop = f64(m);
+  const items = f64(m);
+  const signedCodes = i32(m).fill(-1);
   const dateCodes = denseCodes<string>();
   let outside = 0;
   for (const a of data.agreements) {
@@ -137,8 +145,8 @@ export function buildDyads(data: CleanData, opts: DyadOptions = {}): DyadResult 
   // distances
   const lonCol = cities.columns.get('lon');
   const latCol = cities.columns.get('lat');
-  const distance = new Float64Array(m);
-  const logDistance = new Float64Array(m);
+  const distance = f64(m);
+  const logDistance = f64(m);
   if (lonCol?.kind === 'number' && latCol?.kind === 'number') {
     const rad = Math.PI / 180;
     const lat = Float64Array.from(order, (k) => latCol.values[k] * rad);
@@ -157,7 +165,7 @@ export function buildDyads(data: CleanData, opts: DyadOptions = {}): DyadResult 
   }
 
   // flows: the dyad's flow is the sum of both directions
-  const flow = new Float64Array(m);
+  const flow = f64(m);
   if (data.flows) {
     const { origin, destination, flow: f } = data.flows;
     for (let k = 0; k < origin.length; k++) {
@@ -167,10 +175,11 @@ export function buildDyads(data: CleanData, opts: DyadOptions = {}): DyadResult 
       flow[p < q ? pairRow(p, q, n) : pairRow(q, p, n)] += f[k];
     }
   }
-  const logFlow = flow.map(Math.log1p);
+  const logFlow = f64(m);
+  for (let r = 0; r < m; r++) logFlow[r] = Math.log1p(flow[r]);
 
   // regions: same_region = 1 when both cities share at least one region
-  const sameRegion = new Float64Array(m);
+  const sameRegion = f64(m);
   if (data.regions) {
     const members: number[][] = data.regions.names.map(() => []);
     for (let k = 0; k < data.regions.city.length; k++) {
@@ -186,8 +195,8 @@ export function buildDyads(data: CleanData, opts: DyadOptions = {}): DyadResult 
   }
 
   // province of each end, dictionary-encoded on the province levels
-  const provI = new Int32Array(m);
-  const provJ = new Int32Array(m);
+  const provI = i32(m);
+  const provJ = i32(m);
   for (let r = 0; r < m; r++) {
     provI[r] = provCode[iCodes[r]];
     provJ[r] = provCode[jCodes[r]];
@@ -220,10 +229,10 @@ export function buildDyads(data: CleanData, opts: DyadOptions = {}): DyadResult 
     if (c.kind !== 'number') throw new UsageError(`monadic covariate '${v}' is not numeric`);
     monadic.push(v);
     const x = Float64Array.from(order, (k) => c.values[k]);
-    const sum = new Float64Array(m);
-    const absdiff = new Float64Array(m);
-    const min = new Float64Array(m);
-    const max = new Float64Array(m);
+    const sum = f64(m);
+    const absdiff = f64(m);
+    const min = f64(m);
+    const max = f64(m);
     for (let p = 0, r = 0; p < n; p++) {
       const xp = x[p];
       for (let q = p + 1; q < n; q++, r++) {

@@ -13,14 +13,21 @@ const numberText = (expected: string) =>
     .string()
     .trim()
     .refine((s) => s === '' || isNumberText(s), { message: expected })
+    .refine((s) => s === '' || !isNumberText(s) || Number.isFinite(Number(s)), { message: `${expected} within the range of a double, about ±1.8e308 (this one overflows)` })
     .transform((s) => (s === '' ? NaN : Number(s)));
 
 const boundedNumber = (expected: string, ok: (x: number) => boolean) =>
   numberText(expected).refine((x) => Number.isNaN(x) || ok(x), { message: expected });
 
+/** No character below U+0020 (NUL, tab, line breaks): names and ids are single-line text. */
+const noControl = (s: string): boolean => {
+  for (let k = 0; k < s.length; k++) if (s.charCodeAt(k) < 0x20) return false;
+  return true;
+};
+
 const cellSchemas = {
-  id: z.string().trim().min(1, { message: 'a non-empty id' }),
-  text: z.string().trim().min(1, { message: 'a non-empty text' }),
+  id: z.string().trim().min(1, { message: 'a non-empty id' }).refine(noControl, { message: 'an id without control characters (NUL, tab, line breaks)' }),
+  text: z.string().trim().min(1, { message: 'a non-empty text' }).refine(noControl, { message: 'a text without control characters (NUL, tab, line breaks)' }),
   optionalText: z.string().trim(),
   number: numberText('a number'),
   positive: boundedNumber('a number > 0', (x) => x > 0),
@@ -30,7 +37,7 @@ const cellSchemas = {
   items: z
     .string()
     .trim()
-    .refine((s) => /^\+?\d+$/.test(s) && Number(s) >= 1, { message: 'an integer >= 1 (number of service items)' })
+    .refine((s) => /^\+?\d{1,15}$/.test(s) && Number(s) >= 1, { message: 'an integer from 1 to 999,999,999,999,999 (number of service items)' })
     .transform(Number),
   date: z
     .string()

@@ -25,15 +25,28 @@ export const FitOptionsSchema = z.object({
   weights: z.string().optional(),
   fixPsd: z.boolean().default(false),
   level: z.number().gt(0).lt(1).default(0.95),
+  maxLevels: z.number().int().positive().optional(),
 });
 export type FitOptions = z.input<typeof FitOptionsSchema>;
+
+/** Counts above this lose all precision in the log-gamma terms of count likelihoods. */
+const MAX_COUNT = 1e15;
 
 /** The outcome is of the kind the family models (0/1, counts, positive counts). */
 function checkResponse(name: string, fam: FamilyEntry, d: Design): void {
   const bad: number[] = [];
   const isBinary = fam.response === 'binary';
   const isCount = fam.response === 'count' || fam.response === 'positive-count';
-  if (!isBinary && !isCount) return;
+  if (!isBinary && !isCount) {
+    let min = Infinity;
+    let max = -Infinity;
+    for (let r = 0; r < d.n; r++) {
+      min = Math.min(min, d.y[r]);
+      max = Math.max(max, d.y[r]);
+    }
+    if (min === max) throw new UsageError(`'${d.responseName}' is ${min} on every one of the ${d.n} rows used: there is nothing to explain`);
+    return;
+  }
   for (let r = 0; r < d.n; r++) {
     const y = d.y[r];
     const ok = isBinary ? y === 0 || y === 1 : y >= 0 && Number.isInteger(y);
@@ -51,6 +64,11 @@ function checkResponse(name: string, fam: FamilyEntry, d: Design): void {
   }
   if (isCount && ones === 0) {
     throw new UsageError(`'${d.responseName}' is 0 on every one of the ${d.n} rows used; a count model needs some positive counts`);
+  }
+  if (isCount) {
+    let big = 0;
+    for (let r = 0; r < d.n; r++) if (d.y[r] > MAX_COUNT) big++;
+    if (big) throw new UsageError(`'${d.responseName}' has ${big} count${big > 1 ? 's' : ''} above ${MAX_COUNT.toExponential(0)}: count models cannot be estimated reliably there (the log-gamma terms lose all precision); check the data or rescale the outcome`);
   }
   if (fam.response === 'positive-count' && ones < d.n) {
     throw new UsageError(`${name} models counts >= 1, but '${d.responseName}' has zeros; select the positive rows (--subset "${d.responseName} > 0") or use hurdle-negbin`);
@@ -125,7 +143,7 @@ export function fitModel(table: Table, options: FitOptions, cache?: FitCache): M
   const o = FitOptionsSchema.parse(options);
   const fam = family(o.family);
   const idColumns = checkVcovRequest({ type: o.vcov, cluster: o.cluster, dyad: o.dyad }, { name: o.family, variances: fam.variances });
-  const design = cache ? cache.design(table, o.formula, o.weights, idColumns) : buildDesign(table, o.formula, { weights: o.weights, require: idColumns });
+  const design = cache ? cache.design(table, o.formula, o.weights, idColumns) : buildDesign(table, o.formula, { weights: o.weights, require: idColumns, maxLevels: o.maxLevels });
   checkResponse(o.family, fam, design);
   if (design.parts.length > 1 && fam.parts === 1) {
     const twoPart = FAMILY_NAMES.filter((f) => family(f).parts === 2).join(' and ');

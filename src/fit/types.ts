@@ -7,10 +7,45 @@ import type { Design } from '../formula/design.ts';
 import type { CoefRow } from '../inference/wald.ts';
 import type { Estimate } from '../models/estimates.ts';
 import type { VcovResult } from '../vcov/registry.ts';
-import type { FamilyName } from './families.ts';
+import { z } from 'zod';
+import { FAMILY_NAMES, type FamilyName } from './families.ts';
+import { VCOV_TYPES } from '../vcov/registry.ts';
 
 /** Version of the fit JSON shape; raised whenever a field is added, renamed or changes meaning. */
 export const FIT_SCHEMA_VERSION = 1;
+
+const num = z.number().nullable();
+const coefRow = z.object({ term: z.string(), estimate: num, std_error: num, statistic: num, p_value: num, conf_low: num, conf_high: num }).strict();
+
+/** The fit JSON as tongban writes it, for reading fits back (`tongban report --fits`): checked, never trusted. */
+export const fitResultSchema = z
+  .object({
+    schema_version: z.literal(FIT_SCHEMA_VERSION),
+    family: z.enum(FAMILY_NAMES),
+    link: z.string(),
+    formula: z.string(),
+    n: z.number().int().nonnegative(),
+    df_residual: num,
+    converged: z.boolean(),
+    iterations: z.number().int().nonnegative(),
+    vcov_type: z.enum(VCOV_TYPES),
+    ssc: z.string().nullable(),
+    ssc_factor: num,
+    clusters: z.record(z.string(), z.number()).nullable(),
+    n_dropped: z.number().int().nonnegative(),
+    warnings: z.array(z.string()),
+    coefficients: z.array(coefRow),
+    loglik: num,
+    aic: num,
+    bic: num,
+    deviance: num,
+    null_deviance: num,
+    theta: num,
+    theta_se: num,
+    alpha: num,
+    parts: z.object({ count: z.array(coefRow), zero: z.array(coefRow) }).strict().nullable(),
+  })
+  .strict();
 
 export interface FitResult {
   schema_version: number;

@@ -164,7 +164,12 @@ export interface DesignOptions {
   require?: string[];
   /** tolerance on the squared residual-norm ratio for aliasing (R's QR: 1e-7 on the ratio) */
   aliasTol?: number;
+  /** most levels a factor may have (each is a column) */
+  maxLevels?: number;
 }
+
+/** Default limit on a factor's levels: beyond it a design has thousands of columns, and a text column used as a factor is more likely an id or a typo. */
+export const MAX_LEVELS = 1000;
 
 /**
  * In: a table and an R-style formula (options: prior weights, columns a used row must
@@ -226,7 +231,8 @@ export function buildDesign(table: Table, formulaText: string, opts: DesignOptio
   if (w && w.some((x) => x < 0)) throw new UsageError(`weights '${opts.weights}' must be >= 0`);
 
   // factors: levels present in the used rows, sorted (R: drop.unused.levels = TRUE)
-  const used: Var[] = vars.map((v) => {
+  const maxLevels = opts.maxLevels ?? MAX_LEVELS;
+  const used: Var[] = vars.map((v, k) => {
     if (v.kind === 'num') return { kind: 'num', v: gather(v.v, rows) };
     const present = new Uint8Array(v.levels.length);
     for (const r of rows) present[v.codes[r]] = 1;
@@ -238,6 +244,9 @@ export function buildDesign(table: Table, formulaText: string, opts: DesignOptio
     });
     const codes = new Int32Array(n);
     for (let k = 0; k < n; k++) codes[k] = oldToNew[v.codes[rows[k]]];
+    if (levels.length > maxLevels) {
+      throw new UsageError(`'${deparse(formula.variables[k])}' enters as a factor with ${levels.length} levels (more than ${maxLevels}); is it an id or a text column by mistake? Raise the limit with --max-levels if it is meant`);
+    }
     return { kind: 'factor', codes, levels };
   });
 

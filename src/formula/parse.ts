@@ -84,6 +84,9 @@ const BINARY: Record<string, [number, number]> = {
 const UNARY_BP = 17;
 const NOT_BP = 7;
 
+/** Nesting deeper than this is refused (a guard against exhausting the stack). */
+const MAX_DEPTH = 200;
+
 function parseExpr(src: string): Expr {
   const toks = tokenize(src);
   let k = 0;
@@ -91,7 +94,16 @@ function parseExpr(src: string): Expr {
   const fail = (msg: string, t: Token = peek()): never => {
     throw new UsageError(`formula: ${msg} at position ${t.pos + 1} in '${src}'`);
   };
+  let depth = 0;
   const expr = (minBp: number): Expr => {
+    if (++depth > MAX_DEPTH) fail(`the formula is nested more than ${MAX_DEPTH} levels deep`);
+    try {
+      return exprAt(minBp);
+    } finally {
+      depth--;
+    }
+  };
+  const exprAt = (minBp: number): Expr => {
     const t = toks[k++];
     let left: Expr;
     if (t.kind === 'num') left = { type: 'num', value: Number(t.text), text: t.text };
@@ -245,6 +257,12 @@ function union(a: Term[], b: Term[]): Term[] {
 }
 const merge = (a: Term, b: Term): Term => [...new Set([...a, ...b])].sort((x, y) => x - y);
 
+/** More terms than this in one formula part are refused (a*b*c*… doubles the terms with every factor). */
+const MAX_TERMS = 2000;
+function tooMany(n: number, text: string): void {
+  if (n > MAX_TERMS) throw new UsageError(`formula: the interactions expand to more than ${MAX_TERMS} terms in '${text.length > 200 ? text.slice(0, 200) + '…' : text}'; write fewer interactions`);
+}
+
 function expandPart(pe: Expr, varOf: (x: Expr) => number, text: string): RhsPart {
   const go = (x: Expr): Expansion => {
     switch (x.type) {
@@ -294,6 +312,7 @@ function expandPart(pe: Expr, varOf: (x: Expr) => number, text: string): RhsPart
           case '*': {
             const a = l();
             const b = r();
+            tooMany(a.terms.length * b.terms.length, text);
             const cross = a.terms.flatMap((s) => b.terms.map((t) => merge(s, t)));
             return { terms: union(union(a.terms, b.terms), cross), intercept: b.intercept ?? a.intercept, offsets: [...a.offsets, ...b.offsets] };
           }
@@ -310,6 +329,7 @@ function expandPart(pe: Expr, varOf: (x: Expr) => number, text: string): RhsPart
             let terms = a.terms;
             let cur = a.terms;
             for (let d = 2; d <= x.right.value; d++) {
+              tooMany(cur.length * a.terms.length, text);
               cur = cur.flatMap((s) => a.terms.map((t) => merge(s, t)));
               terms = union(terms, cur);
             }

@@ -25,7 +25,8 @@ export function regGrid(t: RegTable): Grid {
   };
 }
 
-const mdEscape = (s: string) => s.replace(/\|/g, '\\|');
+/** Markdown cell text: pipes escaped, line breaks as spaces, and anything that would open an HTML tag made literal. */
+const mdEscape = (s: string) => s.replace(/\|/g, '\\|').replace(/\r?\n|\r/g, ' ').replace(/<(?=[A-Za-z/!?])/g, '&lt;');
 
 export function toMarkdown(g: Grid): string {
   const ncol = g.header[0].length;
@@ -41,8 +42,21 @@ export function toMarkdown(g: Grid): string {
   return lines.join('\n') + '\n';
 }
 
+/** A number as a table shows it: signed decimal, stars or parentheses around it allowed (never a formula). */
+const TABLE_NUMBER = /^\(?[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\)?\**$/;
+
+/**
+ * A cell of a CSV meant for spreadsheets: text starting with = + - @ tab or CR is prefixed with
+ * an apostrophe so that Excel or WPS shows it instead of running it as a formula (OWASP's
+ * rule); numbers, with their stars or parentheses, stay as they are.
+ */
+export function spreadsheetSafe(s: string): string {
+  return /^[=+\-@\t\r]/.test(s) && !TABLE_NUMBER.test(s) ? `'${s}` : s;
+}
+
 export function toCsvTable(g: Grid): string {
-  return toCsv(g.header[0], [...g.header.slice(1), ...g.body.map((r) => r.cells), ...g.notes.map((n) => [n])]);
+  const rows = [...g.header.slice(1), ...g.body.map((r) => r.cells), ...g.notes.map((n) => [n])];
+  return toCsv(g.header[0].map(spreadsheetSafe), rows.map((r) => r.map(spreadsheetSafe)));
 }
 
 const TEX_SPECIAL: Record<string, string> = {
@@ -61,6 +75,7 @@ const TEX_SPECIAL: Record<string, string> = {
 const TEX_MATH: Record<string, string> = { '<': '$<$', '>': '$>$', 'α': '$\\alpha$', 'θ': '$\\theta$', '²': '$^2$', '≥': '$\\geq$', '≤': '$\\leq$' };
 export const texEscape = (s: string) =>
   s
+    .replace(/\r?\n|\r/g, ' ')
     .replace(/[\\&%$#_{}~^]/g, (c) => TEX_SPECIAL[c])
     .replace(/[<>αθ²≥≤]/g, (c) => TEX_MATH[c])
     .replace(/\*+$/, (m) => `\\sym{${m}}`);

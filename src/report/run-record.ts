@@ -10,7 +10,12 @@ import type { FitResult } from '../fit/types.ts';
 import type { DescriptiveRow } from './descriptives.ts';
 import type { ResolvedModel } from '../specfile/load.ts';
 import type { Spec } from '../specfile/schema.ts';
-import { UsageError } from '../util/errors.ts';
+import { z } from 'zod';
+import { FAMILY_NAMES } from '../fit/families.ts';
+import { fitResultSchema } from '../fit/types.ts';
+import { id, label } from '../specfile/schema.ts';
+import { InputError, UsageError } from '../util/errors.ts';
+import { SSC_PRESETS, VCOV_TYPES } from '../vcov/registry.ts';
 import type { SampleInfo } from '../data/dyads.ts';
 
 export interface RunRecord {
@@ -32,16 +37,91 @@ export interface RunRecord {
   cleaning: CleaningReport & { sample: SampleInfo };
 }
 
-/** Reads the fits and run record that `tongban run` saved in a fits folder. */
+const count = z.number().int().nonnegative();
+const text = z.string().max(10_000);
+
+/** The run record as tongban writes it, for reading it back: ids by the spec's pattern (they become file names), numbers as numbers. */
+const runRecordSchema = z
+  .object({
+    dataset: text,
+    year: z.number().int(),
+    spec: z
+      .object({
+        file: text,
+        sha256: z.string().regex(/^[0-9a-f]{64}$/),
+        name: id,
+        title: text.optional(),
+        language: z.enum(['zh', 'en']),
+        stars: z.tuple([z.number(), z.number(), z.number()]),
+        digits: z.number().int().min(1).max(8),
+        groups: z.array(z.object({ id, label: label.optional(), variables: z.record(z.string(), label) }).strict()),
+        levels: z.array(z.object({ id, label: label.optional(), models: z.array(id) }).strict()),
+      })
+      .strict(),
+    models: z.array(
+      z
+        .object({
+          id,
+          level: id,
+          label: label.optional(),
+          main: z.boolean(),
+          family: z.enum(FAMILY_NAMES),
+          sample: id,
+          formula: text,
+          vcov: z.enum(VCOV_TYPES),
+          cluster: z.array(text).optional(),
+          dyad: z.tuple([text, text]).optional(),
+          ssc: z.enum(SSC_PRESETS).optional(),
+          fixPsd: z.boolean(),
+          where: text,
+          line: count,
+        })
+        .strict(),
+    ),
+    descriptives: z.array(z.object({ sample: id, variable: text, n: count, mean: z.number().nullable(), sd: z.number().nullable(), min: z.number().nullable(), max: z.number().nullable() }).strict()),
+    cleaning: z.looseObject({
+      cities: count,
+      agreement_rows: count,
+      agreement_pairs: count,
+      batches_merged: z.array(z.unknown()),
+      reversed_rows: count,
+      warnings: z.array(text),
+      sample: z.looseObject({ cities: count, dyads: count, coop_dyads: count }),
+    }),
+  })
+  .strict();
+
+/** A JSON file of a fits folder, parsed and checked against its schema; problems name the file and the field. */
+function readChecked<T>(path: string, schema: z.ZodType<T>, what: string): T {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    throw new InputError([{ file: path, expected: `${what} as JSON (${(e as Error).message})` }], `cannot read ${path}`);
+  }
+  const res = schema.safeParse(raw);
+  if (!res.success) {
+    throw new InputError(
+      res.error.issues.slice(0, 20).map((i) => ({ file: path, column: i.path.join('.') || '(top level)', expected: `${what}: ${i.message}` })),
+      `${path} is not a fit file tongban wrote (or it was edited)`,
+    );
+  }
+  return res.data;
+}
+
+/** Reads the fits and run record that `tongban run` saved in a fits folder, checking both. */
 export function readFits(dir: string): { record: RunRecord; fits: Map<string, FitResult> } {
   const recordPath = join(dir, '_run.json');
   if (!existsSync(recordPath)) throw new UsageError(`${dir} holds no _run.json: point --fits at the fits/ folder that tongban run wrote`);
-  const record = JSON.parse(readFileSync(recordPath, 'utf8')) as RunRecord;
+  const record = readChecked(recordPath, runRecordSchema, 'the run record') as unknown as RunRecord;
   const fits = new Map<string, FitResult>();
   const present = new Set(readdirSync(dir));
   for (const m of record.models) {
     if (!present.has(`${m.id}.json`)) throw new UsageError(`${dir}: the fit of model ${m.id} (${m.id}.json) is missing`);
-    fits.set(m.id, JSON.parse(readFileSync(join(dir, `${m.id}.json`), 'utf8')) as FitResult);
+    fits.set(m.id, readChecked(join(dir, `${m.id}.json`), fitResultSchema, 'a fit') as FitResult);
+  }
+  for (const l of record.spec.levels) {
+    for (const id of l.models) if (!fits.has(id)) throw new InputError([{ file: recordPath, column: `spec.levels.${l.id}`, value: id, expected: 'a model listed in models' }]);
   }
   return { record, fits };
 }

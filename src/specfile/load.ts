@@ -79,7 +79,12 @@ export function parseSpec(text: string, file: string): LoadedSpec {
       `cannot read spec ${file}`,
     );
   }
-  const raw = doc.toJS();
+  let raw: unknown;
+  try {
+    raw = doc.toJS({ maxAliasCount: 100 });
+  } catch (e) {
+    throw new InputError([{ file, expected: `a spec without runaway YAML aliases (${(e as Error).message})` }], `cannot read spec ${file}`);
+  }
   const res = specSchema.safeParse(raw);
   const problem = (path: (string | number)[], expected: string, value?: unknown): Problem => ({
     file,

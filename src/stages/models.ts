@@ -20,6 +20,9 @@ export type StageTables = Record<'cities' | 'dyads', Table>;
 async function applyDerived(loaded: LoadedSpec, tables: StageTables): Promise<void> {
   for (const which of ['cities', 'dyads'] as const) {
     for (const [name, expr] of Object.entries(loaded.spec.derived[which] ?? {})) {
+      if (tables[which].columns.has(name)) {
+        throw loaded.error(['derived', which, name], name, `a new name: '${name}' is already a column of the ${which} table, which a derived variable may not replace (choose another name)`);
+      }
       await loaded.atField(['derived', which, name], expr, async () => {
         const c = await compileRestricted(expr, `derived variable ${name}`);
         setColumn(tables[which], name, numColumn(c.evaluate(tables[which])));

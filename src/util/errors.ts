@@ -19,7 +19,8 @@ function formatProblem(p: Problem): string {
   const where = [p.file];
   if (p.row !== undefined) where.push(`${p.rowLabel ?? 'row'} ${p.row}`);
   if (p.column !== undefined) where.push(p.rowLabel === 'line' ? `field '${p.column}'` : `column '${p.column}'`);
-  const value = p.value === undefined ? '' : ` value ${JSON.stringify(p.value)}:`;
+  const v = p.value !== undefined && p.value.length > 80 ? `${p.value.slice(0, 80)}… (${p.value.length} characters)` : p.value;
+  const value = v === undefined ? '' : ` value ${JSON.stringify(v)}:`;
   return `${where.join(', ')}:${value} expected ${p.expected}`;
 }
 

@@ -69,6 +69,10 @@ const noScores = (type: string): never => {
 const atLeastTwo = (g: Grouping) => {
   if (g.G < 2) throw new UsageError(`--cluster ${g.name}: only ${g.G} cluster in the fitted rows; need at least 2`);
 };
+/** Cluster-robust variances are unreliable with few clusters (Cameron & Miller 2015: fewer than ~30–50). */
+const FEW_CLUSTERS = 30;
+const fewClusters = (gs: Grouping[]): string[] =>
+  gs.filter((g) => g.G < FEW_CLUSTERS).map((g) => `only ${g.G} clusters in '${g.name}': cluster-robust standard errors are unreliable with fewer than about ${FEW_CLUSTERS}`);
 const addScaled = (acc: Float64Array, m: Float64Array, f: number) => {
   for (let q = 0; q < acc.length; q++) acc[q] += f * m[q];
 };
@@ -127,7 +131,7 @@ export const VARIANCES = {
       atLeastTwo(g);
       const { groups } = meats(pieces.scores ?? noScores('cluster'), [g.codes], [g.G]);
       const f = ssc === 'none' ? 1 : ssc === 'stata' && req.rule === 'ml' ? gg(g.G) : gg(g.G) * ((n - 1) / (n - k));
-      return { V: scale(sandwich(pieces.bread, groups[0], k), f), type: 'cluster', ssc, sscFactor: f, clusters: { [g.name]: g.G }, warnings: [] };
+      return { V: scale(sandwich(pieces.bread, groups[0], k), f), type: 'cluster', ssc, sscFactor: f, clusters: { [g.name]: g.G }, warnings: fewClusters([g]) };
     },
   },
   cluster2: {
@@ -149,7 +153,7 @@ export const VARIANCES = {
       addScaled(meat, groups[2], -per[2]);
       const f = ssc === 'r' ? (n - 1) / (n - k) : 1;
       const psd = checkPsd(scale(sandwich(pieces.bread, meat, k), f), k, req.fixPsd ?? false, 'two-way cluster');
-      return { V: psd.V, type: 'cluster2', ssc, sscFactor: f, clusters: { [a.name]: a.G, [b.name]: b.G, [ab.name]: ab.G }, warnings: psd.warnings };
+      return { V: psd.V, type: 'cluster2', ssc, sscFactor: f, clusters: { [a.name]: a.G, [b.name]: b.G, [ab.name]: ab.G }, warnings: [...fewClusters([a, b]), ...psd.warnings] };
     },
   },
   dyadic: {
