@@ -96,6 +96,15 @@ export function formatNumber(x: number): string {
   return String(x);
 }
 
+/** The same rows with only the named columns (those present), sharing their arrays. */
+export function selectColumns(t: Table, names: Iterable<string>): Table {
+  const want = new Set(names);
+  return makeTable(
+    t.nrow,
+    t.names.filter((n) => want.has(n)).map((n) => [n, t.columns.get(n)!]),
+  );
+}
+
 /** Keeps the rows where keep[r] is true. */
 export function filterRows(t: Table, keep: Uint8Array): Table {
   let n = 0;

@@ -114,13 +114,32 @@ function dyadCodes(table: Table, [ni, nj]: [string, string], rows: Int32Array) {
 export class FitCache {
   private designs = new WeakMap<Table, Map<string, Design>>();
   private estimates = new WeakMap<Design, Map<string, Estimate>>();
+  /** how many more models will ask for each design (a design is dropped after its last use) */
+  private uses = new WeakMap<Table, Map<string, number>>();
+
+  static key(formula: string, weights: string | undefined, ids: string[]): string {
+    return JSON.stringify([formula, weights ?? null, [...ids].sort()]);
+  }
+
+  /** Announces a model that will ask for this design (call once per model before fitting). */
+  expect(table: Table, formula: string, weights: string | undefined, ids: string[]): void {
+    let byKey = this.uses.get(table);
+    if (!byKey) this.uses.set(table, (byKey = new Map()));
+    const key = FitCache.key(formula, weights, ids);
+    byKey.set(key, (byKey.get(key) ?? 0) + 1);
+  }
 
   design(table: Table, formula: string, weights: string | undefined, ids: string[]): Design {
     let byKey = this.designs.get(table);
     if (!byKey) this.designs.set(table, (byKey = new Map()));
-    const key = JSON.stringify([formula, weights ?? null, [...ids].sort()]);
+    const key = FitCache.key(formula, weights, ids);
     let d = byKey.get(key);
-    if (!d) byKey.set(key, (d = buildDesign(table, formula, { weights, require: ids })));
+    if (!d) d = buildDesign(table, formula, { weights, require: ids });
+    // keep it only while announced models still need it: at county scale a design is hundreds of MB
+    const left = (this.uses.get(table)?.get(key) ?? 1) - 1;
+    this.uses.get(table)?.set(key, left);
+    if (left > 0) byKey.set(key, d);
+    else byKey.delete(key);
     return d;
   }
 

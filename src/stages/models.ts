@@ -4,7 +4,7 @@
  * model is checked against its sample's columns before the first fit.
  */
 import type { Table } from '../data/table.ts';
-import { filterRows, numColumn, setColumn } from '../data/table.ts';
+import { filterRows, numColumn, selectColumns, setColumn } from '../data/table.ts';
 import { compileRestricted, subsetRows } from '../expr/restricted.ts';
 import { FitCache, fitModel } from '../fit/fit-model.ts';
 import type { FitResult } from '../fit/types.ts';
@@ -38,12 +38,30 @@ async function applyDerived(loaded: LoadedSpec, tables: StageTables): Promise<vo
 async function buildSamples(loaded: LoadedSpec, tables: StageTables): Promise<Map<string, Table>> {
   const out = new Map<string, Table>();
   const used = new Set(loaded.models.map((m) => m.sample));
+  // the columns a sample's models read (formulas, cluster and dyad columns): a subset copies only these
+  const needed = new Map<string, Set<string>>();
+  for (const m of loaded.models) {
+    const cols = needed.get(m.sample) ?? new Set<string>();
+    let fcols: string[] = [];
+    try {
+      fcols = formulaColumns(m.formula);
+    } catch {
+      fcols = []; // checkModels reports the formula
+    }
+    for (const c of [...fcols, ...(m.cluster ?? []), ...(m.dyad ?? [])]) cols.add(c);
+    needed.set(m.sample, cols);
+  }
   for (const [id, s] of Object.entries(loaded.spec.samples)) {
     const path = ['samples', id];
     const expr = s.subset;
     const subset = expr ? await loaded.atField([...path, 'subset'], expr, () => compileRestricted(expr, `sample ${id}`)) : null;
     if (!used.has(id)) continue;
     let t = tables[s.table];
+    if (s.provinces || subset) {
+      // only what the models read, the provinces filter and the subset are carried into the copy
+      const keepCols = new Set([...(needed.get(id) ?? []), ...(subset?.symbols ?? []), 'province', 'province_i', 'province_j']);
+      t = selectColumns(t, keepCols);
+    }
     if (s.provinces) {
       const want = new Set(s.provinces);
       const cols = s.table === 'cities' ? ['province'] : ['province_i', 'province_j'];
@@ -125,6 +143,10 @@ export function fitModels(loaded: LoadedSpec, samples: Map<string, Table>, rep: 
 
   const fits = new Map<string, FitResult>();
   const cache = new FitCache();
+  for (const m of loaded.models) {
+    const ids = [...(m.cluster ?? []), ...(m.dyad ?? [])];
+    cache.expect(samples.get(m.sample)!, m.formula, undefined, ids);
+  }
   const bar = rep.bar('fit', loaded.models.length);
   try {
     for (const m of loaded.models) {
