@@ -88,6 +88,37 @@ function evalNumeric(e: Expr, t: Table): Float64Array {
   }
 }
 
+/** The columns an expression reads. */
+function columnsIn(e: Expr, out: string[] = []): string[] {
+  if (e.type === 'var') out.push(e.name);
+  else if (e.type === 'call') e.args.forEach((a) => columnsIn(a, out));
+  else if (e.type === 'bin') {
+    columnsIn(e.left, out);
+    columnsIn(e.right, out);
+  } else if (e.type === 'unary') columnsIn(e.arg, out);
+  else if (e.type === 'paren') columnsIn(e.inner, out);
+  return out;
+}
+
+/**
+ * A computed term that is not a number where every column it reads is present (log or sqrt
+ * of a negative number, 0/0) loses those rows like missing values, as R does; say so.
+ */
+function undefinedValues(e: Expr, v: Float64Array, t: Table, warnings: string[]): void {
+  if (e.type === 'var') return;
+  const inputs = columnsIn(e).map((name) => t.columns.get(name)!);
+  const rows: number[] = [];
+  for (let r = 0; r < v.length; r++) {
+    if (!Number.isNaN(v[r])) continue;
+    if (inputs.every((c) => (c.kind === 'number' ? !Number.isNaN(c.values[r]) : c.codes[r] >= 0))) rows.push(r);
+  }
+  if (rows.length) {
+    warnings.push(
+      `'${deparse(e)}' is not a number on ${rows.length} row${rows.length > 1 ? 's' : ''} where its inputs are present (data rows ${rows.slice(0, 5).map((r) => r + 2).join(', ')}${rows.length > 5 ? ', …' : ''}; e.g. the log of a negative number): ${rows.length > 1 ? 'they are' : 'it is'} left out like missing values`,
+    );
+  }
+}
+
 /** A text column as a factor with its levels sorted (code-point order, R's C locale). */
 function textFactor(codes: Int32Array, levels: string[]): Var {
   const order = levels.map((l, k) => ({ l, k })).sort((a, b) => (a.l < b.l ? -1 : a.l > b.l ? 1 : 0));
@@ -207,8 +238,10 @@ export function buildDesign(table: Table, formulaText: string, opts: DesignOptio
     }
   };
   vars.forEach((v, k) => {
-    if (v.kind === 'num') checkNum(v.v, deparse(formula.variables[k]));
-    else for (let r = 0; r < n0; r++) if (v.codes[r] < 0) keep[r] = 0;
+    if (v.kind === 'num') {
+      checkNum(v.v, deparse(formula.variables[k]));
+      undefinedValues(formula.variables[k], v.v, table, warnings);
+    } else for (let r = 0; r < n0; r++) if (v.codes[r] < 0) keep[r] = 0;
   });
   formula.parts.forEach((p, k) => p.offsets.forEach((o, m) => checkNum(offsets[k][m], `offset(${deparse(o)})`)));
   if (weights) checkNum(weights, opts.weights!);
@@ -355,6 +388,10 @@ function buildPart(
 
   // aliasing: sequential Cholesky of X'X scaled to unit diagonal, in column order
   const xtx = parallelCrossprod(X, n, pAll, null);
+  const huge = specs.filter((_, c) => !Number.isFinite(xtx[c * pAll + c])).map((s) => s.name);
+  if (huge.length) {
+    throw new UsageError(`the values of ${huge.map((h) => `'${h}'`).join(', ')} are too large: their sum of squares overflows a double; rescale (e.g. divide by 1e6, or take logs)`);
+  }
   const aliased = findAliased(xtx, pAll, aliasTol);
   const names = specs.map((s) => s.name);
   const droppedNames = names.filter((_, k) => aliased[k]);

@@ -40,7 +40,7 @@ export function fitOls(inp: GlmInput, intercept: boolean): OlsFit {
   }
   symmetrize(xtx, p);
   const l = cholesky(xtx, p);
-  if (!l) throw new UsageError("the weighted X'X is singular: with these weights a column has no variation left (e.g. rows of weight 0 remove every row where it differs); drop it or change the weights");
+  if (!l) throw new UsageError("the weighted X'X is singular: with these weights a column has no variation left (rows of weight 0 remove every row where it differs), or its values are too large; drop or rescale it, or change the weights");
   const own = cholSolve(l, p, xty);
   let beta = own;
   if (n * p <= ML_REGRESSION_MAX_CELLS) {
