@@ -494,6 +494,48 @@ function mixedColumns(path: string, header: string[], wanted: number[], forced: 
   if (problems.length) throw new InputError(problems, `cannot read ${basename(path)}: a column of numbers holds cells that are not numbers`);
 }
 
+/**
+ * A CSV file as header + rows of (trimmed) text cells, for the input files of a year folder,
+ * which are validated cell by cell (data/schemas.ts). The same scanner as readCsvColumns, so
+ * the same rules for quoting, blank lines, UTF-8 and row numbers; rows with too many or too
+ * few cells are reported together with the header's problems.
+ */
+export function readCsvRecords(path: string, opts: { allowHeaderOnly?: boolean } = {}): { header: string[]; rows: string[][] } {
+  let header: string[] = [];
+  const rows: string[][] = [];
+  const problems: Problem[] = [];
+  const n = scan(
+    path,
+    (cells) => {
+      header = cells;
+      const seen = new Set<string>();
+      header.forEach((h, c) => {
+        if (h === '') problems.push({ file: path, row: 1, column: `#${c + 1}`, value: h, expected: 'a column name' });
+        else if (seen.has(h)) problems.push({ file: path, row: 1, column: h, value: h, expected: 'each column name once' });
+        seen.add(h);
+      });
+    },
+    (text, f, k) => {
+      const cells = new Array<string>(f.count);
+      for (let c = 0; c < f.count; c++) cells[c] = fieldText(text, f, c);
+      if (f.count !== header.length && problems.length < 1000) {
+        problems.push({
+          file: path,
+          row: k + 2,
+          column: f.count > header.length ? `#${header.length + 1}` : (header[f.count] ?? ''),
+          value: `${f.count} cells`,
+          expected: `${header.length} cells as in the header (${f.count > header.length ? 'too many' : 'too few'})`,
+        });
+      }
+      rows.push(cells);
+    },
+  );
+  if (n < 0) throw new InputError([{ file: path, row: 1, expected: 'a header row (the file is empty)' }]);
+  if (n === 0 && !opts.allowHeaderOnly) problems.push({ file: path, row: 2, expected: 'at least one data row (the file holds only a header)' });
+  if (problems.length) throw new InputError(problems, `cannot read ${basename(path)}`);
+  return { header, rows };
+}
+
 /** The header cells of a CSV file (the first non-blank record). */
 export function readCsvHeader(path: string): string[] {
   let header: string[] = [];

@@ -1,14 +1,12 @@
 /**
- * CSV in and out. Reading uses csv-parse (BOM, CRLF, quoted fields, UTF-8 text);
- * writing quotes only the cells that need it.
+ * CSV in and out. Reading goes through one scanner (csv-columns.ts: BOM, CRLF, quoted
+ * fields, UTF-8 checked); writing quotes only the cells that need it.
  */
-import { readFileSync, statSync } from 'node:fs';
-import { basename } from 'node:path';
-import { parse } from 'csv-parse/sync';
-import { InputError, type Problem } from '../util/errors.ts';
+import { statSync } from 'node:fs';
+import { InputError } from '../util/errors.ts';
 import { cellText, makeTable, numColumn, strColumn, type Column, type Table } from './table.ts';
 import { isNumberText } from './numbers.ts';
-import { readCsvColumns } from './csv-columns.ts';
+import { readCsvColumns, readCsvRecords } from './csv-columns.ts';
 
 export interface RawCsv {
   /** name used in messages (the path as given) */
@@ -18,86 +16,28 @@ export interface RawCsv {
   rows: string[][];
 }
 
-/** Larger files exceed what one JavaScript string (and csv-parse) can hold comfortably. */
+/** Larger files hold more cells than rows of text cells can comfortably keep in memory. */
 const MAX_CSV_BYTES = 400e6;
 
 /** Spreadsheet row number of data record k (header = row 1). */
 export const rowNumber = (k: number): number => k + 2;
 
 /**
- * Reads a CSV file into header + string cells. Problems with the shape of the file
- * (no header, empty header names, repeated names, rows with too many or too few
- * cells) are reported together.
+ * Reads a CSV file into header + text cells (readCsvRecords). Problems with the shape of the
+ * file (no header, empty or repeated names, rows with too many or too few cells) are
+ * reported together.
  */
 export function readCsvRaw(path: string, opts: { allowHeaderOnly?: boolean } = {}): RawCsv {
-  let text: string;
+  let bytes: number;
   try {
-    const bytes = statSync(path).size;
-    if (bytes > MAX_CSV_BYTES) {
-      throw new InputError([
-        {
-          file: path,
-          expected: `a CSV under ${MAX_CSV_BYTES / 1e6} MB to read as text (this one has ${(bytes / 1e6).toFixed(0)} MB); fit models on county-scale dyads through a spec file with tongban run, which keeps them in memory`,
-        },
-      ]);
-    }
-    text = readFileSync(path, 'utf8');
+    bytes = statSync(path).size;
   } catch (e) {
-    if (e instanceof InputError) throw e;
     throw new InputError([{ file: path, expected: `a readable file (${(e as Error).message})` }]);
   }
-  const bad = text.indexOf('\uFFFD');
-  if (bad >= 0) {
-    const line = text.slice(0, bad).split('\n').length;
-    throw new InputError([
-      {
-        file: path,
-        row: line,
-        expected: "UTF-8 text (this file has bytes that are not UTF-8; a CSV saved by Excel on a Chinese Windows is usually GBK: save it as 'CSV UTF-8')",
-      },
-    ]);
+  if (bytes > MAX_CSV_BYTES) {
+    throw new InputError([{ file: path, expected: `a file under ${MAX_CSV_BYTES / 1e6} MB to validate cell by cell (this one has ${(bytes / 1e6).toFixed(0)} MB)` }]);
   }
-  let records: string[][];
-  try {
-    records = parse(text, {
-      bom: true,
-      relax_column_count: true,
-      skip_empty_lines: true,
-      trim: false,
-    }) as string[][];
-  } catch (e) {
-    const err = e as Error & { lines?: number };
-    throw new InputError([
-      { file: path, row: err.lines, expected: `well-formed CSV (${err.message})` },
-    ]);
-  }
-  if (records.length === 0) {
-    throw new InputError([{ file: path, row: 1, expected: 'a header row (the file is empty)' }]);
-  }
-  const header = records[0].map((h) => h.trim());
-  const rows = records.slice(1);
-  const problems: Problem[] = [];
-  const seen = new Map<string, number>();
-  header.forEach((h, c) => {
-    if (h === '') problems.push({ file: path, row: 1, column: `#${c + 1}`, value: h, expected: 'a column name' });
-    else if (seen.has(h)) problems.push({ file: path, row: 1, column: h, value: h, expected: 'each column name once' });
-    seen.set(h, c);
-  });
-  if (rows.length === 0 && !opts.allowHeaderOnly) {
-    problems.push({ file: path, row: 2, expected: 'at least one data row (the file holds only a header)' });
-  }
-  rows.forEach((cells, k) => {
-    if (cells.length !== header.length) {
-      problems.push({
-        file: path,
-        row: rowNumber(k),
-        column: cells.length > header.length ? `#${header.length + 1}` : header[cells.length] ?? '',
-        value: `${cells.length} cells`,
-        expected: `${header.length} cells as in the header (${cells.length > header.length ? 'too many' : 'too few'})`,
-      });
-    }
-  });
-  if (problems.length) throw new InputError(problems, `cannot read ${basename(path)}`);
+  const { header, rows } = readCsvRecords(path, opts);
   return { file: path, header, rows };
 }
 
