@@ -13,7 +13,8 @@ const cleanCmd: CommandModule = {
   builder: (y) =>
     y
       .option('input', { type: 'string', demandOption: true, describe: 'year folder, e.g. data/demo/2021' })
-      .option('out', { type: 'string', demandOption: true, describe: 'output folder' }),
+      .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
+      .option('encoding', { type: 'string', choices: ['utf8', 'gbk'], default: 'utf8', describe: 'character set of the CSV files (gbk: Excel on a Chinese Windows)' }),
   handler: async (args) => (await import('./stage-commands.ts')).runCleanCommand(args),
 };
 
@@ -26,7 +27,8 @@ const dyadsCmd: CommandModule = {
       .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
       .option('provinces', { type: 'string', describe: 'keep only cities of these provinces (comma separated)' })
       .option('monadic', { type: 'string', describe: 'covariates to turn into _sum/_absdiff/_min/_max (comma separated)' })
-      .option('dyads-csv', { type: 'boolean', default: false, describe: 'also write dyads.csv above 1,000,000 dyads (dyads.parquet is always written)' }),
+      .option('dyads-csv', { type: 'boolean', default: false, describe: 'also write dyads.csv above 1,000,000 dyads (dyads.parquet is always written)' })
+      .option('encoding', { type: 'string', choices: ['utf8', 'gbk'], default: 'utf8', describe: 'character set of the CSV files (gbk: Excel on a Chinese Windows)' }),
   handler: async (args) => (await import('./stage-commands.ts')).runDyadsCommand(args),
 };
 
@@ -53,7 +55,8 @@ const runCmd: CommandModule = {
       .option('spec', { type: 'string', describe: 'model specification file, e.g. specs/book.yaml' })
       .option('out', { type: 'string', default: 'outputs', describe: 'outputs root' })
       .option('provinces', { type: 'string', describe: 'keep only cities of these provinces (comma separated)' })
-      .option('dyads-csv', { type: 'boolean', default: false, describe: 'also write dyads.csv above 1,000,000 dyads (dyads.parquet is always written)' }),
+      .option('dyads-csv', { type: 'boolean', default: false, describe: 'also write dyads.csv above 1,000,000 dyads (dyads.parquet is always written)' })
+      .option('encoding', { type: 'string', choices: ['utf8', 'gbk'], default: 'utf8', describe: 'character set of the CSV files (gbk: Excel on a Chinese Windows)' }),
   handler: async (args) => (await import('./stage-commands.ts')).runRunCommand(args),
 };
 
@@ -81,10 +84,12 @@ const compareYearsCmd: CommandModule = {
 
 const fitCmd: CommandModule = {
   command: 'fit',
-  describe: 'fit one model to any CSV or Parquet file with an R-style formula',
+  describe: 'fit one model to any CSV, Parquet or Excel file with an R-style formula',
   builder: (y) =>
     y
-      .option('data', { type: 'string', demandOption: true, describe: 'CSV or Parquet file (e.g. outputs/demo/2021/dyads.parquet)' })
+      .option('data', { type: 'string', demandOption: true, describe: 'CSV, Parquet or Excel (.xlsx) file (e.g. outputs/demo/2021/dyads.parquet)' })
+      .option('encoding', { type: 'string', choices: ['utf8', 'gbk'], default: 'utf8', describe: 'character set of the CSV files (gbk: Excel on a Chinese Windows)' })
+      .option('sheet', { type: 'string', describe: 'the sheet of an .xlsx file (default: the first)' })
       .option('formula', { type: 'string', demandOption: true, describe: 'R-style formula, e.g. "coop ~ log_flow + same_province"' })
       .option('family', { type: 'string', demandOption: true, choices: FAMILY_NAMES, describe: 'model family' })
       .option('vcov', { type: 'string', default: 'classical', choices: VCOV_TYPES, describe: 'variance type' })
@@ -106,7 +111,9 @@ const compareCmd: CommandModule = {
   describe: 'fit several models on one data set and compare them (AIC, BIC, LR, alpha = 0, Vuong)',
   builder: (y) =>
     y
-      .option('data', { type: 'string', demandOption: true, describe: 'CSV or Parquet file' })
+      .option('data', { type: 'string', demandOption: true, describe: 'CSV, Parquet or Excel (.xlsx) file' })
+      .option('encoding', { type: 'string', choices: ['utf8', 'gbk'], default: 'utf8', describe: 'character set of the CSV files (gbk: Excel on a Chinese Windows)' })
+      .option('sheet', { type: 'string', describe: 'the sheet of an .xlsx file (default: the first)' })
       .option('model', { type: 'string', array: true, demandOption: true, describe: 'a model as "family: formula" (or "name=family: formula"); repeat' })
       .option('subset', { type: 'string', describe: 'keep rows where this expression is true' })
       .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),

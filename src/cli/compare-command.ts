@@ -11,6 +11,8 @@ const schema = z.object({
   data: z.string().min(1),
   model: z.array(z.string()).min(2, { message: 'give at least two --model "family: formula"' }),
   subset: z.string().optional(),
+  encoding: z.enum(['utf8', 'gbk']).default('utf8'),
+  sheet: z.string().optional(),
   json: z.boolean().default(false),
   quiet: z.boolean().default(false),
 });
@@ -26,7 +28,7 @@ function parseModel(spec: string, k: number): { name: string; family: FamilyName
 export async function runCompare(args: unknown): Promise<void> {
     const o = parseOptions(schema, args, 'compare');
     const specs = o.model.map((spec, k) => parseModel(spec, k));
-    const table = await readForModels(o.data, { formulas: specs.map((m) => m.formula), subset: o.subset });
+    const table = await readForModels(o.data, { formulas: specs.map((m) => m.formula), subset: o.subset, encoding: o.encoding, sheet: o.sheet });
     const models = specs.map((m) => ({ name: m.name, fit: fitModel(table, { formula: m.formula, family: m.family }) }));
     const c = compareModels(models);
     if (o.json) {

@@ -1,6 +1,7 @@
 /** `tongban fit`: any CSV or Parquet file, any formula, one model (options in commands.ts). */
 import { z } from 'zod';
-import { readCsvColumns, readCsvHeader } from '../data/csv-columns.ts';
+import { readCsvColumns, readCsvHeader, type Encoding, type Source } from '../data/csv-columns.ts';
+import { xlsxAsCsv } from '../data/xlsx.ts';
 import { formulaColumns } from '../formula/parse.ts';
 import { readParquetColumns, readParquetHeader } from '../data/parquet.ts';
 import { filterRows, type Table } from '../data/table.ts';
@@ -28,6 +29,8 @@ const schema = z.object({
   fixPsd: z.boolean().default(false),
   level: z.number().gt(0).lt(1).default(0.95),
   maxLevels: z.number().int().positive().optional(),
+  encoding: z.enum(['utf8', 'gbk']).default('utf8'),
+  sheet: z.string().optional(),
   quiet: z.boolean().default(false),
 });
 
@@ -41,6 +44,10 @@ export interface TableRequest {
   /** columns used as ids (read as text) */
   ids?: string[];
   weights?: string;
+  /** the character set of a CSV file */
+  encoding?: Encoding;
+  /** the sheet of an .xlsx file */
+  sheet?: string;
 }
 
 /**
@@ -51,17 +58,19 @@ export interface TableRequest {
 export async function readForModels(path: string, req: TableRequest): Promise<Table> {
   const subset = req.subset ? await compileRestricted(req.subset, '--subset') : null;
   const isParquet = /\.parquet$/i.test(path);
+  // a spreadsheet's sheet becomes CSV bytes and goes through the CSV scanner
+  const source: Source = /\.xlsx$/i.test(path) ? { memory: await xlsxAsCsv(path, req.sheet) } : { encoding: req.encoding };
   let only: Set<string> | undefined;
   try {
     only = new Set([...req.formulas.flatMap(formulaColumns), ...(req.ids ?? []), ...(req.weights ? [req.weights] : []), ...(subset?.symbols ?? [])]);
-    const header = new Set(isParquet ? readParquetHeader(path) : readCsvHeader(path));
+    const header = new Set(isParquet ? readParquetHeader(path) : readCsvHeader(path, source));
     if ([...only].some((c) => !header.has(c))) only = undefined;
   } catch (e) {
     if (!(e instanceof UsageError)) throw e;
     only = undefined; // a formula that does not parse: fitModel says why
   }
   const text = new Set([...ID_COLUMNS, ...(req.ids ?? [])]);
-  const table = isParquet ? await readParquetColumns(path, { text, only }) : readCsvColumns(path, { text, only });
+  const table = isParquet ? await readParquetColumns(path, { text, only }) : readCsvColumns(path, { text, only, ...source });
   if (!subset) return table;
   const kept = filterRows(table, subsetRows(subset.evaluate(table)));
   if (kept.nrow === 0) throw new UsageError(`--subset "${req.subset}" keeps no rows`);
@@ -70,7 +79,7 @@ export async function readForModels(path: string, req: TableRequest): Promise<Ta
 
 export async function runFit(args: unknown): Promise<void> {
     const o = parseOptions(schema, args, 'fit');
-    const table = await readForModels(o.data, { formulas: [o.formula], subset: o.subset, ids: [...(o.cluster ?? []), ...(o.dyad ?? [])], weights: o.weights });
+    const table = await readForModels(o.data, { formulas: [o.formula], subset: o.subset, ids: [...(o.cluster ?? []), ...(o.dyad ?? [])], weights: o.weights, encoding: o.encoding, sheet: o.sheet });
     const fit = fitModel(table, {
       formula: o.formula,
       family: o.family,

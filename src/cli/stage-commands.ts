@@ -17,15 +17,16 @@ import { makeReporter } from '../util/progress.ts';
 import { listOption, parseOptions } from './options.ts';
 
 const common = { quiet: z.boolean().default(false) };
+const encoding = { encoding: z.enum(['utf8', 'gbk']).default('utf8') };
 
 export async function runCleanCommand(args: unknown): Promise<void> {
-  const o = parseOptions(z.object({ input: z.string().min(1), out: z.string().min(1), ...common }), args, 'clean');
-  await runClean(o.input, o.out, makeReporter(o.quiet));
+  const o = parseOptions(z.object({ input: z.string().min(1), out: z.string().min(1), ...encoding, ...common }), args, 'clean');
+  await runClean(o.input, o.out, makeReporter(o.quiet), o.encoding);
 }
 
 export async function runDyadsCommand(args: unknown): Promise<void> {
-  const o = parseOptions(z.object({ input: z.string().min(1), out: z.string().min(1), provinces: listOption, monadic: listOption, dyadsCsv: z.boolean().default(false), ...common }), args, 'dyads');
-  await runDyads(o.input, o.out, { provinces: o.provinces, monadic: o.monadic, csv: o.dyadsCsv }, makeReporter(o.quiet));
+  const o = parseOptions(z.object({ input: z.string().min(1), out: z.string().min(1), provinces: listOption, monadic: listOption, dyadsCsv: z.boolean().default(false), ...encoding, ...common }), args, 'dyads');
+  await runDyads(o.input, o.out, { provinces: o.provinces, monadic: o.monadic, csv: o.dyadsCsv, encoding: o.encoding }, makeReporter(o.quiet));
 }
 
 export async function runSimulateCommand(args: unknown): Promise<void> {
@@ -57,7 +58,7 @@ export async function runSimulateCommand(args: unknown): Promise<void> {
 
 export async function runRunCommand(args: unknown): Promise<void> {
   const o = parseOptions(
-    z.object({ data: z.string().min(1), year: z.number().int(), spec: z.string().optional(), out: z.string().min(1), provinces: listOption, dyadsCsv: z.boolean().default(false), ...common }),
+    z.object({ data: z.string().min(1), year: z.number().int(), spec: z.string().optional(), out: z.string().min(1), provinces: listOption, dyadsCsv: z.boolean().default(false), ...encoding, ...common }),
     args,
     'run',
   );

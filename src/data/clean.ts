@@ -8,6 +8,7 @@ import { accessSync, constants, lstatSync, statSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ProblemList, InputError } from '../util/errors.ts';
 import { readCsvRaw, rowNumber, rawToTable, type RawCsv } from './csv.ts';
+import type { Encoding } from './csv-columns.ts';
 import {
   agreementsColumns,
   citiesColumns,
@@ -144,7 +145,7 @@ function inputFile(dir: string, name: string, required: boolean): string | null 
  * Out: the validated city table with derived covariates, merged agreements, flows,
  * regions and the cleaning report. Throws an InputError listing every problem.
  */
-export function cleanYear(inputDir: string): CleanData {
+export function cleanYear(inputDir: string, encoding: Encoding = 'utf8'): CleanData {
   const citiesPath = inputFile(inputDir, 'cities.csv', true)!;
   const agreementsPath = inputFile(inputDir, 'agreements.csv', true)!;
   const flowsPath = inputFile(inputDir, 'flows.csv', false);
@@ -153,7 +154,7 @@ export function cleanYear(inputDir: string): CleanData {
   const problems = new ProblemList();
 
   // ---- cities
-  const citiesRaw = readCsvRaw(citiesPath);
+  const citiesRaw = readCsvRaw(citiesPath, { encoding });
   const cv = validate(citiesRaw, citiesColumns, problems);
   const ids = cv.text.get('city_id') ?? [];
   const index = new Map<string, number>();
@@ -172,7 +173,7 @@ export function cleanYear(inputDir: string): CleanData {
   });
 
   // ---- agreements
-  const agrRaw = readCsvRaw(agreementsPath, { allowHeaderOnly: true });
+  const agrRaw = readCsvRaw(agreementsPath, { allowHeaderOnly: true, encoding });
   const av = validate(agrRaw, agreementsColumns, problems);
   const lookup = (raw: RawCsv, col: string, values: string[] | undefined, k: number): number => {
     const id = values?.[k];
@@ -224,7 +225,7 @@ export function cleanYear(inputDir: string): CleanData {
   let flows: CleanData['flows'] = null;
   let flowRows = 0;
   if (flowsPath) {
-    const fr = readCsvRaw(flowsPath, { allowHeaderOnly: true });
+    const fr = readCsvRaw(flowsPath, { allowHeaderOnly: true, encoding });
     const fv = validate(fr, flowsColumns, problems);
     const o = new Int32Array(fr.rows.length);
     const d = new Int32Array(fr.rows.length);
@@ -279,7 +280,7 @@ export function cleanYear(inputDir: string): CleanData {
   let regions: CleanData['regions'] = null;
   let regionNames: string[] = [];
   if (regionsPath) {
-    const rr = readCsvRaw(regionsPath, { allowHeaderOnly: true });
+    const rr = readCsvRaw(regionsPath, { allowHeaderOnly: true, encoding });
     const rv = validate(rr, regionsColumns, problems);
     const cityIdx = new Int32Array(rr.rows.length);
     const regionCol = strColumn(rv.text.get('region') ?? []);

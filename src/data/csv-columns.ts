@@ -11,7 +11,8 @@
  * named in `text` (ids) are always text. Numbers parse with one parser (`parseNumber`):
  * finite decimals only, the same accepted forms as `isNumberText`.
  */
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import iconv from 'iconv-lite';
 import { isUtf8 } from 'node:buffer';
 import { basename } from 'node:path';
 import { InputError, type Problem } from '../util/errors.ts';
@@ -136,6 +137,10 @@ export interface CsvColumnsOptions {
   only?: ReadonlySet<string>;
   /** bytes read at a time (tests use small blocks to cross block boundaries) */
   blockSize?: number;
+  /** the file's character set (default UTF-8) */
+  encoding?: Encoding;
+  /** CSV bytes to read instead of the file (a spreadsheet converted by data/xlsx.ts); `path` names it in messages */
+  memory?: Buffer;
 }
 
 /** One record's fields: start and end offsets in the block, and whether quoted. */
@@ -186,22 +191,26 @@ function firstBadLine(buf: Buffer, from: number, to: number, line0: number): num
  * header cells, `onRecord` the fields of each data record (k = data record index,
  * spreadsheet row k + 2). Returns the number of data records (−1: no header).
  */
-function scan(path: string, onHeader: (cells: string[]) => void, onRecord: (text: string, f: Fields, k: number) => void, block = BLOCK): number {
-  let fd: number;
-  try {
-    fd = openSync(path, 'r');
-  } catch (e) {
-    throw new InputError([{ file: path, expected: `a readable file (${(e as Error).message})` }]);
+function scan(path: string, onHeader: (cells: string[]) => void, onRecord: (text: string, f: Fields, k: number) => void, block = BLOCK, source: Source = {}): number {
+  // a GBK file is decoded whole and scanned from memory as UTF-8; a spreadsheet arrives as CSV bytes
+  const memory = source.memory ?? (source.encoding === 'gbk' ? gbkToUtf8(path) : null);
+  let fd = -1;
+  if (!memory) {
+    try {
+      fd = openSync(path, 'r');
+    } catch (e) {
+      throw new InputError([{ file: path, expected: `a readable file (${(e as Error).message})` }]);
+    }
   }
   const fail = (row: number, expected: string): never => {
     throw new InputError([{ file: path, row, expected }], `cannot read ${basename(path)}`);
   };
   try {
-    const size = fstatSync(fd).size;
-    let buf = Buffer.allocUnsafe(Math.min(block, Math.max(size, 1)));
-    let have = 0; // bytes in buf
+    const size = memory ? memory.length : fstatSync(fd).size;
+    let buf = memory ?? Buffer.allocUnsafe(Math.min(block, Math.max(size, 1)));
+    let have = memory ? memory.length : 0; // bytes in buf
     let pos = 0; // file position of buf[0]
-    let eof = false;
+    let eof = memory !== null;
     let first = true;
     let record = -1; // -1 = header
     let line = 1; // physical line at buf[0] (for errors)
@@ -240,7 +249,7 @@ function scan(path: string, onHeader: (cells: string[]) => void, onRecord: (text
         if (cut <= from) continue; // no line end yet: read more
       }
       if (!isUtf8(buf.subarray(from, cut))) {
-        fail(firstBadLine(buf, from, cut, line), "UTF-8 text (this line has bytes that are not UTF-8; a CSV saved by Excel on a Chinese Windows is usually GBK: save it as 'CSV UTF-8')");
+        fail(firstBadLine(buf, from, cut, line), "UTF-8 text (this line has bytes that are not UTF-8; a CSV saved by Excel on a Chinese Windows is usually GBK: add --encoding gbk, or save it as 'CSV UTF-8')");
       }
       const text = buf.toString('latin1', from, cut);
       const n = text.length;
@@ -341,8 +350,34 @@ function scan(path: string, onHeader: (cells: string[]) => void, onRecord: (text
     }
     return record < 0 ? -1 : record;
   } finally {
-    closeSync(fd);
+    if (fd >= 0) closeSync(fd);
   }
+}
+
+/** Character sets a CSV may be in: UTF-8 (default) or GBK (GB 18030; Excel's "CSV" on a Chinese Windows). */
+export type Encoding = 'utf8' | 'gbk';
+
+/** Where the bytes come from: the file (in its encoding), or CSV bytes made in memory (a spreadsheet's sheet). */
+export interface Source {
+  encoding?: Encoding;
+  memory?: Buffer;
+}
+
+/** A GBK file's bytes as UTF-8; bytes that are not GBK are an error naming their line. */
+function gbkToUtf8(path: string): Buffer {
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new InputError([{ file: path, expected: `a readable file (${(e as Error).message})` }]);
+  }
+  const text = iconv.decode(bytes, 'gb18030');
+  const bad = text.indexOf('\uFFFD');
+  if (bad >= 0) {
+    const line = text.slice(0, bad).split('\n').length;
+    throw new InputError([{ file: path, row: line, expected: 'GBK text (this line has bytes that are not GBK; if the file is UTF-8, leave out --encoding gbk)' }], `cannot read ${basename(path)}`);
+  }
+  return Buffer.from(text.charCodeAt(0) === 0xfeff ? text.slice(1) : text, 'utf8');
 }
 
 /**
@@ -430,7 +465,7 @@ export function readCsvColumns(path: string, opts: CsvColumnsOptions = {}): Tabl
       tb.push(present ? fieldText(text, f, c) : '');
     }
   };
-  const n = scan(path, onHeader, onRecord, opts.blockSize);
+  const n = scan(path, onHeader, onRecord, opts.blockSize, opts);
   if (n < 0) throw new InputError([{ file: path, row: 1, expected: 'a header row (the file is empty)' }]);
   if (n === 0) problems.push({ file: path, row: 2, expected: 'at least one data row (the file holds only a header)' });
   if (problems.length || overflow.length) throw new InputError([...problems, ...overflow], `cannot read ${basename(path)}`);
@@ -444,6 +479,7 @@ export function readCsvColumns(path: string, opts: CsvColumnsOptions = {}): Tabl
         for (const [c, tb] of again) tb.push(c < f.count ? fieldText(text, f, c) : '');
       },
       opts.blockSize,
+      opts,
     );
     for (const [c, tb] of again) texts[c] = tb;
   }
@@ -500,7 +536,7 @@ function mixedColumns(path: string, header: string[], wanted: number[], forced: 
  * the same rules for quoting, blank lines, UTF-8 and row numbers; rows with too many or too
  * few cells are reported together with the header's problems.
  */
-export function readCsvRecords(path: string, opts: { allowHeaderOnly?: boolean } = {}): { header: string[]; rows: string[][] } {
+export function readCsvRecords(path: string, opts: { allowHeaderOnly?: boolean; encoding?: Encoding } = {}): { header: string[]; rows: string[][] } {
   let header: string[] = [];
   const rows: string[][] = [];
   const problems: Problem[] = [];
@@ -529,6 +565,8 @@ export function readCsvRecords(path: string, opts: { allowHeaderOnly?: boolean }
       }
       rows.push(cells);
     },
+    BLOCK,
+    opts,
   );
   if (n < 0) throw new InputError([{ file: path, row: 1, expected: 'a header row (the file is empty)' }]);
   if (n === 0 && !opts.allowHeaderOnly) problems.push({ file: path, row: 2, expected: 'at least one data row (the file holds only a header)' });
@@ -537,7 +575,7 @@ export function readCsvRecords(path: string, opts: { allowHeaderOnly?: boolean }
 }
 
 /** The header cells of a CSV file (the first non-blank record). */
-export function readCsvHeader(path: string): string[] {
+export function readCsvHeader(path: string, source: Source = {}): string[] {
   let header: string[] = [];
   try {
     scan(
@@ -548,6 +586,7 @@ export function readCsvHeader(path: string): string[] {
       },
       () => {},
       1 << 16,
+      source,
     );
   } catch (e) {
     if (e !== STOP) throw e;

@@ -6,7 +6,7 @@ import { statSync } from 'node:fs';
 import { InputError } from '../util/errors.ts';
 import { cellText, makeTable, numColumn, strColumn, type Column, type Table } from './table.ts';
 import { isNumberText } from './numbers.ts';
-import { readCsvColumns, readCsvRecords } from './csv-columns.ts';
+import { readCsvColumns, readCsvRecords, type Encoding } from './csv-columns.ts';
 
 export interface RawCsv {
   /** name used in messages (the path as given) */
@@ -27,7 +27,7 @@ export const rowNumber = (k: number): number => k + 2;
  * file (no header, empty or repeated names, rows with too many or too few cells) are
  * reported together.
  */
-export function readCsvRaw(path: string, opts: { allowHeaderOnly?: boolean } = {}): RawCsv {
+export function readCsvRaw(path: string, opts: { allowHeaderOnly?: boolean; encoding?: Encoding } = {}): RawCsv {
   let bytes: number;
   try {
     bytes = statSync(path).size;

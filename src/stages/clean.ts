@@ -3,6 +3,7 @@
  * Markdown). Everything is validated before anything is written (docs/data-format.md).
  */
 import { tableToCsv } from '../data/csv.ts';
+import type { Encoding } from '../data/csv-columns.ts';
 import { citiesCleanTable, cleanYear, reportMarkdown, type CleanData } from '../data/clean.ts';
 import type { SampleInfo } from '../data/dyads.ts';
 import { withOutput, writeOutputsAtomically, type OutputFiles } from '../util/output.ts';
@@ -26,10 +27,10 @@ export function cleaningReportFiles(data: CleanData, sample?: SampleInfo): Outpu
 }
 
 /** `tongban clean`: in, a year folder; out, cities_clean.csv and the cleaning report in `out`. */
-export function runClean(input: string, out: string, rep: Reporter = silentReporter): Promise<{ data: CleanData; written: string[] }> {
+export function runClean(input: string, out: string, rep: Reporter = silentReporter, encoding: Encoding = 'utf8'): Promise<{ data: CleanData; written: string[] }> {
   return withOutput(out, () => {
     rep.step(`clean: reading ${input}`);
-    const data = cleanYear(input);
+    const data = cleanYear(input, encoding);
     const files = cleaningReportFiles(data);
     files.set('cities_clean.csv', tableToCsv(citiesCleanTable(data)));
     const written = writeOutputsAtomically(out, files);

@@ -4,6 +4,7 @@
  * It runs the clean stage's reading first; nothing is written when the input is bad.
  */
 import { tableToCsv } from '../data/csv.ts';
+import type { Encoding } from '../data/csv-columns.ts';
 import { encodeInBackground, type TableFormat } from '../data/serialize.ts';
 import { filterRows, type Table } from '../data/table.ts';
 import { citiesCleanTable, cleanYear, type CleanData } from '../data/clean.ts';
@@ -21,9 +22,9 @@ export interface DyadsStageResult {
 }
 
 /** Reads and cleans a year folder and builds the dyad table in memory (nothing is written). */
-export function computeDyads(input: string, opts: DyadOptions, rep: Reporter = silentReporter): DyadsStageResult {
+export function computeDyads(input: string, opts: DyadOptions & { encoding?: Encoding }, rep: Reporter = silentReporter): DyadsStageResult {
   rep.step(`clean: reading ${input}`);
-  const data = cleanYear(input);
+  const data = cleanYear(input, opts.encoding);
   rep.step(`dyads: building pairs of ${data.ids.length} cities`);
   const dyads = buildDyads(data, opts);
   const coop = dyads.dyads.columns.get('coop');
@@ -65,7 +66,7 @@ export async function dyadsStageFiles(res: DyadsStageResult, csv = false): Promi
  * `tongban dyads`: in, a year folder and options (provinces, monadic covariates; `csv`:
  * dyads.csv whatever the size); out, the stage's files in `out`.
  */
-export function runDyads(input: string, out: string, opts: DyadOptions & { csv?: boolean } = {}, rep: Reporter = silentReporter): Promise<DyadsStageResult & { written: string[] }> {
+export function runDyads(input: string, out: string, opts: DyadOptions & { csv?: boolean; encoding?: Encoding } = {}, rep: Reporter = silentReporter): Promise<DyadsStageResult & { written: string[] }> {
   return withOutput(out, async () => {
     const res = computeDyads(input, opts, rep);
     rep.step(`dyads: writing ${res.sample.dyads} dyads`);

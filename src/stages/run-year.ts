@@ -4,6 +4,7 @@
  * is written, and written at once.
  */
 import { basename, join, resolve } from 'node:path';
+import type { Encoding } from '../data/csv-columns.ts';
 import type { FitResult } from '../fit/types.ts';
 import { loadSpec } from '../specfile/load.ts';
 import { withOutput, writeOutputsAtomically } from '../util/output.ts';
@@ -21,6 +22,8 @@ export interface RunOptions {
   provinces?: string[];
   /** write dyads.csv whatever the number of dyads (it is written up to DYADS_CSV_MAX anyway) */
   dyadsCsv?: boolean;
+  /** the character set of the year folder's CSV files (default UTF-8) */
+  encoding?: Encoding;
 }
 
 /** The outputs of a run with a spec, which a run without one removes (they would describe other data). */
@@ -48,7 +51,7 @@ async function runYearLocked(o: RunOptions, outDir: string, rep: Reporter): Prom
   const dataset = basename(resolve(o.data));
   const input = join(o.data, String(o.year));
   const loaded = o.spec ? loadSpec(o.spec) : null;
-  const stage = computeDyads(input, { provinces: o.provinces, monadic: loaded?.spec.monadic }, rep);
+  const stage = computeDyads(input, { provinces: o.provinces, monadic: loaded?.spec.monadic, encoding: o.encoding }, rep);
   if (!loaded) {
     // an earlier spec run's outputs would no longer match these data: they go
     writeOutputsAtomically(outDir, await dyadsStageFiles(stage, o.dyadsCsv), { drop: SPEC_OUTPUTS });
