@@ -118,7 +118,7 @@ describe('design matrix', () => {
   });
 
   it('gives clear errors', () => {
-    expect(() => buildDesign(q, 'Days ~ nothere')).toThrow(/unknown column 'nothere' \(columns: Eth, Sex, Age, Lrn, Days\)/);
+    expect(() => buildDesign(q, 'Days ~ nothere')).toThrow(/unknown column 'nothere' in the formula \(columns: Eth, Sex, Age, Lrn, Days\)/);
     expect(() => buildDesign(q, 'Days ~ foo(Eth)')).toThrow(/unknown function 'foo\(\)'/);
     expect(() => buildDesign(q, 'Days ~ log(Days - Days)')).toThrow(/infinite on 146 rows/);
     const t = makeTable(2, [

@@ -34,4 +34,10 @@ export async function main(argv: string[]): Promise<number> {
   return code;
 }
 
+// a reader that stops early (`| head`) closes the pipe: stop quietly, as command-line tools do
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(0);
+  throw e;
+});
+
 process.exitCode = await main(hideBin(process.argv));

@@ -206,7 +206,9 @@ function scan(path: string, onHeader: (cells: string[]) => void, onRecord: (text
     throw new InputError([{ file: path, row, expected }], `cannot read ${basename(path)}`);
   };
   try {
-    const size = memory ? memory.length : fstatSync(fd).size;
+    const st = memory ? null : fstatSync(fd);
+    if (st && !st.isFile()) throw new InputError([{ file: path, expected: `a file (this is ${st.isDirectory() ? 'a folder' : 'a device or other special file'})` }], `cannot read ${basename(path)}`);
+    const size = memory ? memory.length : st!.size;
     let buf = memory ?? Buffer.allocUnsafe(Math.min(block, Math.max(size, 1)));
     let have = memory ? memory.length : 0; // bytes in buf
     let pos = 0; // file position of buf[0]

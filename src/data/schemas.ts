@@ -28,7 +28,7 @@ const noControl = (s: string): boolean => {
 const cellSchemas = {
   id: z.string().trim().min(1, { message: 'a non-empty id' }).refine(noControl, { message: 'an id without control characters (NUL, tab, line breaks)' }),
   text: z.string().trim().min(1, { message: 'a non-empty text' }).refine(noControl, { message: 'a text without control characters (NUL, tab, line breaks)' }),
-  optionalText: z.string().trim(),
+  optionalText: z.string().trim().refine(noControl, { message: 'a text without control characters (NUL, tab, line breaks)' }),
   number: numberText('a number'),
   positive: boundedNumber('a number > 0', (x) => x > 0),
   nonNegative: boundedNumber('a number >= 0', (x) => x >= 0),

@@ -73,7 +73,7 @@ export async function compileRestricted(text: string, what = 'expression'): Prom
     text,
     symbols: [...symbols],
     evaluate: (t: Table) => {
-      const v = evalNode(root, t, text);
+      const v = evalNode(root, t, `${what} '${text}'`);
       if (typeof v === 'number') return new Float64Array(t.nrow).fill(v);
       if (!(v instanceof Float64Array)) {
         throw new UsageError(`${what} '${text}' gives text (${typeof v === 'string' ? `"${v}"` : 'a text column'}), not a number or a condition; is it quoted by mistake?`);
@@ -93,7 +93,7 @@ function evalNode(n: Node, t: Table, text: string): Val {
       return n.value;
     case 'var': {
       const c = t.columns.get(n.name);
-      if (!c) throw new UsageError(`'${text}': unknown column '${n.name}' (columns: ${t.names.join(', ')})`);
+      if (!c) throw new UsageError(`${text}: unknown column '${n.name}' (columns: ${t.names.join(', ')})`);
       if (c.kind === 'number') return c.values;
       return Array.from(c.codes, (k) => (k < 0 ? null : c.levels[k]));
     }
@@ -155,7 +155,7 @@ function toText(v: Val, rows: number): (string | null)[] {
 function toNum(v: Val, rows: number, text: string): Float64Array {
   if (typeof v === 'number') return new Float64Array(rows).fill(v);
   if (v instanceof Float64Array) return v;
-  throw new UsageError(`'${text}': a text column or string is used where a number is needed (text can only be compared with == or !=)`);
+  throw new UsageError(`${text}: a text column or string is used where a number is needed (text can only be compared with == or !=)`);
 }
 
 /** Rows where an expression's value is true (non-zero); missing counts as false. */

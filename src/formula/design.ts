@@ -15,8 +15,8 @@ type Var = { kind: 'num'; v: Float64Array } | { kind: 'factor'; codes: Int32Arra
 /** Functions a formula term may call: the shared mathematical ones, plus R's I() and as.numeric(). */
 const FUNCTIONS: Record<string, (...x: number[]) => number> = { ...MATH_FUNCTIONS, I: (x) => x, 'as.numeric': (x) => x };
 
-function unknownColumn(name: string, t: Table): never {
-  throw new UsageError(`unknown column '${name}' (columns: ${t.names.join(', ')})`);
+function unknownColumn(name: string, t: Table, role = 'in the formula'): never {
+  throw new UsageError(`unknown column '${name}' ${role} (columns: ${t.names.join(', ')})`);
 }
 
 /** Evaluates an arithmetic expression over every row of the table. */
@@ -220,6 +220,7 @@ export function buildDesign(table: Table, formulaText: string, opts: DesignOptio
     throw new UsageError(`the response '${responseName}' holds text; it must be numeric (0/1 for binary models, counts for count models)`);
   }
   const offsets = formula.parts.map((p) => p.offsets.map((o) => evalNumeric(o, table)));
+  if (opts.weights && !table.columns.has(opts.weights)) unknownColumn(opts.weights, table, 'named by --weights');
   const weights = opts.weights ? evalNumeric({ type: 'var', name: opts.weights }, table) : null;
 
   // listwise deletion; infinite values are an error, as in R
@@ -247,7 +248,7 @@ export function buildDesign(table: Table, formulaText: string, opts: DesignOptio
   if (weights) checkNum(weights, opts.weights!);
   for (const name of opts.require ?? []) {
     const c = table.columns.get(name);
-    if (!c) unknownColumn(name, table);
+    if (!c) unknownColumn(name, table, 'named for the variance (--cluster or --dyad; cluster: or dyad: in a spec)');
     for (let r = 0; r < n0; r++) {
       if (c.kind === 'number' ? Number.isNaN(c.values[r]) : c.codes[r] < 0) keep[r] = 0;
     }

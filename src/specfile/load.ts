@@ -128,7 +128,7 @@ export function parseSpec(text: string, file: string): LoadedSpec {
       problems.push(problem([...e.path, 'like'], `the id of another model (known: ${[...byId.keys()].join(', ')})`, e.m.like));
       return e.m;
     }
-    const base = resolve(e.m.like, [...seen, mid]);
+    const base = resolve(e.m.like, [...seen, e.m.like]);
     const own = Object.fromEntries(Object.entries(e.m).filter(([, v]) => v !== undefined));
     return { ...base, ...own, main: e.m.main, label: e.m.label };
   };

@@ -56,32 +56,30 @@ async function buildSamples(loaded: LoadedSpec, tables: StageTables): Promise<Ma
     const expr = s.subset;
     const subset = expr ? await loaded.atField([...path, 'subset'], expr, () => compileRestricted(expr, `sample ${id}`)) : null;
     if (!used.has(id)) continue;
-    let t = tables[s.table];
-    if (s.provinces || subset) {
-      // only what the models read, the provinces filter and the subset are carried into the copy
-      const keepCols = new Set([...(needed.get(id) ?? []), ...(subset?.symbols ?? []), 'province', 'province_i', 'province_j']);
-      t = selectColumns(t, keepCols);
-    }
+    const full = tables[s.table];
+    // rows kept by the provinces filter and the subset, both judged on the full table
+    let keep: Uint8Array | null = null;
     if (s.provinces) {
       const want = new Set(s.provinces);
       const cols = s.table === 'cities' ? ['province'] : ['province_i', 'province_j'];
       const known = new Set<string>();
-      const keep = new Uint8Array(t.nrow).fill(1);
+      keep = new Uint8Array(full.nrow).fill(1);
       for (const name of cols) {
-        const c = t.columns.get(name);
+        const c = full.columns.get(name);
         if (!c || c.kind !== 'string') throw new Error(`the ${s.table} table has no text column ${name}`);
         c.levels.forEach((l) => known.add(l));
-        for (let r = 0; r < t.nrow; r++) if (!want.has(c.levels[c.codes[r]])) keep[r] = 0;
+        for (let r = 0; r < full.nrow; r++) if (!want.has(c.levels[c.codes[r]])) keep[r] = 0;
       }
       const unknown = s.provinces.filter((p) => !known.has(p));
       if (unknown.length) throw loaded.error([...path, 'provinces'], unknown.join(', '), `provinces of the data (${[...known].join(', ')})`);
-      t = filterRows(t, keep);
     }
     if (subset && expr) {
-      const rows = t;
-      const v = await loaded.atField([...path, 'subset'], expr, () => subset.evaluate(rows));
-      t = filterRows(t, subsetRows(v));
+      const rows = await loaded.atField([...path, 'subset'], expr, () => subsetRows(subset.evaluate(full)));
+      if (keep) for (let r = 0; r < full.nrow; r++) keep[r] &= rows[r];
+      else keep = rows;
     }
+    // a subset copies only the columns the sample's models read
+    const t = keep ? filterRows(selectColumns(full, needed.get(id) ?? []), keep) : full;
     out.set(id, t);
   }
   return out;

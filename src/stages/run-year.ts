@@ -67,8 +67,9 @@ async function runYearLocked(o: RunOptions, outDir: string, rep: Reporter): Prom
   const models = fitModels(loaded, samples, rep);
   const record = runRecord(loaded, { dataset, year: o.year }, models, { ...stage.data.report, sample: stage.sample });
   rep.step('report: tables, plots, report.html');
+  const report = await reportFiles(record, models.fits); // while the second core still encodes the dyad table
   const files = await stageFiles;
-  for (const [name, content] of await reportFiles(record, models.fits)) files.set(name, content);
+  for (const [name, content] of report) files.set(name, content);
   const spec = { file: o.spec, sha256: record.spec.sha256 };
   const m = manifest({ dataset, year: o.year, dataDir: o.data, inputDir: input, spec, provinces: o.provinces ?? null, startedAt });
   writeOutputsAtomically(outDir, files, { replaceDirs: ['fits', 'tables', 'plots'], drop: SPEC_OUTPUTS, manifest: m });
