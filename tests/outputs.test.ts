@@ -75,6 +75,23 @@ describe('crash-safe outputs', () => {
     }
   }, 120_000);
 
+  it('Ctrl-C during a run stops it with exit 130, keeps the earlier run and leaves no lock or temporary folder', () => {
+    const base = tmp();
+    const specA = join(base, 'a.yaml');
+    const specB = join(base, 'b.yaml');
+    writeFileSync(specA, spec(3));
+    writeFileSync(specB, spec(4));
+    const out = join(base, 'out');
+    expect(run(out, specA).code).toBe(0);
+    const dir = join(out, 'demo', '2021');
+    const before = completeRun(dir);
+    const r = run(out, specB, { TONGBAN_FAULT: 'sigint-models' });
+    expect(r.code).toBe(130);
+    expect(r.stderr).toMatch(/stopped \(SIGINT\); the output folder keeps the earlier run/);
+    expect(completeRun(dir)).toBe(before);
+    expect(leftovers(join(out, 'demo'))).toEqual([]);
+  }, 60_000);
+
   it('refuses a second writer while the first holds the lock, and takes over a stale lock', () => {
     const base = tmp();
     const specA = join(base, 'a.yaml');

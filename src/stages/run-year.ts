@@ -7,7 +7,7 @@ import { basename, join, resolve } from 'node:path';
 import type { Encoding } from '../data/csv-columns.ts';
 import type { FitResult } from '../fit/types.ts';
 import { loadSpec } from '../specfile/load.ts';
-import { withOutput, writeOutputsAtomically } from '../util/output.ts';
+import { fault, withOutput, writeOutputsAtomically } from '../util/output.ts';
 import { silentReporter, type Reporter } from '../util/progress.ts';
 import { computeDyads, dyadsStageFiles } from './dyads.ts';
 import { fitModels, prepareModels } from './models.ts';
@@ -67,6 +67,7 @@ async function runYearLocked(o: RunOptions, outDir: string, rep: Reporter): Prom
   const models = fitModels(loaded, samples, rep);
   const record = runRecord(loaded, { dataset, year: o.year }, models, { ...stage.data.report, sample: stage.sample });
   rep.step('report: tables, plots, report.html');
+  fault('models');
   const report = await reportFiles(record, models.fits); // while the second core still encodes the dyad table
   const files = await stageFiles;
   for (const [name, content] of report) files.set(name, content);

@@ -14,7 +14,8 @@
  * A lock file `.<name>.tongban-lock` beside the folder (holding the writer's pid) refuses a
  * second concurrent writer; a lock whose process is gone is stale and taken over. SIGINT and
  * SIGTERM remove the partial folder and the lock. `TONGBAN_FAULT=<step>` kills the process
- * at a named step (partial, ready, old-moved, swapped) so tests can check all this.
+ * at a named step (partial, ready, old-moved, swapped; `runYear` adds models) and
+ * `TONGBAN_FAULT=sigint-<step>` interrupts it there, so tests can check all this.
  */
 import { createHash } from 'node:crypto';
 import {
@@ -71,8 +72,11 @@ export function outputError(e: unknown, path: string, doing: string): UsageError
   return new UsageError(`cannot ${doing} ${path}: ${reason}${err?.code ? ` (${err.code})` : ''}`);
 }
 
-function fault(step: string): void {
-  if (process.env.TONGBAN_FAULT === step) process.kill(process.pid, 'SIGKILL');
+/** Fault injection for tests: TONGBAN_FAULT=<step> kills the process there; sigint-<step> interrupts it as Ctrl-C does. */
+export function fault(step: string): void {
+  const f = process.env.TONGBAN_FAULT;
+  if (f === step) process.kill(process.pid, 'SIGKILL');
+  if (f === `sigint-${step}`) process.kill(process.pid, 'SIGINT');
 }
 
 // ---- the lock and cleanup on exit -------------------------------------------------------
