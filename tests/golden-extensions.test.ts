@@ -35,10 +35,43 @@ describe('firth-logit (brglm2 AS_mean)', () => {
     expectClose(r.null_deviance, ref.null_deviance, 1e-9, 0, 'null deviance (bias-reduced intercept-only fit)');
     expect(r.converged).toBe(true);
   });
-  it('offers only model-based variances', () => {
-    expect(() => fitModel(dy, { formula: `coop ~ ${X}`, family: 'firth-logit', vcov: 'HC1' })).toThrow(/--vcov HC1 is not available for firth-logit; use classical or oim/);
-  });
 });
+
+/**
+ * Sandwich variances of the Firth and King–Zeng logits against R
+ * (tests/fixtures/reference-extra/firth_relogit_sandwich.json: sandwich + brglm2, and the ML
+ * logit's sandwich times (n/(n+k))² for King–Zeng). SEs to 1e-5 relative, whole matrices to
+ * 1e-9 of their largest entry (R's own glm weights are one iteration stale: see the fixture's notes).
+ */
+const sw = JSON.parse(readFileSync(join(F, '..', 'reference-extra', 'firth_relogit_sandwich.json'), 'utf8'));
+const VARIANCES: [string, Partial<FitOptions>][] = [
+  ['HC0', { vcov: 'HC0' }],
+  ['HC1', { vcov: 'HC1' }],
+  ['cluster_i_HC1', { vcov: 'cluster', cluster: ['i'] }],
+  ['cluster_i_cadjust_only', { vcov: 'cluster', cluster: ['i'], ssc: 'stata' }],
+  ['cluster2_ij', { vcov: 'cluster2', cluster: ['i', 'j'] }],
+  ['dyadic', { vcov: 'dyadic', dyad: ['i', 'j'] }],
+];
+for (const [family, key] of [['firth-logit', 'firth_logit'], ['relogit', 'relogit_kz']] as const) {
+  describe(`${family}: HC, cluster, two-way and dyadic sandwiches as R gives them`, () => {
+    const ref = sw[key];
+    for (const [name, opts] of VARIANCES) {
+      it(name, () => {
+        const fit = fitModel(dy, { formula: `coop ~ ${X}`, family, ...opts } as FitOptions);
+        const k = ref.coef_names.length;
+        expect(fit.result.coefficients.map((c) => c.term)).toEqual(ref.coef_names);
+        fit.result.coefficients.forEach((c, a) => {
+          expectClose(c.estimate, ref.coefficients[a], 1e-7, 1e-9, `${name} ${c.term} estimate`);
+          expectClose(c.std_error, ref.variance[name].se[a], 1e-5, 0, `${name} ${c.term} SE`);
+        });
+        const V = fit.vcov.V;
+        const Vr: number[] = ref.variance[name].V;
+        const big = Math.max(...Vr.map(Math.abs));
+        for (let q = 0; q < k * k; q++) expect(Math.abs(V[q] - Vr[q]), `${name} V[${q}]`).toBeLessThanOrEqual(1e-9 * big);
+      });
+    }
+  });
+}
 
 describe('relogit (King–Zeng)', () => {
   const ref = sim.relogit_kz;

@@ -63,7 +63,6 @@ export interface FamilyEntry {
   estimate(design: Design): Estimate;
 }
 
-const MODEL_BASED: readonly VcovType[] = ['classical', 'oim'];
 const first = (d: Design): [ReturnType<typeof glmInput>, DesignPart] => [glmInput(d, d.parts[0]), d.parts[0]];
 const glm = (fam: () => Family) => (d: Design) => {
   const [inp, part] = first(d);
@@ -138,7 +137,6 @@ export const FAMILIES = {
     response: 'binary',
     ratio: 'OR',
     density: () => binomial(links.logit),
-    variances: MODEL_BASED,
     estimate: (d) => firthEstimate(...first(d)),
   },
   relogit: {
@@ -147,7 +145,6 @@ export const FAMILIES = {
     response: 'binary',
     ratio: 'OR',
     density: () => binomial(links.logit),
-    variances: MODEL_BASED,
     estimate: (d) => relogitEstimate(...first(d)),
   },
   ztnb: {

@@ -138,7 +138,11 @@ export function firthEstimate(inp: GlmInput, part: DesignPart): Estimate {
   const start = ml && ml.converged && ml.warnings.length === 0 ? ml.beta : undefined;
   const f = fitFirth(inp, { start });
   const nul = part.intercept ? fitFirth({ ...inp, X: new Float64Array(inp.n).fill(1), p: 1 }) : null;
-  const pieces: VariancePieces = { k: inp.p, n: inp.n, bread: f.bread, classical: f.bread, oim: f.bread, scores: null };
+  // sandwiches use the ordinary logit score at the bias-reduced estimate, (y − μ)·x (prior
+  // weights included), with (X'WX)⁻¹ there as bread: what sandwich does for a brglm2 fit
+  // (an approximation: the estimate solves the modified score, not this one)
+  const s = Float64Array.from(f.mu, (m, r) => (inp.weights ? inp.weights[r] : 1) * (inp.y[r] - m));
+  const pieces: VariancePieces = { k: inp.p, n: inp.n, bread: f.bread, classical: f.bread, oim: f.bread, scores: scalarTimesX(inp.X, inp.p, s) };
   return estimate({
     link: 'logit',
     blocks: singleBlock(part, f.beta, pieces),
@@ -154,7 +158,10 @@ export function firthEstimate(inp: GlmInput, part: DesignPart): Estimate {
 
 export function relogitEstimate(inp: GlmInput, part: DesignPart): Estimate {
   const f = fitRelogit(inp);
-  const pieces: VariancePieces = { k: inp.p, n: inp.n, bread: f.vcov, classical: f.vcov, oim: f.vcov, scores: null };
+  // sandwiches: the ML logit's, times the same (n/(n+k))² as the classical variance — the
+  // bread carries one n/(n+k), so bread·meat·bread carries its square
+  const shrink = inp.n / (inp.n + inp.p);
+  const pieces: VariancePieces = { k: inp.p, n: inp.n, bread: scale(f.ml.bread, shrink), classical: f.vcov, oim: f.vcov, scores: scalarTimesX(inp.X, inp.p, f.ml.s) };
   // the corrected estimate's fitted values and log-likelihood
   const mu = linearPredictor(inp.X, inp.n, inp.p, f.beta, inp.offset).map(plogis);
   const ll = binomialLoglik(inp.y, mu, inp.weights);
