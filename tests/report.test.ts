@@ -5,14 +5,14 @@ import { pseudoR2, tidy } from '../src/report/tidy.ts';
 import type { FitResult } from '../src/fit/types.ts';
 
 const fit = (over: Partial<FitResult> = {}): FitResult => ({
-  schema_version: 1, family: 'logit', link: 'logit', formula: 'y ~ x', n: 100, df_residual: 98, converged: true, iterations: 5,
+  schema_version: 2, family: 'logit', link: 'logit', formula: 'y ~ x', n: 100, df_residual: 98, converged: true, iterations: 5,
   vcov_type: 'HC1', ssc: 'r', ssc_factor: 100 / 98, clusters: null, n_dropped: 0, warnings: [],
   coefficients: [
     { term: '(Intercept)', estimate: -1.23456, std_error: 0.5, statistic: -2.46912, p_value: 0.0135, conf_low: -2.2, conf_high: -0.25 },
     { term: 'x', estimate: 0.2, std_error: 0.1, statistic: 2, p_value: 0.0455, conf_low: 0.004, conf_high: 0.396 },
     { term: 'z', estimate: null, std_error: null, statistic: null, p_value: null, conf_low: null, conf_high: null },
   ],
-  loglik: -50, aic: 104, bic: 109.2, deviance: 100, null_deviance: 130, theta: null, theta_se: null, alpha: null, parts: null,
+  loglik: -50, aic: 104, bic: 109.2, deviance: 100, null_deviance: 130, theta: null, theta_se: null, alpha: null, parts: null, auc: 0.7, pr_auc: 0.3,
   ...over,
 });
 

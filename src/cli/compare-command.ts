@@ -47,5 +47,6 @@ export async function runCompare(args: unknown): Promise<void> {
       }
     }
     for (const s of c.skipped) lines.push(`not tested: ${s}`);
+    if (c.tests.length) lines.push('', 'Note: LR and Vuong tests assume independent observations; with dyadic data (pairs sharing a city), test joint hypotheses with tongban fit --wald on a dyadic variance.');
     process.stdout.write(lines.join('\n') + '\n');
 }

@@ -8,7 +8,9 @@ import { filterRows, type Table } from '../data/table.ts';
 import { compileRestricted, subsetRows } from '../expr/restricted.ts';
 import { fitModel } from '../fit/fit-model.ts';
 import { FAMILY_NAMES } from '../fit/families.ts';
-import { formatEffects, formatFit } from '../report/text.ts';
+import { formatClassification, formatEffects, formatFit, formatWald } from '../report/text.ts';
+import { binaryFitStats } from '../inference/fit-stats.ts';
+import { waldTest } from '../inference/wald-test.ts';
 import { averageMarginalEffects, exponentiate } from '../inference/effects.ts';
 import { UsageError } from '../util/errors.ts';
 import { SSC_PRESETS, VCOV_TYPES } from '../vcov/registry.ts';
@@ -29,6 +31,8 @@ const schema = z.object({
   fixPsd: z.boolean().default(false),
   level: z.number().gt(0).lt(1).default(0.95),
   maxLevels: z.number().int().positive().optional(),
+  wald: z.array(z.string().min(1)).optional(),
+  threshold: z.number().gt(0).lt(1).default(0.5),
   encoding: z.enum(['utf8', 'gbk']).default('utf8'),
   sheet: z.string().optional(),
   quiet: z.boolean().default(false),
@@ -93,10 +97,15 @@ export async function runFit(args: unknown): Promise<void> {
       maxLevels: o.maxLevels,
     });
     const effects = o.effects === 'exp' ? exponentiate(fit) : o.effects === 'ame' ? averageMarginalEffects(fit, o.level) : null;
+    const wald = (o.wald ?? []).map((h) => waldTest(fit, h));
     if (o.json) {
-      process.stdout.write(JSON.stringify(effects ? { fit: fit.result, effects } : fit.result, null, 2) + '\n');
+      // the contract's §5 object alone, or wrapped with what was asked for besides
+      const extra = { ...(effects ? { effects } : {}), ...(wald.length ? { wald } : {}) };
+      process.stdout.write(JSON.stringify(Object.keys(extra).length ? { fit: fit.result, ...extra } : fit.result, null, 2) + '\n');
       return;
     }
     process.stdout.write(formatFit(fit.result));
     if (effects) process.stdout.write('\n' + formatEffects(effects));
+    if (fit.result.auc !== null && fit.estimate.mu) process.stdout.write('\n' + formatClassification(binaryFitStats(fit.design.y, fit.estimate.mu, o.threshold).classification));
+    if (wald.length) process.stdout.write('\n' + formatWald(wald));
 }

@@ -11,6 +11,7 @@ import { buildDesign, type Design } from '../formula/design.ts';
 import type { Grouping } from '../vcov/vcov.ts';
 import { checkVcovRequest, computeVcov, SSC_PRESETS, VARIANCES, VCOV_TYPES, type VcovRequest } from '../vcov/registry.ts';
 import { coefficientRows, type CoefRow } from '../inference/wald.ts';
+import { binaryFitStats } from '../inference/fit-stats.ts';
 import type { EstBlock, Estimate } from '../models/estimates.ts';
 import { FAMILY_NAMES, family, type FamilyEntry } from './families.ts';
 import { FIT_SCHEMA_VERSION, type FitResult, type ModelFit } from './types.ts';
@@ -28,6 +29,13 @@ export const FitOptionsSchema = z.object({
   maxLevels: z.number().int().positive().optional(),
 });
 export type FitOptions = z.input<typeof FitOptionsSchema>;
+
+/** AUC and PR-AUC of a binary model's fitted probabilities (each row counts once, prior weights aside). */
+function binaryStats(mu: Float64Array | null, y: Float64Array): Pick<FitResult, 'auc' | 'pr_auc'> {
+  if (!mu) return { auc: null, pr_auc: null };
+  const s = binaryFitStats(y, mu);
+  return { auc: s.auc, pr_auc: s.pr_auc };
+}
 
 /** Counts above this lose all precision in the log-gamma terms of count likelihoods. */
 const MAX_COUNT = 1e15;
@@ -252,6 +260,7 @@ export function fitModel(table: Table, options: FitOptions, cache?: FitCache): M
     theta_se: est.theta === null ? null : thetaSe,
     alpha: est.theta === null ? null : 1 / est.theta,
     parts,
+    ...binaryStats(fam.response === 'binary' ? est.mu : null, design.y),
   };
   if (!est.converged && est.warnings.length === 0) result.warnings.push('the estimator did not converge');
   return { result, design, estimate: est, parameters, vcovs, vcov: first };

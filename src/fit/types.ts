@@ -12,7 +12,7 @@ import { FAMILY_NAMES, type FamilyName } from './families.ts';
 import { VCOV_TYPES } from '../vcov/registry.ts';
 
 /** Version of the fit JSON shape; raised whenever a field is added, renamed or changes meaning. */
-export const FIT_SCHEMA_VERSION = 1;
+export const FIT_SCHEMA_VERSION = 2;
 
 const num = z.number().nullable();
 const coefRow = z.object({ term: z.string(), estimate: num, std_error: num, statistic: num, p_value: num, conf_low: num, conf_high: num }).strict();
@@ -20,7 +20,7 @@ const coefRow = z.object({ term: z.string(), estimate: num, std_error: num, stat
 /** The fit JSON as tongban writes it, for reading fits back (`tongban report --fits`): checked, never trusted. */
 export const fitResultSchema = z
   .object({
-    schema_version: z.literal(FIT_SCHEMA_VERSION),
+    schema_version: z.union([z.literal(1), z.literal(FIT_SCHEMA_VERSION)]),
     family: z.enum(FAMILY_NAMES),
     link: z.string(),
     formula: z.string(),
@@ -44,6 +44,8 @@ export const fitResultSchema = z
     theta_se: num,
     alpha: num,
     parts: z.object({ count: z.array(coefRow), zero: z.array(coefRow) }).strict().nullable(),
+    auc: num.optional(),
+    pr_auc: num.optional(),
   })
   .strict();
 
@@ -72,6 +74,9 @@ export interface FitResult {
   theta_se: number | null;
   alpha: number | null;
   parts: { count: CoefRow[]; zero: CoefRow[] } | null;
+  /** binary models: area under the ROC curve and under the precision–recall curve (average precision); null otherwise (schema 2) */
+  auc: number | null;
+  pr_auc: number | null;
 }
 
 /** A fitted model: the JSON result plus what effects and comparisons need. */

@@ -68,7 +68,7 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
   files.set('tidy.csv', rowsCsv(tidyRows, ['level', 'model', 'part', 'term', 'estimate', 'std_error', 'statistic', 'p_value', 'conf_low', 'conf_high', 'vcov_type']));
   files.set(
     'glance.csv',
-    rowsCsv(glanceRows, ['level', 'model', 'sample', 'family', 'n', 'n_dropped', 'loglik', 'aic', 'bic', 'deviance', 'null_deviance', 'pseudo_r2', 'theta', 'alpha', 'vcov_type', 'ssc', 'ssc_factor', 'clusters', 'converged']),
+    rowsCsv(glanceRows, ['level', 'model', 'sample', 'family', 'n', 'n_dropped', 'loglik', 'aic', 'bic', 'deviance', 'null_deviance', 'pseudo_r2', 'theta', 'alpha', 'vcov_type', 'ssc', 'ssc_factor', 'clusters', 'converged', 'auc', 'pr_auc']),
   );
 
   const sections: string[] = [];

@@ -3,6 +3,8 @@ import { family } from '../fit/families.ts';
 import type { FitResult } from '../fit/types.ts';
 import type { CoefRow } from '../inference/wald.ts';
 import type { EffectRow } from '../inference/effects.ts';
+import type { WaldTest } from '../inference/wald-test.ts';
+import type { BinaryFitStats } from '../inference/fit-stats.ts';
 import { starsFor } from './regtable.ts';
 
 const stars = (p: number | null) => starsFor(p, [0.1, 0.05, 0.01]);
@@ -40,6 +42,7 @@ export function formatFit(r: FitResult): string {
   if (r.theta !== null) {
     out.push(`theta: ${r.theta.toPrecision(6)} (SE ${r.theta_se?.toPrecision(4) ?? 'NA'})   alpha = 1/theta: ${r.alpha?.toPrecision(6)}`);
   }
+  if (r.auc !== null && r.auc !== undefined) out.push(`AUC (ROC): ${r.auc.toFixed(4)}   area under the precision-recall curve (average precision): ${r.pr_auc!.toFixed(4)}`);
   out.push(`Converged: ${r.converged ? 'yes' : 'NO'} (${r.iterations} iterations)`);
   if (r.warnings.length) out.push('', 'Warnings:', ...r.warnings.map((w) => `  - ${w}`));
   return out.join('\n') + '\n';
@@ -53,6 +56,27 @@ export function formatEffects(rows: EffectRow[]): string {
     if (!sel.length) continue;
     if (part) out.push(`${part === 'count' ? 'Count' : 'Zero'} part (${sel[0].effect}):`);
     out.push(...coefTable(sel, 'z value'));
+  }
+  return out.join('\n') + '\n';
+}
+
+/** The classification table of a binary model at a threshold (sna::netlogit prints the same). */
+export function formatClassification(c: BinaryFitStats['classification']): string {
+  const n = c.tp + c.fp + c.tn + c.fn;
+  return [
+    `Classification at fitted probability >= ${c.threshold}:`,
+    `              predicted 0  predicted 1`,
+    `  observed 0  ${String(c.tn).padStart(11)}  ${String(c.fp).padStart(11)}`,
+    `  observed 1  ${String(c.fn).padStart(11)}  ${String(c.tp).padStart(11)}`,
+    `  correct: ${(((c.tp + c.tn) / n) * 100).toFixed(2)}%   sensitivity: ${c.tp + c.fn ? ((c.tp / (c.tp + c.fn)) * 100).toFixed(2) : 'NA'}%   precision: ${c.tp + c.fp ? ((c.tp / (c.tp + c.fp)) * 100).toFixed(2) : 'NA'}%`,
+  ].join('\n') + '\n';
+}
+
+export function formatWald(tests: WaldTest[]): string {
+  const out = [`Wald tests (${tests[0].vcov_type} variance)`];
+  for (const t of tests) {
+    out.push(`  ${t.hypothesis}:  chi2(${t.df}) = ${t.statistic.toFixed(4)}, p = ${pfmt(t.p_value)}`);
+    if (t.f) out.push(`    F(${t.f.df1}, ${t.f.df2}) = ${t.f.statistic.toFixed(4)}, p = ${pfmt(t.f.p_value)}`);
   }
   return out.join('\n') + '\n';
 }

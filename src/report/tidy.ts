@@ -30,6 +30,8 @@ export interface GlanceRow {
   ssc_factor: number | null;
   clusters: string | null;
   converged: boolean;
+  auc: number | null;
+  pr_auc: number | null;
 }
 
 export function tidy(model: string, f: FitResult): TidyRow[] {
@@ -70,5 +72,7 @@ export function glance(model: string, f: FitResult): GlanceRow {
     ssc_factor: f.ssc_factor,
     clusters: f.clusters ? Object.entries(f.clusters).map(([k, v]) => `${k}=${v}`).join(';') : null,
     converged: f.converged,
+    auc: f.auc ?? null,
+    pr_auc: f.pr_auc ?? null,
   };
 }
