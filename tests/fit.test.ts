@@ -128,6 +128,16 @@ describe('positive semi-definiteness of multi-way variances', () => {
   });
 });
 
+describe('too few rows', () => {
+  it('refuses a model with no more rows than coefficients (its variance would be Infinity or NaN)', () => {
+    const t = makeTable(2, [
+      ['y', numColumn(Float64Array.of(1, 2))],
+      ['x', numColumn(Float64Array.of(0.5, 3))],
+    ]);
+    expect(() => fitModel(t, { formula: 'y ~ x', family: 'ols' })).toThrow(/2 rows are used, no more than the model's coefficients/);
+  });
+});
+
 describe('restricted expressions (--subset, derived variables)', () => {
   const t = makeTable(4, [
     ['a', numColumn(Float64Array.of(1, 2, NaN, 4))],

@@ -14,6 +14,7 @@
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import iconv from 'iconv-lite';
 import { isUtf8 } from 'node:buffer';
+import { totalmem } from 'node:os';
 import { basename } from 'node:path';
 import { InputError, type Problem } from '../util/errors.ts';
 import { isNumberText } from './numbers.ts';
@@ -24,6 +25,8 @@ const COMMA = 0x2c;
 const LF = 0x0a;
 const CR = 0x0d;
 const BLOCK = 1 << 23; // 8 MB
+/** A file larger than this share of the machine's memory is refused before reading. */
+const MEMORY_SHARE = 0.75;
 
 /** Powers of ten that are exact doubles (Clinger's fast path). */
 const POW10 = Array.from({ length: 23 }, (_, k) => 10 ** k);
@@ -208,6 +211,10 @@ function scan(path: string, onHeader: (cells: string[]) => void, onRecord: (text
   try {
     const st = memory ? null : fstatSync(fd);
     if (st && !st.isFile()) throw new InputError([{ file: path, expected: `a file (this is ${st.isDirectory() ? 'a folder' : 'a device or other special file'})` }], `cannot read ${basename(path)}`);
+    // its columns take about as much memory as the file's text: refuse before reading what cannot fit
+    if (st && st.size > MEMORY_SHARE * totalmem()) {
+      throw new InputError([{ file: path, expected: `a file this machine's memory can hold as columns (it has ${(st.size / 1e9).toFixed(1)} GB; the machine ${(totalmem() / 1e9).toFixed(1)} GB): select the columns or rows you need first, or convert it to Parquet` }], `cannot read ${basename(path)}`);
+    }
     const size = memory ? memory.length : st!.size;
     let buf = memory ?? Buffer.allocUnsafe(Math.min(block, Math.max(size, 1)));
     let have = memory ? memory.length : 0; // bytes in buf

@@ -178,6 +178,9 @@ export function fitModel(table: Table, options: FitOptions, cache?: FitCache): M
   }
   const part = design.parts[0];
   if (part.p === 0) throw new UsageError(`the formula '${o.formula}' has no coefficients to estimate`);
+  if (design.n <= design.parts.reduce((s, q) => s + q.p, 0)) {
+    throw new UsageError(`${design.n} row${design.n > 1 ? 's are' : ' is'} used, no more than the model's coefficients: nothing is left to estimate their variance (check the subset, or missing values in the variables)`);
+  }
   if (!fam.weightsAndOffsets && (design.weights || part.offset)) {
     throw new UsageError(`family ${o.family} does not take weights or offsets yet`);
   }
