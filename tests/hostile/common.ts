@@ -115,8 +115,19 @@ const NOBODY = 65534;
  */
 export function runCliAs(args: string[]) {
   const root = process.getuid?.() === 0;
-  const r = spawnSync(process.execPath, [join(import.meta.dirname, '..', '..', 'bin', 'tongban.js'), ...args], {
-    cwd: join(import.meta.dirname, '..', '..'),
+  const repo = join(import.meta.dirname, '..', '..');
+  let bin = join(repo, 'bin', 'tongban.js');
+  if (root) {
+    // the clone may sit in a folder nobody cannot enter (CI's, root's home): run a copy of the
+    // built command (bin/ and dist/ are all it needs) from a folder open to everyone
+    const copy = tmp('tongban-hostile-as-');
+    cpSync(join(repo, 'bin'), join(copy, 'bin'), { recursive: true });
+    cpSync(join(repo, 'dist'), join(copy, 'dist'), { recursive: true });
+    openTo(copy, 0o755);
+    bin = join(copy, 'bin', 'tongban.js');
+  }
+  const r = spawnSync(process.execPath, [bin, ...args], {
+    cwd: root ? tmpdir() : repo,
     encoding: 'utf8',
     ...(root ? { uid: NOBODY, gid: NOBODY } : {}),
   });
