@@ -32,6 +32,7 @@ const schema = z.object({
   level: z.number().gt(0).lt(1).default(0.95),
   maxLevels: z.number().int().positive().optional(),
   wald: z.array(z.string().min(1)).optional(),
+  binary: listOption,
   threshold: z.number().gt(0).lt(1).default(0.5),
   encoding: z.enum(['utf8', 'gbk']).default('utf8'),
   sheet: z.string().optional(),
@@ -96,7 +97,7 @@ export async function runFit(args: unknown): Promise<void> {
       level: o.level,
       maxLevels: o.maxLevels,
     });
-    const effects = o.effects === 'exp' ? exponentiate(fit) : o.effects === 'ame' ? averageMarginalEffects(fit, o.level) : null;
+    const effects = o.effects === 'exp' ? exponentiate(fit) : o.effects === 'ame' ? averageMarginalEffects(fit, { level: o.level, binary: o.binary }) : null;
     const wald = (o.wald ?? []).map((h) => waldTest(fit, h));
     if (o.json) {
       // the contract's §5 object alone, or wrapped with what was asked for besides

@@ -186,6 +186,7 @@ export const FAMILIES = {
     response: 'continuous',
     statistic: 't',
     auxParams: 1,
+    ameLink: links.identity,
     pseudoR2: false,
     smallSample: 'linear',
     estimate: (d) => olsEstimate(...first(d)),

@@ -266,5 +266,5 @@ export function fitModel(table: Table, options: FitOptions, cache?: FitCache): M
     ...binaryStats(fam.response === 'binary' ? est.mu : null, design.y),
   };
   if (!est.converged && est.warnings.length === 0) result.warnings.push('the estimator did not converge');
-  return { result, design, estimate: est, parameters, vcovs, vcov: first };
+  return { result, table, design, estimate: est, parameters, vcovs, vcov: first };
 }

@@ -4,6 +4,7 @@
  * effects and comparisons need (design, estimate, variances).
  */
 import type { Design } from '../formula/design.ts';
+import type { Table } from '../data/table.ts';
 import type { CoefRow } from '../inference/wald.ts';
 import type { Estimate } from '../models/estimates.ts';
 import type { VcovResult } from '../vcov/registry.ts';
@@ -82,6 +83,8 @@ export interface FitResult {
 /** A fitted model: the JSON result plus what effects and comparisons need. */
 export interface ModelFit {
   result: FitResult;
+  /** the data the model was fitted on (marginal effects re-evaluate its terms) */
+  table: Table;
   design: Design;
   estimate: Estimate;
   /** parameters behind the log-likelihood (coefficients, and θ or σ): AIC, BIC, LR tests */

@@ -8,9 +8,16 @@ import { UsageError } from '../util/errors.ts';
 import type { Table } from '../data/table.ts';
 import { parallelCrossprod, PARALLEL_MIN_ROWS, shared, warmUpWorker } from '../linalg/parallel.ts';
 import { arityOf, logicalAnd, logicalOr, MATH_FUNCTIONS } from '../expr/functions.ts';
-import { deparse, parseFormula, type Expr, type Formula, type RhsPart } from './parse.ts';
+import { columnsIn, deparse, parseFormula, type Expr, type Formula, type RhsPart } from './parse.ts';
 
-type Var = { kind: 'num'; v: Float64Array } | { kind: 'factor'; codes: Int32Array; levels: string[] };
+/** A formula variable on the used rows: numbers, or a factor's level codes (into its sorted levels). */
+export type Var = { kind: 'num'; v: Float64Array } | { kind: 'factor'; codes: Int32Array; levels: string[] };
+
+/** How a design column is made: the formula variables of its term, and for each the factor level it indicates (null: numeric). */
+export interface ColumnRecipe {
+  vars: number[];
+  levelOf: (number | null)[];
+}
 
 /** Functions a formula term may call: the shared mathematical ones, plus R's I() and as.numeric(). */
 const FUNCTIONS: Record<string, (...x: number[]) => number> = { ...MATH_FUNCTIONS, I: (x) => x, 'as.numeric': (x) => x };
@@ -20,7 +27,7 @@ function unknownColumn(name: string, t: Table, role = 'in the formula'): never {
 }
 
 /** Evaluates an arithmetic expression over every row of the table. */
-function evalNumeric(e: Expr, t: Table): Float64Array {
+export function evalNumeric(e: Expr, t: Table): Float64Array {
   const n = t.nrow;
   switch (e.type) {
     case 'num':
@@ -86,18 +93,6 @@ function evalNumeric(e: Expr, t: Table): Float64Array {
       return out;
     }
   }
-}
-
-/** The columns an expression reads. */
-function columnsIn(e: Expr, out: string[] = []): string[] {
-  if (e.type === 'var') out.push(e.name);
-  else if (e.type === 'call') e.args.forEach((a) => columnsIn(a, out));
-  else if (e.type === 'bin') {
-    columnsIn(e.left, out);
-    columnsIn(e.right, out);
-  } else if (e.type === 'unary') columnsIn(e.arg, out);
-  else if (e.type === 'paren') columnsIn(e.inner, out);
-  return out;
 }
 
 /**
@@ -173,6 +168,8 @@ export interface DesignPart {
   intercept: boolean;
   /** term label of each column (for tables), e.g. 'factor(g)' for 'factor(g)B' */
   termOf: string[];
+  /** how each column (aliased ones included) is made from the formula's variables (for marginal effects) */
+  recipes: ColumnRecipe[];
 }
 
 export interface Design {
@@ -186,6 +183,8 @@ export interface Design {
   parts: DesignPart[];
   weights: Float64Array | null;
   warnings: string[];
+  /** the formula's variables on the used rows (index as formula.variables) */
+  vars: Var[];
 }
 
 export interface DesignOptions {
@@ -293,7 +292,7 @@ export function buildDesign(table: Table, formulaText: string, opts: DesignOptio
     }
     return buildPart(formula, part, used, n, off, opts.aliasTol ?? 1e-14, warnings);
   });
-  return { formula, responseName, y, n, rows, nDropped: n0 - n, parts, weights: w, warnings };
+  return { formula, responseName, y, n, rows, nDropped: n0 - n, parts, weights: w, warnings, vars: used };
 }
 
 interface ColSpec {
@@ -407,7 +406,7 @@ function buildPart(
     for (let r = 0; r < n; r++) for (let c = 0; c < p; c++) X[r * p + c] = X[r * pAll + keepCols[c]];
     X = X.subarray(0, n * p); // compacted in place; stays shared
   }
-  return { names, aliased, X, p, offset, intercept: part.intercept, termOf: specs.map((s) => s.term) };
+  return { names, aliased, X, p, offset, intercept: part.intercept, termOf: specs.map((s) => s.term), recipes: specs.map((s) => ({ vars: s.vars, levelOf: s.levelOf })) };
 }
 
 /** Columns whose residual, after projecting on the earlier kept columns, is (numerically) zero. */

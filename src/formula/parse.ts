@@ -371,6 +371,13 @@ function columnsOf(e: Expr, out: Set<string>): void {
   }
 }
 
+/** The column names an expression reads, once each, in order of first appearance. */
+export function columnsIn(e: Expr): string[] {
+  const out = new Set<string>();
+  columnsOf(e, out);
+  return [...out];
+}
+
 /** Column names a formula reads (response, terms and offsets). */
 export function formulaColumns(formula: string): string[] {
   const f = parseFormula(formula);

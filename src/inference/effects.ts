@@ -6,6 +6,9 @@
  */
 import { UsageError } from '../util/errors.ts';
 import { linearPredictor } from '../linalg/dense.ts';
+import { evalNumeric, type Var } from '../formula/design.ts';
+import { columnsIn, deparse } from '../formula/parse.ts';
+import { derivative } from '../formula/derivative.ts';
 import { FAMILY_NAMES, family } from '../fit/families.ts';
 import type { ModelFit } from '../fit/types.ts';
 import { criticalValue, pValue, type CoefRow } from './wald.ts';
@@ -38,61 +41,146 @@ export function exponentiate(fit: ModelFit): EffectRow[] {
 }
 
 /**
- * Average marginal effects dE[y]/dx_j averaged over the fitted rows (prior weights as
- * weights), for every column but the intercept, with delta-method SEs:
- * AME_j = β_j · mean μ'(η), ∂AME_j/∂β_k = 1{j=k} mean μ'(η) + β_j mean μ''(η) x_k.
- * A factor level or an interaction column is differentiated like any other column.
+ * Average marginal effects per VARIABLE, as Stata's `margins, dydx(*)` and R's
+ * marginaleffects::avg_slopes define them: for each data column a numeric term of the formula
+ * reads, the average over the fitted rows (prior weights as weights) of the total derivative
+ * d E[y] / d v through every term that contains it (I(), log(), powers, interactions); 0/1
+ * columns too, unless declared `binary`, when — as for factor() terms and text columns — the
+ * effect is the average discrete change from the base level (0, or the first sorted level).
+ * Delta-method SEs from the model's own variance (so a robust, clustered or dyadic variance
+ * carries over): ∂AME/∂β_c = mean[μ''(η) x_c dη/dv + μ'(η) dx_c/dv] for a derivative,
+ * mean[μ'(η₁) x₁c − μ'(η₀) x₀c] for a discrete change.
  */
-export function averageMarginalEffects(fit: ModelFit, level = 0.95): EffectRow[] {
-  const link = family(fit.result.family).ameLink;
-  if (!link) {
+export function averageMarginalEffects(fit: ModelFit, opts: { level?: number; binary?: string[] } | number = {}): EffectRow[] {
+  const o = typeof opts === 'number' ? { level: opts } : opts;
+  const level = o.level ?? 0.95;
+  const fam = family(fit.result.family);
+  const link = fam.ameLink;
+  if (!link || fit.design.parts.length > 1) {
     const offered = FAMILY_NAMES.filter((f) => family(f).ameLink).join(', ');
     throw new UsageError(`average marginal effects are available for ${offered}, not ${fit.result.family}`);
   }
-  const part = fit.design.parts[0];
-  const { X, p, offset } = part;
-  const n = fit.design.n;
-  const w = fit.design.weights;
+  const d = fit.design;
+  const part = d.parts[0];
+  const n = d.n;
+  const cols = part.aliased.map((a, c) => (a ? -1 : c)).filter((c) => c >= 0);
+  const p = cols.length;
   const beta = fit.estimate.blocks[0].params;
   const V = fit.vcov.V;
+  const K = fit.estimate.blocks[0].params.length;
+  const w = d.weights;
   let sw = 0;
-  let m1 = 0;
-  const m2x = new Float64Array(p);
-  const eta = linearPredictor(X, n, p, beta, offset);
-  for (let r = 0; r < n; r++) {
-    const wr = w ? w[r] : 1;
-    const e = eta[r];
-    sw += wr;
-    m1 += wr * link.muEta(e);
-    const d2 = wr * link.muEta2(e);
-    for (let a = 0; a < p; a++) m2x[a] += d2 * X[r * p + a];
-  }
-  m1 /= sw;
-  for (let a = 0; a < p; a++) m2x[a] /= sw;
+  for (let r = 0; r < n; r++) sw += w ? w[r] : 1;
   const crit = criticalValue(level, null);
-  const rows: EffectRow[] = [];
-  let k = 0;
-  part.names.forEach((term, c) => {
-    if (part.aliased[c]) return;
-    const j = k++;
-    if (term === '(Intercept)') return;
-    const J = new Float64Array(p);
-    for (let a = 0; a < p; a++) J[a] = beta[j] * m2x[a] + (a === j ? m1 : 0);
-    let v = 0;
-    for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) v += J[a] * V[a * p + b] * J[b];
-    const est = beta[j] * m1;
-    const se = Math.sqrt(v);
-    rows.push({
-      term,
-      estimate: est,
-      std_error: se,
-      statistic: est / se,
-      p_value: pValue(est / se, null),
-      conf_low: est - crit * se,
-      conf_high: est + crit * se,
-      effect: 'AME',
-      part: null,
+  const binary = new Set(o.binary ?? []);
+  const variables = d.formula.variables;
+  const table = fit.table;
+  if (!table) throw new UsageError('average marginal effects need the data the model was fitted on');
+
+  // the data columns the numeric terms read, in order of first appearance
+  const numericCols: string[] = [];
+  variables.forEach((e, k) => {
+    if (k === 0 || d.vars[k].kind !== 'num') return;
+    for (const c of columnsIn(e)) if (!numericCols.includes(c)) numericCols.push(c);
+  });
+  for (const b of binary) {
+    if (!numericCols.includes(b)) throw new UsageError(`--binary ${b}: '${b}' is not a numeric variable of the formula (its variables: ${numericCols.join(', ')})`);
+  }
+
+  /** Design values (non-aliased columns) on the used rows for given variables; and their derivative when `dvars` is given. */
+  const build = (vars: Var[], dvars: (Float64Array | null)[] | null) => {
+    const X = new Float64Array(n * p);
+    const dX = dvars ? new Float64Array(n * p) : null;
+    cols.forEach((c, j) => {
+      const rec = part.recipes[c];
+      for (let r = 0; r < n; r++) {
+        let x = 1;
+        let dx = 0;
+        for (let m = 0; m < rec.vars.length; m++) {
+          const v = vars[rec.vars[m]];
+          let val: number;
+          let der = 0;
+          if (v.kind === 'factor') val = v.codes[r] === rec.levelOf[m] ? 1 : 0;
+          else {
+            val = v.v[r];
+            const dv = dvars?.[rec.vars[m]];
+            if (dv) der = dv[r];
+          }
+          dx = dx * val + x * der; // product rule, one factor at a time
+          x *= val;
+        }
+        X[r * p + j] = x;
+        if (dX) dX[r * p + j] = dx;
+      }
     });
+    return { X, dX };
+  };
+  const eta = (X: Float64Array) => linearPredictor(X, n, p, beta, part.offset);
+  const row = (term: string, est: number, J: Float64Array, effect: string): EffectRow => {
+    let v = 0;
+    for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) v += J[a] * V[a * K + b] * J[b];
+    const se = Math.sqrt(v);
+    return { term, estimate: est, std_error: se, statistic: est / se, p_value: pValue(est / se, null), conf_low: est - crit * se, conf_high: est + crit * se, effect, part: null };
+  };
+  const discrete = (term: string, v1: Var[], v0: Var[], effect: string): EffectRow => {
+    const { X: X1 } = build(v1, null);
+    const { X: X0 } = build(v0, null);
+    const e1 = eta(X1);
+    const e0 = eta(X0);
+    let est = 0;
+    const J = new Float64Array(p);
+    for (let r = 0; r < n; r++) {
+      const wr = (w ? w[r] : 1) / sw;
+      est += wr * (link.inv(e1[r]) - link.inv(e0[r]));
+      const g1 = wr * link.muEta(e1[r]);
+      const g0 = wr * link.muEta(e0[r]);
+      for (let a = 0; a < p; a++) J[a] += g1 * X1[r * p + a] - g0 * X0[r * p + a];
+    }
+    return row(term, est, J, effect);
+  };
+  /** the formula's variables with data column `name` set to `value` on every used row */
+  const withColumn = (name: string, value: number): Var[] => {
+    const t = { ...table, columns: new Map(table.columns) };
+    t.columns.set(name, { kind: 'number', values: new Float64Array(table.nrow).fill(value) });
+    return d.vars.map((v, k) => (k > 0 && v.kind === 'num' && columnsIn(variables[k]).includes(name) ? { kind: 'num', v: gatherRows(evalNumeric(variables[k], t), d.rows) } : v));
+  };
+
+  const rows: EffectRow[] = [];
+  for (const name of numericCols) {
+    if (binary.has(name)) {
+      rows.push(discrete(name, withColumn(name, 1), withColumn(name, 0), 'AME (discrete change 0 → 1)'));
+      continue;
+    }
+    const dvars = variables.map((e, k) => (k > 0 && d.vars[k].kind === 'num' && columnsIn(e).includes(name) ? gatherRows(derivative(e, table, name), d.rows) : null));
+    const { X, dX } = build(d.vars, dvars);
+    const e = eta(X);
+    let est = 0;
+    const J = new Float64Array(p);
+    for (let r = 0; r < n; r++) {
+      const wr = (w ? w[r] : 1) / sw;
+      let deta = 0;
+      for (let a = 0; a < p; a++) deta += beta[a] * dX![r * p + a];
+      const m1 = link.muEta(e[r]);
+      const m2 = link.muEta2(e[r]);
+      est += wr * m1 * deta;
+      for (let a = 0; a < p; a++) J[a] += wr * (m2 * X[r * p + a] * deta + m1 * dX![r * p + a]);
+    }
+    rows.push(row(name, est, J, 'AME'));
+  }
+  // factor terms: each level against the base
+  d.vars.forEach((v, k) => {
+    if (k === 0 || v.kind !== 'factor') return;
+    const label = deparse(variables[k]);
+    for (let lvl = 1; lvl < v.levels.length; lvl++) {
+      const at = (code: number): Var[] => d.vars.map((u, m) => (m === k ? { kind: 'factor', codes: new Int32Array(n).fill(code), levels: v.levels } : u));
+      rows.push(discrete(`${label}${v.levels[lvl]}`, at(lvl), at(0), `AME (discrete change ${v.levels[0]} → ${v.levels[lvl]})`));
+    }
   });
   return rows;
+}
+
+function gatherRows(v: Float64Array, rows: Int32Array): Float64Array {
+  const out = new Float64Array(rows.length);
+  for (let k = 0; k < rows.length; k++) out[k] = v[rows[k]];
+  return out;
 }
