@@ -13,6 +13,7 @@ import type { DescriptiveRow } from './descriptives.ts';
 import { htmlEscape, htmlPage, regGrid, toCsvTable, toHtmlFragment, toLatex, toMarkdown, type Grid } from './formats.ts';
 import { coefficientPlotSvg, plotPoints } from './plot.ts';
 import { buildRegTable } from './regtable.ts';
+import { effectsGrid } from './effects-table.ts';
 import { glance, tidy, type GlanceRow, type TidyRow } from './tidy.ts';
 
 const cell = (v: unknown): string => (v === null || v === undefined ? '' : typeof v === 'number' ? formatNumber(v) : String(v));
@@ -100,7 +101,28 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
       files.set(`plots/${level.id}.svg`, svg);
       plotHtml = `<div class="plot">${svg}</div>`;
     }
-    levelHtml.push(`<h2>${htmlEscape(levelTitle)}</h2>\n${toHtmlFragment(grid)}\n${plotHtml}`);
+    // average marginal effects of the level's models that asked for them
+    let ameHtml = '';
+    const withAme = level.models.filter((id) => record.effects?.[id]?.length);
+    if (withAme.length) {
+      const ameTitle = `${levelTitle}${zh ? '：平均边际效应' : ': average marginal effects'}`;
+      const models = withAme.map((id) => ({ id, label: record.models.find((m) => m.id === id)!.label, rows: record.effects[id] }));
+      const ag = effectsGrid(models, { title: ameTitle, lang, stars: record.spec.stars, digits: record.spec.digits, groups: record.spec.groups });
+      writeGrid(files, `tables/${level.id}_ame`, ag);
+      const apts = plotPoints(
+        models.flatMap((m) => m.rows.map((r) => ({ ...r, model: m.id, vcov_type: '', part: null }))),
+        (id) => modelLabel.get(id) ?? id,
+        termLabel,
+      );
+      let amePlot = '';
+      if (apts.length) {
+        const svg = await coefficientPlotSvg(apts, ameTitle, zh ? '平均边际效应与 95% 置信区间' : 'AME and 95% CI');
+        files.set(`plots/${level.id}_ame.svg`, svg);
+        amePlot = `<div class="plot">${svg}</div>`;
+      }
+      ameHtml = `\n<h3>${htmlEscape(ameTitle)}</h3>\n${toHtmlFragment(ag)}\n${amePlot}`;
+    }
+    levelHtml.push(`<h2>${htmlEscape(levelTitle)}</h2>\n${toHtmlFragment(grid)}\n${plotHtml}${ameHtml}`);
   }
 
   // report.html: cleaning report, descriptives, tables and plots, the run record

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import type { CleaningReport } from '../data/clean.ts';
 import type { FitResult } from '../fit/types.ts';
 import type { DescriptiveRow } from './descriptives.ts';
+import type { EffectRow } from '../inference/effects.ts';
 import type { ResolvedModel } from '../specfile/load.ts';
 import type { Spec } from '../specfile/schema.ts';
 import { z } from 'zod';
@@ -33,6 +34,8 @@ export interface RunRecord {
     levels: { id: string; label: Spec['levels'][number]['label']; models: string[] }[];
   };
   models: ResolvedModel[];
+  /** average marginal effects by model id (models whose spec asks for them) */
+  effects: Record<string, EffectRow[]>;
   descriptives: DescriptiveRow[];
   cleaning: CleaningReport & { sample: SampleInfo };
 }
@@ -73,11 +76,23 @@ const runRecordSchema = z
           dyad: z.tuple([text, text]).optional(),
           ssc: z.enum(SSC_PRESETS).optional(),
           fixPsd: z.boolean(),
+          effects: z.array(z.enum(['ame'])).optional(),
+          binary: z.array(text).optional(),
           where: text,
           line: count,
         })
         .strict(),
     ),
+    effects: z
+      .record(
+        id,
+        z.array(
+          z
+            .object({ term: text, estimate: z.number().nullable(), std_error: z.number().nullable(), statistic: z.number().nullable(), p_value: z.number().nullable(), conf_low: z.number().nullable(), conf_high: z.number().nullable(), effect: text, part: z.string().nullable() })
+            .strict(),
+        ),
+      )
+      .default({}),
     descriptives: z.array(z.object({ sample: id, variable: text, n: count, mean: z.number().nullable(), sd: z.number().nullable(), min: z.number().nullable(), max: z.number().nullable() }).strict()),
     cleaning: z.looseObject({
       cities: count,

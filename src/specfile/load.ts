@@ -27,6 +27,9 @@ export interface ResolvedModel {
   ssc?: Ssc;
   /** repair a non-PSD multi-way variance (explicit request only) */
   fixPsd: boolean;
+  /** average marginal effects asked for, and the variables taken as binary for them */
+  effects?: 'ame'[];
+  binary?: string[];
   /** where the model is defined: "file:line", and the line alone */
   where: string;
   line: number;
@@ -181,6 +184,8 @@ export function parseSpec(text: string, file: string): LoadedSpec {
       dyad,
       ssc: m.ssc,
       fixPsd: m.fix_psd ?? false,
+      ...(m.effects?.length ? { effects: m.effects } : {}),
+      ...(m.binary?.length ? { binary: m.binary } : {}),
       where: where(path),
       line: locate(doc, lc, file, path).line,
     });

@@ -30,6 +30,10 @@ export const modelSchema = z
     dyad: z.tuple([z.string(), z.string()]).optional(),
     ssc: z.enum(SSC_PRESETS).optional(),
     fix_psd: z.boolean().optional(),
+    /** effects reported besides the coefficients: average marginal effects (a table and a plot per level) */
+    effects: z.array(z.enum(['ame'])).optional(),
+    /** 0/1 variables whose AME is the discrete change 0 → 1 (Stata's i.x) */
+    binary: z.array(z.string()).optional(),
   })
   .strict();
 

@@ -7,6 +7,7 @@ import type { Table } from '../data/table.ts';
 import { filterRows, numColumn, selectColumns, setColumn } from '../data/table.ts';
 import { compileRestricted, subsetRows } from '../expr/restricted.ts';
 import { FitCache, fitModel } from '../fit/fit-model.ts';
+import { averageMarginalEffects, type EffectRow } from '../inference/effects.ts';
 import type { FitResult } from '../fit/types.ts';
 import { formulaColumns } from '../formula/parse.ts';
 import { describe, type DescriptiveRow } from '../report/descriptives.ts';
@@ -118,6 +119,8 @@ function checkModels(loaded: LoadedSpec, samples: Map<string, Table>): void {
 export interface ModelsStageResult {
   /** by model id, in spec order */
   fits: Map<string, FitResult>;
+  /** average marginal effects of the models that ask for them (effects: [ame]), by model id */
+  effects: Map<string, EffectRow[]>;
   descriptives: DescriptiveRow[];
 }
 
@@ -140,6 +143,7 @@ export async function prepareModels(loaded: LoadedSpec, tables: StageTables): Pr
 export function fitModels(loaded: LoadedSpec, samples: Map<string, Table>, rep: Reporter): ModelsStageResult {
 
   const fits = new Map<string, FitResult>();
+  const effects = new Map<string, EffectRow[]>();
   const cache = new FitCache();
   for (const m of loaded.models) {
     const ids = [...(m.cluster ?? []), ...(m.dyad ?? [])];
@@ -157,6 +161,16 @@ export function fitModels(loaded: LoadedSpec, samples: Map<string, Table>, rep: 
         throw e;
       }
       fits.set(m.id, fit.result);
+      if (m.effects?.includes('ame')) {
+        try {
+          // a binary variable the model does not use (a sample without it) has no effect to report
+          const used = new Set(formulaColumns(m.formula));
+          effects.set(m.id, averageMarginalEffects(fit, { binary: m.binary?.filter((b) => used.has(b)) }));
+        } catch (e) {
+          if (e instanceof UsageError) throw new UsageError(`${m.where} (model ${m.id}, effects): ${e.message}`);
+          throw e;
+        }
+      }
       bar.tick(`${m.id} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
     }
   } finally {
@@ -170,5 +184,5 @@ export function fitModels(loaded: LoadedSpec, samples: Map<string, Table>, rep: 
     const vars = [...new Set(ms.flatMap((m) => formulaColumns(m.formula)))];
     descriptives.push(...describe(sid, samples.get(sid)!, vars));
   }
-  return { fits, descriptives };
+  return { fits, effects, descriptives };
 }

@@ -41,6 +41,7 @@ export function runRecord(
       levels: spec.levels.map((l) => ({ id: l.id, label: l.label, models: l.models.map((m) => m.id) })),
     },
     models: loaded.models.map((m) => ({ ...m, where: `${basename(loaded.file)}:${m.line}` })),
+    effects: Object.fromEntries(models.effects),
     descriptives: models.descriptives,
     cleaning,
   };
