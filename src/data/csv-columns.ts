@@ -96,6 +96,13 @@ export function parseNumber(t: string, s: number, e: number): number | undefined
   return Number.isFinite(v) ? v : undefined;
 }
 
+/** A typed array of twice the length holding the same values first. */
+function doubled<T extends Float64Array | Int32Array | Uint8Array>(a: T): T {
+  const next = new (a.constructor as new (n: number) => T)(a.length * 2);
+  next.set(a);
+  return next;
+}
+
 /** A growable Float64Array. */
 class NumBuilder {
   values: Float64Array;
@@ -106,11 +113,7 @@ class NumBuilder {
     this.values = new Float64Array(Math.max(capacity, 1024));
   }
   push(x: number): void {
-    if (this.length === this.values.length) {
-      const next = new Float64Array(this.values.length * 2);
-      next.set(this.values);
-      this.values = next;
-    }
+    if (this.length === this.values.length) this.values = doubled(this.values);
     this.values[this.length++] = x;
   }
 }
@@ -124,11 +127,7 @@ class TextBuilder {
     this.codes = new Int32Array(Math.max(capacity, 1024));
   }
   push(s: string): void {
-    if (this.length === this.codes.length) {
-      const next = new Int32Array(this.codes.length * 2);
-      next.set(this.codes);
-      this.codes = next;
-    }
+    if (this.length === this.codes.length) this.codes = doubled(this.codes);
     this.codes[this.length++] = s === '' ? -1 : this.coder.code(s);
   }
 }
@@ -225,16 +224,9 @@ function scan(path: string, onHeader: (cells: string[]) => void, onRecord: (text
     let line = 1; // physical line at buf[0] (for errors)
     const f: Fields = { start: new Int32Array(64), end: new Int32Array(64), quoted: new Uint8Array(64), count: 0 };
     const grow = () => {
-      const n = f.start.length * 2;
-      const st = new Int32Array(n);
-      st.set(f.start);
-      const en = new Int32Array(n);
-      en.set(f.end);
-      const q = new Uint8Array(n);
-      q.set(f.quoted);
-      f.start = st;
-      f.end = en;
-      f.quoted = q;
+      f.start = doubled(f.start);
+      f.end = doubled(f.end);
+      f.quoted = doubled(f.quoted);
     };
     for (;;) {
       if (!eof) {
