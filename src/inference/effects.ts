@@ -87,54 +87,71 @@ export function averageMarginalEffects(fit: ModelFit, opts: { level?: number; bi
     if (!numericCols.includes(b)) throw new UsageError(`--binary ${b}: '${b}' is not a numeric variable of the formula (its variables: ${numericCols.join(', ')})`);
   }
 
-  /** Design values (non-aliased columns) on the used rows for given variables; and their derivative when `dvars` is given. */
-  const build = (vars: Var[], dvars: (Float64Array | null)[] | null) => {
-    const X = new Float64Array(n * p);
-    const dX = dvars ? new Float64Array(n * p) : null;
-    cols.forEach((c, j) => {
-      const rec = part.recipes[c];
+  /** the design's columns (non-aliased, index j) that involve formula variable k */
+  const involves = (j: number, ks: Set<number>) => part.recipes[cols[j]].vars.some((k) => ks.has(k));
+  /**
+   * The columns `only` (indices j of the non-aliased design) on the used rows for the formula's
+   * variables `vars`, as an n × |only| matrix, and, when `dvars` is given, their derivative.
+   * The other columns do not involve the variable: they stay as fitted.
+   */
+  const build = (vars: Var[], dvars: (Float64Array | null)[] | null, only: number[]) => {
+    const q = only.length;
+    const Z = new Float64Array(n * q);
+    const dZ = dvars ? new Float64Array(n * q) : null;
+    only.forEach((j, t) => {
+      const rec = part.recipes[cols[j]];
+      const factors = rec.vars.map((k) => vars[k]);
+      const ders = rec.vars.map((k) => dvars?.[k] ?? null);
       for (let r = 0; r < n; r++) {
         let x = 1;
         let dx = 0;
-        for (let m = 0; m < rec.vars.length; m++) {
-          const v = vars[rec.vars[m]];
-          let val: number;
-          let der = 0;
-          if (v.kind === 'factor') val = v.codes[r] === rec.levelOf[m] ? 1 : 0;
-          else {
-            val = v.v[r];
-            const dv = dvars?.[rec.vars[m]];
-            if (dv) der = dv[r];
-          }
+        for (let m = 0; m < factors.length; m++) {
+          const v = factors[m];
+          const val = v.kind === 'factor' ? (v.codes[r] === rec.levelOf[m] ? 1 : 0) : v.v[r];
+          const der = ders[m] ? ders[m]![r] : 0;
           dx = dx * val + x * der; // product rule, one factor at a time
           x *= val;
         }
-        X[r * p + j] = x;
-        if (dX) dX[r * p + j] = dx;
+        Z[r * q + t] = x;
+        if (dZ) dZ[r * q + t] = dx;
       }
     });
-    return { X, dX };
+    return { Z, dZ };
   };
-  const eta = (X: Float64Array) => linearPredictor(X, n, p, beta, part.offset);
+  const X = part.X;
+  const eta0 = linearPredictor(X, n, p, beta, part.offset);
+  // dμ/dη and d²μ/dη² at the fitted η, shared by every derivative below
+  const m1s = eta0.map((e) => link.muEta(e));
+  const m2s = eta0.map((e) => link.muEta2(e));
   const row = (term: string, est: number, J: Float64Array, effect: string): EffectRow => {
     let v = 0;
     for (let a = 0; a < p; a++) for (let b = 0; b < p; b++) v += J[a] * V[a * K + b] * J[b];
     const se = Math.sqrt(v);
     return { term, estimate: est, std_error: se, statistic: est / se, p_value: pValue(est / se, null), conf_low: est - crit * se, conf_high: est + crit * se, effect, part: null };
   };
-  const discrete = (term: string, v1: Var[], v0: Var[], effect: string): EffectRow => {
-    const { X: X1 } = build(v1, null);
-    const { X: X0 } = build(v0, null);
-    const e1 = eta(X1);
-    const e0 = eta(X0);
+  const discrete = (term: string, v1: Var[], v0: Var[], changed: Set<number>, effect: string): EffectRow => {
+    const only = cols.map((_, j) => j).filter((j) => involves(j, changed));
+    const q = only.length;
+    const { Z: Z1 } = build(v1, null, only);
+    const { Z: Z0 } = build(v0, null, only);
     let est = 0;
     const J = new Float64Array(p);
     for (let r = 0; r < n; r++) {
+      // η in the two scenarios: the fitted η with the changed columns swapped
+      let e1 = eta0[r];
+      let e0 = eta0[r];
+      for (let t = 0; t < q; t++) {
+        const x = X[r * p + only[t]];
+        e1 += beta[only[t]] * (Z1[r * q + t] - x);
+        e0 += beta[only[t]] * (Z0[r * q + t] - x);
+      }
       const wr = (w ? w[r] : 1) / sw;
-      est += wr * (link.inv(e1[r]) - link.inv(e0[r]));
-      const g1 = wr * link.muEta(e1[r]);
-      const g0 = wr * link.muEta(e0[r]);
-      for (let a = 0; a < p; a++) J[a] += g1 * X1[r * p + a] - g0 * X0[r * p + a];
+      est += wr * (link.inv(e1) - link.inv(e0));
+      const g1 = wr * link.muEta(e1);
+      const g0 = wr * link.muEta(e0);
+      const o = r * p;
+      for (let a = 0; a < p; a++) J[a] += (g1 - g0) * X[o + a];
+      for (let t = 0; t < q; t++) J[only[t]] += g1 * (Z1[r * q + t] - X[o + only[t]]) - g0 * (Z0[r * q + t] - X[o + only[t]]);
     }
     return row(term, est, J, effect);
   };
@@ -145,25 +162,31 @@ export function averageMarginalEffects(fit: ModelFit, opts: { level?: number; bi
     return d.vars.map((v, k) => (k > 0 && v.kind === 'num' && columnsIn(variables[k]).includes(name) ? { kind: 'num', v: gatherRows(evalNumeric(variables[k], t), d.rows) } : v));
   };
 
+  /** the formula variables that read data column `name` */
+  const dependsOn = (name: string) => new Set(variables.map((e, k) => (k > 0 && d.vars[k].kind === 'num' && columnsIn(e).includes(name) ? k : -1)).filter((k) => k >= 0));
+
   const rows: EffectRow[] = [];
   for (const name of numericCols) {
     if (binary.has(name)) {
-      rows.push(discrete(name, withColumn(name, 1), withColumn(name, 0), 'AME (discrete change 0 → 1)'));
+      rows.push(discrete(name, withColumn(name, 1), withColumn(name, 0), dependsOn(name), 'AME (discrete change 0 → 1)'));
       continue;
     }
     const dvars = variables.map((e, k) => (k > 0 && d.vars[k].kind === 'num' && columnsIn(e).includes(name) ? gatherRows(derivative(e, table, name), d.rows) : null));
-    const { X, dX } = build(d.vars, dvars);
-    const e = eta(X);
+    const only = cols.map((_, j) => j).filter((j) => involves(j, dependsOn(name)));
+    const q = only.length;
+    const { dZ } = build(d.vars, dvars, only);
     let est = 0;
     const J = new Float64Array(p);
     for (let r = 0; r < n; r++) {
       const wr = (w ? w[r] : 1) / sw;
       let deta = 0;
-      for (let a = 0; a < p; a++) deta += beta[a] * dX![r * p + a];
-      const m1 = link.muEta(e[r]);
-      const m2 = link.muEta2(e[r]);
+      for (let t = 0; t < q; t++) deta += beta[only[t]] * dZ![r * q + t];
+      const m1 = m1s[r];
+      const g = wr * m2s[r] * deta;
       est += wr * m1 * deta;
-      for (let a = 0; a < p; a++) J[a] += wr * (m2 * X[r * p + a] * deta + m1 * dX![r * p + a]);
+      const o = r * p;
+      for (let a = 0; a < p; a++) J[a] += g * X[o + a];
+      for (let t = 0; t < q; t++) J[only[t]] += wr * m1 * dZ![r * q + t];
     }
     rows.push(row(name, est, J, 'AME'));
   }
@@ -173,7 +196,7 @@ export function averageMarginalEffects(fit: ModelFit, opts: { level?: number; bi
     const label = deparse(variables[k]);
     for (let lvl = 1; lvl < v.levels.length; lvl++) {
       const at = (code: number): Var[] => d.vars.map((u, m) => (m === k ? { kind: 'factor', codes: new Int32Array(n).fill(code), levels: v.levels } : u));
-      rows.push(discrete(`${label}${v.levels[lvl]}`, at(lvl), at(0), `AME (discrete change ${v.levels[0]} → ${v.levels[lvl]})`));
+      rows.push(discrete(`${label}${v.levels[lvl]}`, at(lvl), at(0), new Set([k]), `AME (discrete change ${v.levels[0]} → ${v.levels[lvl]})`));
     }
   });
   return rows;

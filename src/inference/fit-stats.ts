@@ -14,34 +14,38 @@ export interface BinaryFitStats {
 
 export function binaryFitStats(y: Float64Array, p: Float64Array, threshold = 0.5): BinaryFitStats {
   const n = y.length;
-  const order = Int32Array.from({ length: n }, (_, k) => k).sort((a, b) => p[a] - p[b]);
-  // ROC: sum of the average ranks of the positives
+  // all fitted values and those of the positives, each sorted ascending (native numeric sorts)
+  const all = Float64Array.from(p).sort();
   let n1 = 0;
-  let rankSum = 0;
-  for (let s = 0; s < n; ) {
-    let e = s;
-    while (e + 1 < n && p[order[e + 1]] === p[order[s]]) e++;
-    const avg = (s + e) / 2 + 1;
-    for (let k = s; k <= e; k++) if (y[order[k]] === 1) {
-      n1++;
-      rankSum += avg;
-    }
-    s = e + 1;
-  }
+  for (let r = 0; r < n; r++) if (y[r] === 1) n1++;
+  const pos = new Float64Array(n1);
+  for (let r = 0, k = 0; r < n; r++) if (y[r] === 1) pos[k++] = p[r];
+  pos.sort();
   const n0 = n - n1;
+  // ROC: the sum of the average ranks (1-based, ties averaged) of the positives' values among all values
+  let rankSum = 0;
+  for (let k = 0, s = 0; k < n1; ) {
+    const x = pos[k];
+    while (all[s] < x) s++; // first index of x in all
+    let e = s;
+    while (e + 1 < n && all[e + 1] === x) e++; // last index of x
+    let m = k;
+    while (m < n1 && pos[m] === x) m++;
+    rankSum += (m - k) * ((s + e) / 2 + 1);
+    k = m;
+  }
   const auc = (rankSum - (n1 * (n1 + 1)) / 2) / (n1 * n0);
-  // precision–recall: thresholds from the largest fitted value down, ties entering together
-  let tp = 0;
-  let seen = 0;
+  // precision–recall: thresholds from the largest value down, tied values entering together
   let ap = 0;
   let prevRecall = 0;
+  let ip = n1 - 1;
   for (let e = n - 1; e >= 0; ) {
+    const x = all[e];
     let s = e;
-    while (s - 1 >= 0 && p[order[s - 1]] === p[order[e]]) s--;
-    for (let k = s; k <= e; k++) {
-      seen++;
-      if (y[order[k]] === 1) tp++;
-    }
+    while (s - 1 >= 0 && all[s - 1] === x) s--;
+    while (ip >= 0 && pos[ip] >= x) ip--;
+    const tp = n1 - 1 - ip;
+    const seen = n - s;
     const recall = tp / n1;
     ap += (recall - prevRecall) * (tp / seen);
     prevRecall = recall;
