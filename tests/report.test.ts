@@ -17,6 +17,13 @@ const fit = (over: Partial<FitResult> = {}): FitResult => ({
 });
 
 describe('journal tables', () => {
+  it('shows the spec\'s named Wald tests as bottom rows, with stars from their p-values', () => {
+    const tests = [{ label: { en: 'Demand jointly', zh: '需求联合' }, hypothesis: 'x = 0, z = 0', df: 2, statistic: 7.5, p_value: 0.0235, f: null, vcov_type: 'HC1' }];
+    const t = buildRegTable([{ id: 'm1', label: 'M', fit: fit(), tests }], { title: 'T', lang: 'en', stars: [0.1, 0.05, 0.01], digits: 2, groups: [] });
+    expect(t.rows.find((r) => r.label === 'Demand jointly')?.cells).toEqual(['χ²(2) = 7.50**']);
+    expect(t.notes.join('\n')).toMatch(/Joint tests are Wald tests with each column's variance/);
+  });
+
   it('stars follow the thresholds given', () => {
     expect(starsFor(0.0455, [0.1, 0.05, 0.01])).toBe('**');
     expect(starsFor(0.0455, [0.05, 0.01, 0.001])).toBe('*');

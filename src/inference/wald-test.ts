@@ -144,7 +144,14 @@ export function waldTest(fit: ModelFit, hypothesis: string): WaldTest {
     A[a * q + b] = s;
   }
   const L = cholesky(A, q);
-  if (!L) throw new UsageError(`--wald "${hypothesis}": the restrictions are not independent (one follows from the others, or a variance is 0); drop the redundant one`);
+  if (!L) {
+    const notPsd = r.warnings.some((w) => w.includes('not positive semi-definite'));
+    throw new UsageError(
+      notPsd
+        ? `--wald "${hypothesis}": the model's ${r.vcov_type} variance matrix is not positive semi-definite (see its warning), so the test is undefined; repair it (--fix-psd, or fix_psd: true in a spec) or use another variance`
+        : `--wald "${hypothesis}": the restrictions are not independent (one follows from the others, or a variance is 0); drop the redundant one`,
+    );
+  }
   const x = cholSolve(L, q, d);
   let W = 0;
   for (let a = 0; a < q; a++) W += d[a] * x[a];

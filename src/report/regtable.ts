@@ -7,6 +7,7 @@
 import { family } from '../fit/families.ts';
 import type { FitResult } from '../fit/types.ts';
 import { isVcovType, VARIANCES } from '../vcov/registry.ts';
+import type { WaldTest } from '../inference/wald-test.ts';
 import { labelText, type Label } from '../specfile/schema.ts';
 import { pseudoR2, tidy } from './tidy.ts';
 
@@ -33,6 +34,8 @@ export interface TableModel {
   id: string;
   label: Label | undefined;
   fit: FitResult;
+  /** named Wald tests of the spec (bottom rows) */
+  tests?: (WaldTest & { label: Label })[];
 }
 
 export interface TableOptions {
@@ -127,6 +130,20 @@ export function buildRegTable(models: TableModel[], o: TableOptions): RegTable {
   if (cols.some((c) => c.model.fit.alpha !== null)) {
     stat('α (1/θ)', (f, part) => (f.alpha === null || part === 'zero' ? '' : fmt(f.alpha)));
   }
+  // the spec's named Wald tests, one row per test label, with the model's variance
+  const testLabels: string[] = [];
+  for (const m of models) for (const t of m.tests ?? []) if (!testLabels.includes(labelText(t.label, o.lang, t.hypothesis))) testLabels.push(labelText(t.label, o.lang, t.hypothesis));
+  for (const tl of testLabels) {
+    rows.push({
+      label: tl,
+      cells: cols.map((c) => {
+        const t = c.part === 'zero' ? undefined : c.model.tests?.find((x) => labelText(x.label, o.lang, x.hypothesis) === tl);
+        if (!t || t.statistic === null) return '';
+        return t.f ? `F(${t.f.df1}, ${t.f.df2}) = ${fmt(t.f.statistic)}${starsFor(t.f.p_value, o.stars)}` : `χ²(${t.df}) = ${fmt(t.statistic)}${starsFor(t.p_value, o.stars)}`;
+      }),
+      kind: 'stat',
+    });
+  }
   stat(zh ? '标准误' : 'SE', (f) => (isVcovType(f.vcov_type) ? VARIANCES[f.vcov_type].short[o.lang] : f.vcov_type));
   const t = o.stars;
   const notes = [
@@ -141,6 +158,9 @@ export function buildRegTable(models: TableModel[], o: TableOptions): RegTable {
     byText.set(text, [...(byText.get(text) ?? []), columns[k].number]);
   });
   for (const [text, nums] of byText) notes.push(`${nums.join('')} ${text}`);
+  if (testLabels.length) {
+    notes.push(zh ? '联合检验为 Wald 检验，使用各列的标准误类型（二元组稳健等），星号表示其 p 值。' : "Joint tests are Wald tests with each column's variance (dyadic-robust etc.); stars give their p-values.");
+  }
   for (const m of models) {
     for (const w of m.fit.warnings) notes.push(`${labelText(m.label, o.lang, m.id)}: ${w}`);
   }

@@ -9,6 +9,8 @@ import type { CleaningReport } from '../data/clean.ts';
 import type { FitResult } from '../fit/types.ts';
 import type { DescriptiveRow } from './descriptives.ts';
 import type { EffectRow } from '../inference/effects.ts';
+import type { WaldTest } from '../inference/wald-test.ts';
+import type { Label } from '../specfile/schema.ts';
 import type { ResolvedModel } from '../specfile/load.ts';
 import type { Spec } from '../specfile/schema.ts';
 import { z } from 'zod';
@@ -36,6 +38,8 @@ export interface RunRecord {
   models: ResolvedModel[];
   /** average marginal effects by model id (models whose spec asks for them) */
   effects: Record<string, EffectRow[]>;
+  /** the spec's named Wald tests by model id */
+  tests: Record<string, (WaldTest & { label: Label })[]>;
   descriptives: DescriptiveRow[];
   cleaning: CleaningReport & { sample: SampleInfo };
 }
@@ -78,6 +82,7 @@ const runRecordSchema = z
           fixPsd: z.boolean(),
           effects: z.array(z.enum(['ame'])).optional(),
           binary: z.array(text).optional(),
+          tests: z.array(z.object({ label, hypothesis: text }).strict()).optional(),
           where: text,
           line: count,
         })
@@ -89,6 +94,24 @@ const runRecordSchema = z
         z.array(
           z
             .object({ term: text, estimate: z.number().nullable(), std_error: z.number().nullable(), statistic: z.number().nullable(), p_value: z.number().nullable(), conf_low: z.number().nullable(), conf_high: z.number().nullable(), effect: text, part: z.string().nullable() })
+            .strict(),
+        ),
+      )
+      .default({}),
+    tests: z
+      .record(
+        id,
+        z.array(
+          z
+            .object({
+              label,
+              hypothesis: text,
+              df: count,
+              statistic: z.number().nullable(),
+              p_value: z.number().nullable(),
+              f: z.object({ statistic: z.number().nullable(), df1: count, df2: count, p_value: z.number().nullable() }).strict().nullable(),
+              vcov_type: text,
+            })
             .strict(),
         ),
       )

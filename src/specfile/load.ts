@@ -30,6 +30,8 @@ export interface ResolvedModel {
   /** average marginal effects asked for, and the variables taken as binary for them */
   effects?: 'ame'[];
   binary?: string[];
+  /** named Wald tests (table rows) */
+  tests?: { label: Label; hypothesis: string }[];
   /** where the model is defined: "file:line", and the line alone */
   where: string;
   line: number;
@@ -186,6 +188,7 @@ export function parseSpec(text: string, file: string): LoadedSpec {
       fixPsd: m.fix_psd ?? false,
       ...(m.effects?.length ? { effects: m.effects } : {}),
       ...(m.binary?.length ? { binary: m.binary } : {}),
+      ...(m.tests?.length ? { tests: m.tests } : {}),
       where: where(path),
       line: locate(doc, lc, file, path).line,
     });

@@ -8,6 +8,8 @@ import { filterRows, numColumn, selectColumns, setColumn } from '../data/table.t
 import { compileRestricted, subsetRows } from '../expr/restricted.ts';
 import { FitCache, fitModel } from '../fit/fit-model.ts';
 import { averageMarginalEffects, type EffectRow } from '../inference/effects.ts';
+import { waldTest, type WaldTest } from '../inference/wald-test.ts';
+import type { Label } from '../specfile/schema.ts';
 import type { FitResult } from '../fit/types.ts';
 import { formulaColumns } from '../formula/parse.ts';
 import { describe, type DescriptiveRow } from '../report/descriptives.ts';
@@ -121,6 +123,8 @@ export interface ModelsStageResult {
   fits: Map<string, FitResult>;
   /** average marginal effects of the models that ask for them (effects: [ame]), by model id */
   effects: Map<string, EffectRow[]>;
+  /** the spec's named Wald tests, by model id */
+  tests: Map<string, (WaldTest & { label: Label })[]>;
   descriptives: DescriptiveRow[];
 }
 
@@ -144,6 +148,7 @@ export function fitModels(loaded: LoadedSpec, samples: Map<string, Table>, rep: 
 
   const fits = new Map<string, FitResult>();
   const effects = new Map<string, EffectRow[]>();
+  const tests = new Map<string, (WaldTest & { label: Label })[]>();
   const cache = new FitCache();
   for (const m of loaded.models) {
     const ids = [...(m.cluster ?? []), ...(m.dyad ?? [])];
@@ -161,6 +166,14 @@ export function fitModels(loaded: LoadedSpec, samples: Map<string, Table>, rep: 
         throw e;
       }
       fits.set(m.id, fit.result);
+      if (m.tests?.length) {
+        try {
+          tests.set(m.id, m.tests.map((t) => ({ ...waldTest(fit, t.hypothesis), label: t.label })));
+        } catch (e) {
+          if (e instanceof UsageError) throw new UsageError(`${m.where} (model ${m.id}, tests): ${e.message}`);
+          throw e;
+        }
+      }
       if (m.effects?.includes('ame')) {
         try {
           // a binary variable the model does not use (a sample without it) has no effect to report
@@ -184,5 +197,5 @@ export function fitModels(loaded: LoadedSpec, samples: Map<string, Table>, rep: 
     const vars = [...new Set(ms.flatMap((m) => formulaColumns(m.formula)))];
     descriptives.push(...describe(sid, samples.get(sid)!, vars));
   }
-  return { fits, effects, descriptives };
+  return { fits, effects, tests, descriptives };
 }
