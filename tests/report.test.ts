@@ -24,6 +24,14 @@ describe('journal tables', () => {
     expect(t.notes.join('\n')).toMatch(/Joint tests are Wald tests with each column's variance/);
   });
 
+  it('adds the AUC rows the spec asks for', () => {
+    const t = buildRegTable([{ id: 'm1', label: 'M', fit: fit() }], { title: 'T', lang: 'en', stars: [0.1, 0.05, 0.01], digits: 2, groups: [], statistics: ['auc', 'pr_auc'] });
+    expect(t.rows.find((r) => r.label === 'AUC (ROC)')?.cells).toEqual(['0.70']);
+    expect(t.rows.find((r) => r.label === 'Area under the PR curve')?.cells).toEqual(['0.30']);
+    const none = buildRegTable([{ id: 'm1', label: 'M', fit: fit() }], { title: 'T', lang: 'en', stars: [0.1, 0.05, 0.01], digits: 2, groups: [] });
+    expect(none.rows.some((r) => r.label.startsWith('AUC'))).toBe(false);
+  });
+
   it('stars follow the thresholds given', () => {
     expect(starsFor(0.0455, [0.1, 0.05, 0.01])).toBe('**');
     expect(starsFor(0.0455, [0.05, 0.01, 0.001])).toBe('*');

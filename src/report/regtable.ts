@@ -43,6 +43,8 @@ export interface TableOptions {
   lang: 'zh' | 'en';
   stars: [number, number, number];
   digits: number;
+  /** extra bottom rows: auc, pr_auc */
+  statistics?: ('auc' | 'pr_auc')[];
   groups: { id: string; label?: Label; variables: Record<string, Label> }[];
 }
 
@@ -130,6 +132,8 @@ export function buildRegTable(models: TableModel[], o: TableOptions): RegTable {
   if (cols.some((c) => c.model.fit.alpha !== null)) {
     stat('α (1/θ)', (f, part) => (f.alpha === null || part === 'zero' ? '' : fmt(f.alpha)));
   }
+  if (o.statistics?.includes('auc')) stat(zh ? 'AUC（ROC 曲线下面积）' : 'AUC (ROC)', (f, part) => (part === 'zero' || f.auc == null ? '' : fmt(f.auc)));
+  if (o.statistics?.includes('pr_auc')) stat(zh ? 'PR 曲线下面积' : 'Area under the PR curve', (f, part) => (part === 'zero' || f.pr_auc == null ? '' : fmt(f.pr_auc)));
   // the spec's named Wald tests, one row per test label, with the model's variance
   const testLabels: string[] = [];
   for (const m of models) for (const t of m.tests ?? []) if (!testLabels.includes(labelText(t.label, o.lang, t.hypothesis))) testLabels.push(labelText(t.label, o.lang, t.hypothesis));

@@ -32,6 +32,7 @@ export interface RunRecord {
     language: Spec['language'];
     stars: Spec['stars'];
     digits: number;
+    statistics: Spec['statistics'];
     groups: Spec['groups'];
     levels: { id: string; label: Spec['levels'][number]['label']; models: string[] }[];
   };
@@ -61,6 +62,7 @@ const runRecordSchema = z
         language: z.enum(['zh', 'en']),
         stars: z.tuple([z.number(), z.number(), z.number()]),
         digits: z.number().int().min(1).max(8),
+        statistics: z.array(z.enum(['auc', 'pr_auc'])).default([]),
         groups: z.array(z.object({ id, label: label.optional(), variables: z.record(z.string(), label) }).strict()),
         levels: z.array(z.object({ id, label: label.optional(), models: z.array(id) }).strict()),
       })

@@ -49,6 +49,8 @@ export const specSchema = z
       .refine(([a, b, c]) => a > b && b > c && c > 0 && a < 1, { message: 'three decreasing p-value thresholds, e.g. [0.1, 0.05, 0.01]' })
       .default([0.1, 0.05, 0.01]),
     digits: z.number().int().min(1).max(8).default(3),
+    /** extra rows at the bottom of the regression tables: auc, pr_auc (binary models) */
+    statistics: z.array(z.enum(['auc', 'pr_auc'])).default([]),
     monadic: z.array(z.string()).optional(),
     derived: z
       .object({ cities: z.record(id, z.string()).optional(), dyads: z.record(id, z.string()).optional() })

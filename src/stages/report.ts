@@ -37,6 +37,7 @@ export function runRecord(
       language: spec.language,
       stars: spec.stars,
       digits: spec.digits,
+      statistics: spec.statistics,
       groups: spec.groups,
       levels: spec.levels.map((l) => ({ id: l.id, label: l.label, models: l.models.map((m) => m.id) })),
     },
