@@ -197,7 +197,7 @@ describe('tongban fit on the command line', () => {
     const fit = JSON.parse(r.stdout);
     expect(Object.keys(fit)).toEqual([
       'schema_version', 'family', 'link', 'formula', 'n', 'df_residual', 'converged', 'iterations', 'vcov_type', 'ssc', 'ssc_factor', 'clusters',
-      'n_dropped', 'warnings', 'coefficients', 'loglik', 'aic', 'bic', 'deviance', 'null_deviance', 'theta', 'theta_se', 'alpha', 'parts', 'auc', 'pr_auc',
+      'n_dropped', 'warnings', 'coefficients', 'loglik', 'aic', 'bic', 'deviance', 'null_deviance', 'theta', 'theta_se', 'alpha', 'parts', 'auc', 'pr_auc', 'loglik_null_constant',
     ]);
     expect(Object.keys(fit.coefficients[0])).toEqual(['term', 'estimate', 'std_error', 'statistic', 'p_value', 'conf_low', 'conf_high']);
     fit.coefficients.forEach((c: { estimate: number; std_error: number }, k: number) => {

@@ -11,6 +11,7 @@ import { readCsvTable } from '../src/data/csv.ts';
 import { filterRows, getNum, type Table } from '../src/data/table.ts';
 import { fitModel, type FitOptions } from '../src/fit/fit-model.ts';
 import { expectClose } from './helpers.ts';
+import { pseudoR2 } from '../src/report/tidy.ts';
 
 const F = join(import.meta.dirname, 'fixtures', 'reference');
 const json = (f: string) => JSON.parse(readFileSync(join(F, f), 'utf8'));
@@ -150,5 +151,16 @@ describe('dyadic identity', () => {
     };
     const V = mm(mm(B, M), B);
     for (let p = 0; p < k * k; p++) expectClose(fit.vcov.V[p], V[p], 1e-10, 1e-14);
+  });
+});
+
+describe('McFadden R² of NB in both conventions (tests/fixtures/reference-extra/nb_pseudo_r2.json)', () => {
+  const nbRef = JSON.parse(readFileSync(join(F, '..', 'reference-extra', 'nb_pseudo_r2.json'), 'utf8'));
+  const r = fitModel(q, { formula: 'Days ~ Eth + Sex + Age + Lrn', family: 'negbin' }).result;
+  it('keeps the constant-only NB (its own θ) and gives both pseudo-R² as R', () => {
+    expectClose(r.loglik, nbRef.nb_full.loglik, 1e-11, 0, 'full loglik');
+    expectClose(r.loglik_null_constant, nbRef.nb_const.loglik, 1e-11, 0, 'constant-only NB loglik (θ re-estimated)');
+    expectClose(pseudoR2(r, 'constant_only'), nbRef.pseudo_r2.constant_only, 1e-10, 0, "Stata's convention");
+    expectClose(pseudoR2(r), nbRef.pseudo_r2.same_theta, 1e-10, 0, 'same θ (default)');
   });
 });

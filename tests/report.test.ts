@@ -12,7 +12,7 @@ const fit = (over: Partial<FitResult> = {}): FitResult => ({
     { term: 'x', estimate: 0.2, std_error: 0.1, statistic: 2, p_value: 0.0455, conf_low: 0.004, conf_high: 0.396 },
     { term: 'z', estimate: null, std_error: null, statistic: null, p_value: null, conf_low: null, conf_high: null },
   ],
-  loglik: -50, aic: 104, bic: 109.2, deviance: 100, null_deviance: 130, theta: null, theta_se: null, alpha: null, parts: null, auc: 0.7, pr_auc: 0.3,
+  loglik: -50, aic: 104, bic: 109.2, deviance: 100, null_deviance: 130, theta: null, theta_se: null, alpha: null, parts: null, auc: 0.7, pr_auc: 0.3, loglik_null_constant: null,
   ...over,
 });
 

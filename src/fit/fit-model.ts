@@ -264,6 +264,7 @@ export function fitModel(table: Table, options: FitOptions, cache?: FitCache): M
     alpha: est.theta === null ? null : 1 / est.theta,
     parts,
     ...binaryStats(fam.response === 'binary' ? est.mu : null, design.y),
+    loglik_null_constant: est.nullLoglikConstant,
   };
   if (!est.converged && est.warnings.length === 0) result.warnings.push('the estimator did not converge');
   return { result, table, design, estimate: est, parameters, vcovs, vcov: first };

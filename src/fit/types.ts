@@ -47,6 +47,7 @@ export const fitResultSchema = z
     parts: z.object({ count: z.array(coefRow), zero: z.array(coefRow) }).strict().nullable(),
     auc: num.optional(),
     pr_auc: num.optional(),
+    loglik_null_constant: num.optional(),
   })
   .strict();
 
@@ -78,6 +79,8 @@ export interface FitResult {
   /** binary models: area under the ROC curve and under the precision–recall curve (average precision); null otherwise (schema 2) */
   auc: number | null;
   pr_auc: number | null;
+  /** NB: log-likelihood of the constant-only NB with its own θ (for Stata's McFadden R²); null otherwise (schema 2) */
+  loglik_null_constant: number | null;
 }
 
 /** A fitted model: the JSON result plus what effects and comparisons need. */

@@ -46,6 +46,8 @@ export interface Estimate {
   theta: number | null;
   /** SE(θ) when θ is not part of a block's variance (glm.nb's convention) */
   thetaSe: number | null;
+  /** NB: log-likelihood of the constant-only NB with its own θ (Stata's nbreg null model) */
+  nullLoglikConstant: number | null;
   /** fitted means of the (single-part) model, for marginal effects */
   mu: Float64Array | null;
   warnings: string[];
@@ -59,7 +61,7 @@ export function glmInput(d: Design, part: DesignPart): GlmInput {
 
 /** An Estimate with the fields most estimators leave empty set to null. */
 function estimate(e: Pick<Estimate, 'link' | 'blocks' | 'converged' | 'iterations' | 'loglik' | 'warnings'> & Partial<Estimate>): Estimate {
-  return { rowLoglik: null, deviance: null, nullDeviance: null, theta: null, thetaSe: null, mu: null, ...e };
+  return { rowLoglik: null, deviance: null, nullDeviance: null, theta: null, thetaSe: null, nullLoglikConstant: null, mu: null, ...e };
 }
 
 function singleBlock(part: DesignPart, params: Float64Array, pieces: VariancePieces): EstBlock[] {
@@ -92,6 +94,8 @@ export function glmEstimate(inp: GlmInput, part: DesignPart, fam: Family): Estim
 export function negbinEstimate(inp: GlmInput, part: DesignPart): Estimate {
   const f = fitNegbin(inp);
   const nul = nullGlm(inp, negbinFamily(f.theta), part.intercept);
+  // the constant-only NB with θ re-estimated (McFadden's R² as Stata's nbreg reports it)
+  const constant = part.intercept && !inp.offset && !inp.weights ? fitNegbin({ ...inp, X: new Float64Array(inp.n).fill(1), p: 1 }) : null;
   const p = inp.p;
   let oim: Float64Array | null = null;
   if (f.jointObservedInv) {
@@ -109,6 +113,7 @@ export function negbinEstimate(inp: GlmInput, part: DesignPart): Estimate {
     nullDeviance: nul.deviance,
     theta: f.theta,
     thetaSe: f.thetaSe,
+    nullLoglikConstant: constant ? constant.loglik : null,
     mu: f.mu,
     warnings: f.warnings,
   });

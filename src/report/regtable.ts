@@ -9,7 +9,7 @@ import type { FitResult } from '../fit/types.ts';
 import { isVcovType, VARIANCES } from '../vcov/registry.ts';
 import type { WaldTest } from '../inference/wald-test.ts';
 import { labelText, type Label } from '../specfile/schema.ts';
-import { pseudoR2, tidy } from './tidy.ts';
+import { pseudoR2, tidy, type PseudoR2Convention } from './tidy.ts';
 
 export interface TableColumn {
   /** "(1)", "(2)", … */
@@ -45,6 +45,8 @@ export interface TableOptions {
   digits: number;
   /** extra bottom rows: auc, pr_auc */
   statistics?: ('auc' | 'pr_auc')[];
+  /** the null model of an NB's McFadden R² (default: at the same θ) */
+  pseudoR2?: PseudoR2Convention;
   groups: { id: string; label?: Label; variables: Record<string, Label> }[];
 }
 
@@ -128,7 +130,7 @@ export function buildRegTable(models: TableModel[], o: TableOptions): RegTable {
   stat(zh ? '对数似然值' : 'Log-likelihood', (f, part) => (part === 'zero' ? '' : fmt(f.loglik)));
   stat('AIC', (f, part) => (part === 'zero' ? '' : fmt(f.aic)));
   stat('BIC', (f, part) => (part === 'zero' ? '' : fmt(f.bic)));
-  stat(zh ? '伪 R²' : 'Pseudo R²', (f) => fmt(pseudoR2(f)));
+  stat(zh ? '伪 R²' : 'Pseudo R²', (f) => fmt(pseudoR2(f, o.pseudoR2)));
   if (cols.some((c) => c.model.fit.alpha !== null)) {
     stat('α (1/θ)', (f, part) => (f.alpha === null || part === 'zero' ? '' : fmt(f.alpha)));
   }
@@ -150,10 +152,22 @@ export function buildRegTable(models: TableModel[], o: TableOptions): RegTable {
   }
   stat(zh ? '标准误' : 'SE', (f) => (isVcovType(f.vcov_type) ? VARIANCES[f.vcov_type].short[o.lang] : f.vcov_type));
   const t = o.stars;
+  // the NB part of the pseudo-R² note only where an NB column is (the convention the spec chose)
+  const hasNb = models.some((m) => m.fit.family === 'negbin');
+  const constantOnly = o.pseudoR2 === 'constant_only';
+  const nbNote = !hasNb
+    ? ''
+    : zh
+      ? constantOnly
+        ? '（NB 的零模型为只含常数项、θ 重新估计的负二项模型，同 Stata nbreg）'
+        : '（NB 的零模型取相同 θ）'
+      : constantOnly
+        ? " (for NB, the constant-only NB with its own θ, as Stata's nbreg)"
+        : ' (for NB, null model at the same θ)';
   const notes = [
     zh
-      ? `注：括号内为标准误。* p<${t[0]}，** p<${t[1]}，*** p<${t[2]}。伪 R² 为 McFadden R²（NB 的零模型取相同 θ）。`
-      : `Note: standard errors in parentheses. * p<${t[0]}, ** p<${t[1]}, *** p<${t[2]}. Pseudo R² is McFadden's (for NB, null model at the same θ).`,
+      ? `注：括号内为标准误。* p<${t[0]}，** p<${t[1]}，*** p<${t[2]}。伪 R² 为 McFadden R²${nbNote}。`
+      : `Note: standard errors in parentheses. * p<${t[0]}, ** p<${t[1]}, *** p<${t[2]}. Pseudo R² is McFadden's${nbNote}.`,
   ];
   // one note per distinct variance description, naming every column it applies to
   const byText = new Map<string, string[]>();

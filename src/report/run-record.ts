@@ -33,6 +33,7 @@ export interface RunRecord {
     stars: Spec['stars'];
     digits: number;
     statistics: Spec['statistics'];
+    pseudo_r2: Spec['pseudo_r2'];
     groups: Spec['groups'];
     levels: { id: string; label: Spec['levels'][number]['label']; models: string[] }[];
   };
@@ -63,6 +64,7 @@ const runRecordSchema = z
         stars: z.tuple([z.number(), z.number(), z.number()]),
         digits: z.number().int().min(1).max(8),
         statistics: z.array(z.enum(['auc', 'pr_auc'])).default([]),
+        pseudo_r2: z.enum(['same_theta', 'constant_only']).default('same_theta'),
         groups: z.array(z.object({ id, label: label.optional(), variables: z.record(z.string(), label) }).strict()),
         levels: z.array(z.object({ id, label: label.optional(), models: z.array(id) }).strict()),
       })

@@ -42,12 +42,19 @@ export function tidy(model: string, f: FitResult): TidyRow[] {
 }
 
 /**
+ * How the null model of an NB's McFadden R² is fitted: at the model's θ (glm.nb's null deviance;
+ * the default) or constant-only with its own θ (Stata's nbreg).
+ */
+export type PseudoR2Convention = 'same_theta' | 'constant_only';
+
+/**
  * McFadden's pseudo-R² = 1 − ℓ/ℓ0 for GLMs, with the null log-likelihood recovered from
  * the deviances: ℓ0 = ℓ + (D − D0)/2 (the null model at the same dispersion; for NB at
  * the same θ, as glm.nb's null deviance). Null for models without a null deviance and
  * for families the registry marks as having none (OLS).
  */
-export function pseudoR2(f: FitResult): number | null {
+export function pseudoR2(f: FitResult, convention: PseudoR2Convention = 'same_theta'): number | null {
+  if (convention === 'constant_only' && f.loglik_null_constant != null) return 1 - f.loglik / f.loglik_null_constant;
   if (f.deviance === null || f.null_deviance === null || !family(f.family).pseudoR2) return null;
   const ll0 = f.loglik + (f.deviance - f.null_deviance) / 2;
   return 1 - f.loglik / ll0;

@@ -51,6 +51,8 @@ export const specSchema = z
     digits: z.number().int().min(1).max(8).default(3),
     /** extra rows at the bottom of the regression tables: auc, pr_auc (binary models) */
     statistics: z.array(z.enum(['auc', 'pr_auc'])).default([]),
+    /** McFadden R² of NB models: null model at the same θ (glm.nb) or constant-only with its own θ (Stata) */
+    pseudo_r2: z.enum(['same_theta', 'constant_only']).default('same_theta'),
     monadic: z.array(z.string()).optional(),
     derived: z
       .object({ cities: z.record(id, z.string()).optional(), dyads: z.record(id, z.string()).optional() })

@@ -47,7 +47,7 @@ async function compareYearsLocked(o: { data: string; years: number[]; spec: stri
       const m = first.models.find((x) => x.id === id)!;
       const models = o.years.map((y) => ({ id: `${id}_${y}`, label: String(y) as string, fit: byYear.get(y)!.fits.get(id)! }));
       const title = `${labelText(level.label, lang, level.id)}：${labelText(m.label, lang, id)}（${zh ? '分年度' : 'by year'}）`;
-      const grid = regGrid(buildRegTable(models, { title, lang, stars: first.spec.stars, digits: first.spec.digits, groups: first.spec.groups, statistics: first.spec.statistics }));
+      const grid = regGrid(buildRegTable(models, { title, lang, stars: first.spec.stars, digits: first.spec.digits, groups: first.spec.groups, statistics: first.spec.statistics, pseudoR2: first.spec.pseudo_r2 }));
       files.set(`${id}.md`, toMarkdown(grid));
       files.set(`${id}.csv`, toCsvTable(grid));
       files.set(`${id}.tex`, toLatex(grid));

@@ -38,6 +38,7 @@ export function runRecord(
       stars: spec.stars,
       digits: spec.digits,
       statistics: spec.statistics,
+      pseudo_r2: spec.pseudo_r2,
       groups: spec.groups,
       levels: spec.levels.map((l) => ({ id: l.id, label: l.label, models: l.models.map((m) => m.id) })),
     },
