@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { readCsvTable } from '../src/data/csv.ts';
 import { filterRows, getNum } from '../src/data/table.ts';
 import { fitModel, type FitOptions } from '../src/fit/fit-model.ts';
-import { averageMarginalEffects } from '../src/inference/effects.ts';
+import { averageMarginalEffects, predictionsAt } from '../src/inference/effects.ts';
 import { expectClose } from './helpers.ts';
 
 const ref = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'reference-extra', 'ame_variables.json'), 'utf8'));
@@ -68,5 +68,31 @@ describe('AMEs are per variable, not per design column', () => {
   it('refuses a --binary variable that is not in the formula', () => {
     const fit = fitModel(dy, { formula: 'coop ~ log_flow', family: 'logit' });
     expect(() => averageMarginalEffects(fit, { binary: ['same_region'] })).toThrow(/--binary same_region: 'same_region' is not a numeric variable of the formula/);
+  });
+});
+
+describe('predicted outcomes at representative values (margins, at()), as R', () => {
+  const pr = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'reference-extra', 'predict_at.json'), 'utf8'));
+  const cases: [string, string, FitOptions['family']][] = [
+    ['logit_interact', MODELS[0].formula, 'logit'],
+    ['poisson_interact', MODELS[2].formula, 'poisson'],
+  ];
+  for (const [key, formula, family] of cases) {
+    for (const [vname, opts] of VARIANCES) {
+      it(`${key}, ${vname}`, () => {
+        const r = pr[key];
+        const fit = fitModel(dy, { formula, family, ...opts } as FitOptions);
+        const got = predictionsAt(fit, r.variable, r.at);
+        got.forEach((g, k) => {
+          expect(g.at).toBe(r.at[k]);
+          expectClose(g.estimate, r.predictions[k].estimate, 1e-6, 0, `${key} at ${g.at}`);
+          expectClose(g.std_error, r.predictions[k].se[vname], 1e-5, 0, `${key} SE at ${g.at}`);
+        });
+      });
+    }
+  }
+  it('refuses a variable the formula does not use', () => {
+    const fit = fitModel(dy, { formula: 'coop ~ log_flow', family: 'logit' });
+    expect(() => predictionsAt(fit, 'gov_sum', [0, 1])).toThrow(/--predict gov_sum: 'gov_sum' is not a numeric variable of the formula/);
   });
 });

@@ -8,10 +8,10 @@ import { filterRows, type Table } from '../data/table.ts';
 import { compileRestricted, subsetRows } from '../expr/restricted.ts';
 import { fitModel } from '../fit/fit-model.ts';
 import { FAMILY_NAMES } from '../fit/families.ts';
-import { formatClassification, formatEffects, formatFit, formatWald } from '../report/text.ts';
+import { formatClassification, formatEffects, formatFit, formatPredictions, formatWald } from '../report/text.ts';
 import { binaryFitStats } from '../inference/fit-stats.ts';
 import { waldTest } from '../inference/wald-test.ts';
-import { averageMarginalEffects, exponentiate } from '../inference/effects.ts';
+import { averageMarginalEffects, exponentiate, predictionsAt } from '../inference/effects.ts';
 import { UsageError } from '../util/errors.ts';
 import { SSC_PRESETS, VCOV_TYPES } from '../vcov/registry.ts';
 import { listOption, parseOptions } from './options.ts';
@@ -34,6 +34,19 @@ const schema = z.object({
   wald: z.array(z.string().min(1)).optional(),
   binary: listOption,
   threshold: z.number().gt(0).lt(1).default(0.5),
+  predict: z
+    .string()
+    .optional()
+    .transform((s, ctx) => {
+      if (s === undefined) return undefined;
+      const m = /^\s*([^=\s]+)\s*=\s*(.+)$/.exec(s);
+      const values = m ? m[2].split(',').map((x) => Number(x.trim())) : [];
+      if (!m || !values.length || values.some((x) => !Number.isFinite(x))) {
+        ctx.addIssue({ code: 'custom', message: 'a variable and its values, e.g. --predict "log_flow=0,2,4,6"' });
+        return undefined;
+      }
+      return { variable: m[1], values };
+    }),
   encoding: z.enum(['utf8', 'gbk']).default('utf8'),
   sheet: z.string().optional(),
   quiet: z.boolean().default(false),
@@ -99,9 +112,10 @@ export async function runFit(args: unknown): Promise<void> {
     });
     const effects = o.effects === 'exp' ? exponentiate(fit) : o.effects === 'ame' ? averageMarginalEffects(fit, { level: o.level, binary: o.binary }) : null;
     const wald = (o.wald ?? []).map((h) => waldTest(fit, h));
+    const predictions = o.predict ? predictionsAt(fit, o.predict.variable, o.predict.values, o.level) : null;
     if (o.json) {
       // the contract's §5 object alone, or wrapped with what was asked for besides
-      const extra = { ...(effects ? { effects } : {}), ...(wald.length ? { wald } : {}) };
+      const extra = { ...(effects ? { effects } : {}), ...(wald.length ? { wald } : {}), ...(predictions ? { predictions } : {}) };
       process.stdout.write(JSON.stringify(Object.keys(extra).length ? { fit: fit.result, ...extra } : fit.result, null, 2) + '\n');
       return;
     }
@@ -109,4 +123,5 @@ export async function runFit(args: unknown): Promise<void> {
     if (effects) process.stdout.write('\n' + formatEffects(effects));
     if (fit.result.auc !== null && fit.estimate.mu) process.stdout.write('\n' + formatClassification(binaryFitStats(fit.design.y, fit.estimate.mu, o.threshold).classification));
     if (wald.length) process.stdout.write('\n' + formatWald(wald));
+    if (predictions) process.stdout.write('\n' + formatPredictions(predictions, o.level));
 }

@@ -51,9 +51,8 @@ export function exponentiate(fit: ModelFit): EffectRow[] {
  * carries over): ∂AME/∂β_c = mean[μ''(η) x_c dη/dv + μ'(η) dx_c/dv] for a derivative,
  * mean[μ'(η₁) x₁c − μ'(η₀) x₀c] for a discrete change.
  */
-export function averageMarginalEffects(fit: ModelFit, opts: { level?: number; binary?: string[] } | number = {}): EffectRow[] {
-  const o = typeof opts === 'number' ? { level: opts } : opts;
-  const level = o.level ?? 0.95;
+/** What AMEs and predictions share: the fitted design, η, μ's derivatives, and builders of counterfactual columns. */
+function engine(fit: ModelFit, level: number) {
   const fam = family(fit.result.family);
   const link = fam.ameLink;
   if (!link || fit.design.parts.length > 1) {
@@ -72,20 +71,9 @@ export function averageMarginalEffects(fit: ModelFit, opts: { level?: number; bi
   let sw = 0;
   for (let r = 0; r < n; r++) sw += w ? w[r] : 1;
   const crit = criticalValue(level, null);
-  const binary = new Set(o.binary ?? []);
   const variables = d.formula.variables;
   const table = fit.table;
   if (!table) throw new UsageError('average marginal effects need the data the model was fitted on');
-
-  // the data columns the numeric terms read, in order of first appearance
-  const numericCols: string[] = [];
-  variables.forEach((e, k) => {
-    if (k === 0 || d.vars[k].kind !== 'num') return;
-    for (const c of columnsIn(e)) if (!numericCols.includes(c)) numericCols.push(c);
-  });
-  for (const b of binary) {
-    if (!numericCols.includes(b)) throw new UsageError(`--binary ${b}: '${b}' is not a numeric variable of the formula (its variables: ${numericCols.join(', ')})`);
-  }
 
   /** the design's columns (non-aliased, index j) that involve formula variable k */
   const involves = (j: number, ks: Set<number>) => part.recipes[cols[j]].vars.some((k) => ks.has(k));
@@ -165,6 +153,23 @@ export function averageMarginalEffects(fit: ModelFit, opts: { level?: number; bi
   /** the formula variables that read data column `name` */
   const dependsOn = (name: string) => new Set(variables.map((e, k) => (k > 0 && d.vars[k].kind === 'num' && columnsIn(e).includes(name) ? k : -1)).filter((k) => k >= 0));
 
+  return { d, part, n, p, cols, beta, w, sw, link, X, eta0, m1s, m2s, variables, table, involves, build, row, discrete, withColumn, dependsOn };
+}
+
+export function averageMarginalEffects(fit: ModelFit, opts: { level?: number; binary?: string[] } | number = {}): EffectRow[] {
+  const o = typeof opts === 'number' ? { level: opts } : opts;
+  const { d, n, p, cols, beta, w, sw, X, m1s, m2s, variables, table, involves, build, row, discrete, withColumn, dependsOn } = engine(fit, o.level ?? 0.95);
+  const binary = new Set(o.binary ?? []);
+  // the data columns the numeric terms read, in order of first appearance
+  const numericCols: string[] = [];
+  variables.forEach((e, k) => {
+    if (k === 0 || d.vars[k].kind !== 'num') return;
+    for (const c of columnsIn(e)) if (!numericCols.includes(c)) numericCols.push(c);
+  });
+  for (const b of binary) {
+    if (!numericCols.includes(b)) throw new UsageError(`--binary ${b}: '${b}' is not a numeric variable of the formula (its variables: ${numericCols.join(', ')})`);
+  }
+
   const rows: EffectRow[] = [];
   for (const name of numericCols) {
     if (binary.has(name)) {
@@ -200,6 +205,47 @@ export function averageMarginalEffects(fit: ModelFit, opts: { level?: number; bi
     }
   });
   return rows;
+}
+
+/** A predicted mean at one value of a variable (margins, at()), with its delta-method SE. */
+export interface Prediction {
+  variable: string;
+  at: number;
+  estimate: number;
+  std_error: number;
+  conf_low: number;
+  conf_high: number;
+}
+
+/**
+ * Predicted outcomes at representative values, as Stata's `margins, at(v = (…))` by default:
+ * for each value g, the average over the fitted rows of E[y] with v set to g on every row and
+ * the other variables as observed; delta-method SEs with the model's variance
+ * (∂/∂β = mean μ'(η) x(g)).
+ */
+export function predictionsAt(fit: ModelFit, variable: string, values: number[], level = 0.95): Prediction[] {
+  const e = engine(fit, level);
+  const changed = e.dependsOn(variable);
+  if (!changed.size) throw new UsageError(`--predict ${variable}: '${variable}' is not a numeric variable of the formula`);
+  const only = e.cols.map((_, j) => j).filter((j) => e.involves(j, changed));
+  const q = only.length;
+  return values.map((g) => {
+    const { Z } = e.build(e.withColumn(variable, g), null, only);
+    let est = 0;
+    const J = new Float64Array(e.p);
+    for (let r = 0; r < e.n; r++) {
+      let eta = e.eta0[r];
+      for (let t = 0; t < q; t++) eta += e.beta[only[t]] * (Z[r * q + t] - e.X[r * e.p + only[t]]);
+      const wr = (e.w ? e.w[r] : 1) / e.sw;
+      est += wr * e.link.inv(eta);
+      const m = wr * e.link.muEta(eta);
+      const o = r * e.p;
+      for (let a = 0; a < e.p; a++) J[a] += m * e.X[o + a];
+      for (let t = 0; t < q; t++) J[only[t]] += m * (Z[r * q + t] - e.X[o + only[t]]);
+    }
+    const rr = e.row(variable, est, J, 'prediction');
+    return { variable, at: g, estimate: est, std_error: rr.std_error!, conf_low: rr.conf_low!, conf_high: rr.conf_high! };
+  });
 }
 
 function gatherRows(v: Float64Array, rows: Int32Array): Float64Array {

@@ -59,3 +59,40 @@ export async function coefficientPlotSvg(points: PlotPoint[], title: string, xTi
   view.finalize();
   return svg;
 }
+
+/** One point of a predicted-outcome curve: a model, a value of the variable, the prediction and its interval. */
+export interface CurvePoint {
+  model: string;
+  at: number;
+  estimate: number;
+  conf_low: number;
+  conf_high: number;
+}
+
+/** Predicted outcome against one variable (margins, at()), one line and interval band per model. */
+export async function predictionCurveSvg(points: CurvePoint[], title: string, xTitle: string, yTitle: string): Promise<string> {
+  const vega = await import('vega');
+  const vl = await import('vega-lite');
+  const models = [...new Set(points.map((p) => p.model))];
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    width: 480,
+    height: 260,
+    data: { values: points },
+    encoding: {
+      x: { field: 'at', type: 'quantitative', title: xTitle },
+      color: { field: 'model', type: 'nominal', sort: models, title: null, legend: { orient: 'bottom', columns: 2 } },
+    },
+    layer: [
+      { mark: { type: 'area', opacity: 0.15 }, encoding: { y: { field: 'conf_low', type: 'quantitative', title: yTitle }, y2: { field: 'conf_high' } } },
+      { mark: { type: 'line', point: true }, encoding: { y: { field: 'estimate', type: 'quantitative' } } },
+    ],
+    config: { font: 'sans-serif' },
+  };
+  const compiled = vl.compile(spec as unknown as Parameters<typeof vl.compile>[0]).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  return svg;
+}

@@ -11,7 +11,7 @@ import { labelText } from '../specfile/schema.ts';
 import type { OutputFiles } from '../util/output.ts';
 import type { DescriptiveRow } from './descriptives.ts';
 import { htmlEscape, htmlPage, regGrid, toCsvTable, toHtmlFragment, toLatex, toMarkdown, type Grid } from './formats.ts';
-import { coefficientPlotSvg, plotPoints } from './plot.ts';
+import { coefficientPlotSvg, plotPoints, predictionCurveSvg } from './plot.ts';
 import { buildRegTable } from './regtable.ts';
 import { effectsGrid } from './effects-table.ts';
 import { glance, tidy, type GlanceRow, type TidyRow } from './tidy.ts';
@@ -122,7 +122,17 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
       }
       ameHtml = `\n<h3>${htmlEscape(ameTitle)}</h3>\n${toHtmlFragment(ag)}\n${amePlot}`;
     }
-    levelHtml.push(`<h2>${htmlEscape(levelTitle)}</h2>\n${toHtmlFragment(grid)}\n${plotHtml}${ameHtml}`);
+    // predicted outcomes at values of a variable, one curve per variable (all models that ask)
+    let curveHtml = '';
+    const curves = level.models.flatMap((id) => (record.predictions?.[id] ?? []).map((q) => ({ ...q, model: modelLabel.get(id) ?? id })));
+    for (const v of [...new Set(curves.map((c) => c.variable))]) {
+      const pts = curves.filter((c) => c.variable === v);
+      const curveTitle = `${levelTitle}${zh ? '：预测值随' : ': prediction by '}${termLabel(v)}${zh ? '的变化' : ''}`;
+      const svg = await predictionCurveSvg(pts, curveTitle, termLabel(v), zh ? '平均预测值与 95% 置信区间' : 'Average prediction and 95% CI');
+      files.set(`plots/${level.id}_predict_${v.replace(/[^A-Za-z0-9_]/g, '_')}.svg`, svg);
+      curveHtml += `\n<h3>${htmlEscape(curveTitle)}</h3>\n<div class="plot">${svg}</div>`;
+    }
+    levelHtml.push(`<h2>${htmlEscape(levelTitle)}</h2>\n${toHtmlFragment(grid)}\n${plotHtml}${ameHtml}${curveHtml}`);
   }
 
   // report.html: cleaning report, descriptives, tables and plots, the run record

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { CleaningReport } from '../data/clean.ts';
 import type { FitResult } from '../fit/types.ts';
 import type { DescriptiveRow } from './descriptives.ts';
-import type { EffectRow } from '../inference/effects.ts';
+import type { EffectRow, Prediction } from '../inference/effects.ts';
 import type { WaldTest } from '../inference/wald-test.ts';
 import type { Label } from '../specfile/schema.ts';
 import type { ResolvedModel } from '../specfile/load.ts';
@@ -40,6 +40,8 @@ export interface RunRecord {
   models: ResolvedModel[];
   /** average marginal effects by model id (models whose spec asks for them) */
   effects: Record<string, EffectRow[]>;
+  /** predicted outcomes at values of a variable, by model id */
+  predictions: Record<string, Prediction[]>;
   /** the spec's named Wald tests by model id */
   tests: Record<string, (WaldTest & { label: Label })[]>;
   descriptives: DescriptiveRow[];
@@ -87,6 +89,7 @@ const runRecordSchema = z
           effects: z.array(z.enum(['ame'])).optional(),
           binary: z.array(text).optional(),
           tests: z.array(z.object({ label, hypothesis: text }).strict()).optional(),
+          predict: z.array(z.object({ variable: text, values: z.array(z.number()) }).strict()).optional(),
           where: text,
           line: count,
         })
@@ -101,6 +104,9 @@ const runRecordSchema = z
             .strict(),
         ),
       )
+      .default({}),
+    predictions: z
+      .record(id, z.array(z.object({ variable: text, at: z.number(), estimate: z.number(), std_error: z.number(), conf_low: z.number(), conf_high: z.number() }).strict()))
       .default({}),
     tests: z
       .record(

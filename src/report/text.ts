@@ -2,7 +2,7 @@
 import { family } from '../fit/families.ts';
 import type { FitResult } from '../fit/types.ts';
 import type { CoefRow } from '../inference/wald.ts';
-import type { EffectRow } from '../inference/effects.ts';
+import type { EffectRow, Prediction } from '../inference/effects.ts';
 import type { WaldTest } from '../inference/wald-test.ts';
 import type { BinaryFitStats } from '../inference/fit-stats.ts';
 import { starsFor } from './regtable.ts';
@@ -80,3 +80,15 @@ export function formatWald(tests: WaldTest[]): string {
   }
   return out.join('\n') + '\n';
 }
+
+export function formatPredictions(rows: Prediction[], level: number): string {
+  const pct = `${Math.round(level * 100)}%`;
+  const out = [`Predicted outcome at values of ${rows[0].variable} (the other variables as observed; delta-method SEs)`];
+  const header = [rows[0].variable, 'Estimate', 'Std. Error', `${pct} low`, `${pct} high`];
+  const body = rows.map((r) => [String(r.at), num(r.estimate), num(r.std_error), num(r.conf_low), num(r.conf_high)]);
+  const all = [header, ...body];
+  const width = header.map((_, k) => Math.max(...all.map((x) => x[k].length)));
+  for (const line of all) out.push(line.map((c, k) => c.padStart(width[k])).join('  '));
+  return out.join('\n') + '\n';
+}
+

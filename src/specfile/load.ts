@@ -32,6 +32,8 @@ export interface ResolvedModel {
   binary?: string[];
   /** named Wald tests (table rows) */
   tests?: { label: Label; hypothesis: string }[];
+  /** predicted outcomes at values of a variable (a curve in the report) */
+  predict?: { variable: string; values: number[] }[];
   /** where the model is defined: "file:line", and the line alone */
   where: string;
   line: number;
@@ -189,6 +191,7 @@ export function parseSpec(text: string, file: string): LoadedSpec {
       ...(m.effects?.length ? { effects: m.effects } : {}),
       ...(m.binary?.length ? { binary: m.binary } : {}),
       ...(m.tests?.length ? { tests: m.tests } : {}),
+      ...(m.predict?.length ? { predict: m.predict } : {}),
       where: where(path),
       line: locate(doc, lc, file, path).line,
     });

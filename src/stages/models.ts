@@ -7,7 +7,7 @@ import type { Table } from '../data/table.ts';
 import { filterRows, numColumn, selectColumns, setColumn } from '../data/table.ts';
 import { compileRestricted, subsetRows } from '../expr/restricted.ts';
 import { FitCache, fitModel } from '../fit/fit-model.ts';
-import { averageMarginalEffects, type EffectRow } from '../inference/effects.ts';
+import { averageMarginalEffects, predictionsAt, type EffectRow, type Prediction } from '../inference/effects.ts';
 import { waldTest, type WaldTest } from '../inference/wald-test.ts';
 import type { Label } from '../specfile/schema.ts';
 import type { FitResult } from '../fit/types.ts';
@@ -125,6 +125,8 @@ export interface ModelsStageResult {
   effects: Map<string, EffectRow[]>;
   /** the spec's named Wald tests, by model id */
   tests: Map<string, (WaldTest & { label: Label })[]>;
+  /** predicted outcomes at values of a variable, by model id */
+  predictions: Map<string, Prediction[]>;
   descriptives: DescriptiveRow[];
 }
 
@@ -149,6 +151,7 @@ export function fitModels(loaded: LoadedSpec, samples: Map<string, Table>, rep: 
   const fits = new Map<string, FitResult>();
   const effects = new Map<string, EffectRow[]>();
   const tests = new Map<string, (WaldTest & { label: Label })[]>();
+  const predictions = new Map<string, Prediction[]>();
   const cache = new FitCache();
   for (const m of loaded.models) {
     const ids = [...(m.cluster ?? []), ...(m.dyad ?? [])];
@@ -166,6 +169,14 @@ export function fitModels(loaded: LoadedSpec, samples: Map<string, Table>, rep: 
         throw e;
       }
       fits.set(m.id, fit.result);
+      if (m.predict?.length) {
+        try {
+          predictions.set(m.id, m.predict.flatMap((q) => predictionsAt(fit, q.variable, q.values)));
+        } catch (e) {
+          if (e instanceof UsageError) throw new UsageError(`${m.where} (model ${m.id}, predict): ${e.message}`);
+          throw e;
+        }
+      }
       if (m.tests?.length) {
         try {
           tests.set(m.id, m.tests.map((t) => ({ ...waldTest(fit, t.hypothesis), label: t.label })));
@@ -197,5 +208,5 @@ export function fitModels(loaded: LoadedSpec, samples: Map<string, Table>, rep: 
     const vars = [...new Set(ms.flatMap((m) => formulaColumns(m.formula)))];
     descriptives.push(...describe(sid, samples.get(sid)!, vars));
   }
-  return { fits, effects, tests, descriptives };
+  return { fits, effects, tests, predictions, descriptives };
 }

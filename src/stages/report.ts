@@ -45,6 +45,7 @@ export function runRecord(
     models: loaded.models.map((m) => ({ ...m, where: `${basename(loaded.file)}:${m.line}` })),
     effects: Object.fromEntries(models.effects),
     tests: Object.fromEntries(models.tests),
+    predictions: Object.fromEntries(models.predictions),
     descriptives: models.descriptives,
     cleaning,
   };
