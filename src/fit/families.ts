@@ -68,6 +68,9 @@ const glm = (fam: () => Family) => (d: Design) => {
   const [inp, part] = first(d);
   return glmEstimate(inp, part, fam());
 };
+/** a 0/1 outcome through a binomial link: the link of its AMEs and of its per-row density */
+const binaryThrough = (link: Link) =>
+  ({ response: 'binary', ameLink: link, density: () => binomial(link) }) as const;
 /** defaults shared by most entries; each entry states what differs */
 const base = {
   parts: 1,
@@ -109,44 +112,34 @@ export const FAMILIES = {
   logit: {
     ...base,
     label: { zh: 'Logit', en: 'Logit' },
-    response: 'binary',
+    ...binaryThrough(links.logit),
     ratio: 'OR',
-    ameLink: links.logit,
-    density: () => binomial(links.logit),
     estimate: glm(() => binomial(links.logit)),
   },
   probit: {
     ...base,
     label: { zh: 'Probit', en: 'Probit' },
-    response: 'binary',
-    ameLink: links.probit,
-    density: () => binomial(links.probit),
+    ...binaryThrough(links.probit),
     estimate: glm(() => binomial(links.probit)),
   },
   cloglog: {
     ...base,
     label: { zh: 'Cloglog', en: 'Cloglog' },
-    response: 'binary',
-    ameLink: links.cloglog,
-    density: () => binomial(links.cloglog),
+    ...binaryThrough(links.cloglog),
     estimate: glm(() => binomial(links.cloglog)),
   },
   'firth-logit': {
     ...base,
     label: { zh: 'Firth logit', en: 'Firth logit' },
-    response: 'binary',
+    ...binaryThrough(links.logit),
     ratio: 'OR',
-    ameLink: links.logit,
-    density: () => binomial(links.logit),
     estimate: (d) => firthEstimate(...first(d)),
   },
   relogit: {
     ...base,
     label: { zh: '稀有事件 logit', en: 'Rare-events logit' },
-    response: 'binary',
+    ...binaryThrough(links.logit),
     ratio: 'OR',
-    ameLink: links.logit,
-    density: () => binomial(links.logit),
     estimate: (d) => relogitEstimate(...first(d)),
   },
   ztnb: {
