@@ -16,7 +16,7 @@ import iconv from 'iconv-lite';
 import { isUtf8 } from 'node:buffer';
 import { totalmem } from 'node:os';
 import { basename } from 'node:path';
-import { InputError, type Problem } from '../util/errors.ts';
+import { InputError, unreadableFile, type Problem } from '../util/errors.ts';
 import { isNumberText } from './numbers.ts';
 import { denseCodes, makeTable, numColumn, type Column, type Table } from './table.ts';
 
@@ -201,7 +201,7 @@ function scan(path: string, onHeader: (cells: string[]) => void, onRecord: (text
     try {
       fd = openSync(path, 'r');
     } catch (e) {
-      throw new InputError([{ file: path, expected: `a readable file (${(e as Error).message})` }]);
+      throw unreadableFile(path, e);
     }
   }
   const fail = (row: number, expected: string): never => {
@@ -364,13 +364,25 @@ export interface Source {
   memory?: Buffer;
 }
 
+/** Empty and repeated column names of a header (row 1). */
+function headerProblems(path: string, header: readonly string[]): Problem[] {
+  const problems: Problem[] = [];
+  const seen = new Set<string>();
+  header.forEach((h, c) => {
+    if (h === '') problems.push({ file: path, row: 1, column: `#${c + 1}`, value: h, expected: 'a column name' });
+    else if (seen.has(h)) problems.push({ file: path, row: 1, column: h, value: h, expected: 'each column name once' });
+    seen.add(h);
+  });
+  return problems;
+}
+
 /** A GBK file's bytes as UTF-8; bytes that are not GBK are an error naming their line. */
 function gbkToUtf8(path: string): Buffer {
   let bytes: Buffer;
   try {
     bytes = readFileSync(path);
   } catch (e) {
-    throw new InputError([{ file: path, expected: `a readable file (${(e as Error).message})` }]);
+    throw unreadableFile(path, e);
   }
   const text = iconv.decode(bytes, 'gb18030');
   const bad = text.indexOf('\uFFFD');
@@ -399,12 +411,7 @@ export function readCsvColumns(path: string, opts: CsvColumnsOptions = {}): Tabl
   let capacity = 1024;
   const onHeader = (cells: string[]) => {
     header = cells;
-    const seen = new Set<string>();
-    header.forEach((h, c) => {
-      if (h === '') problems.push({ file: path, row: 1, column: `#${c + 1}`, value: h, expected: 'a column name' });
-      else if (seen.has(h)) problems.push({ file: path, row: 1, column: h, value: h, expected: 'each column name once' });
-      seen.add(h);
-    });
+    problems.push(...headerProblems(path, header));
     const want = (h: string) => !opts.only || opts.only.has(h);
     nums = header.map((h) => (want(h) && !forced.has(h) ? new NumBuilder(capacity) : null));
     texts = header.map((h) => (want(h) && forced.has(h) ? new TextBuilder(capacity) : null));
@@ -545,12 +552,7 @@ export function readCsvRecords(path: string, opts: { allowHeaderOnly?: boolean; 
     path,
     (cells) => {
       header = cells;
-      const seen = new Set<string>();
-      header.forEach((h, c) => {
-        if (h === '') problems.push({ file: path, row: 1, column: `#${c + 1}`, value: h, expected: 'a column name' });
-        else if (seen.has(h)) problems.push({ file: path, row: 1, column: h, value: h, expected: 'each column name once' });
-        seen.add(h);
-      });
+      problems.push(...headerProblems(path, header));
     },
     (text, f, k) => {
       const cells = new Array<string>(f.count);

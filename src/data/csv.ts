@@ -3,7 +3,7 @@
  * fields, UTF-8 checked); writing quotes only the cells that need it.
  */
 import { statSync } from 'node:fs';
-import { InputError } from '../util/errors.ts';
+import { InputError, unreadableFile } from '../util/errors.ts';
 import { cellText, makeTable, numColumn, strColumn, type Column, type Table } from './table.ts';
 import { isNumberText } from './numbers.ts';
 import { readCsvColumns, readCsvRecords, type Encoding } from './csv-columns.ts';
@@ -32,7 +32,7 @@ export function readCsvRaw(path: string, opts: { allowHeaderOnly?: boolean; enco
   try {
     bytes = statSync(path).size;
   } catch (e) {
-    throw new InputError([{ file: path, expected: `a readable file (${(e as Error).message})` }]);
+    throw unreadableFile(path, e);
   }
   if (bytes > MAX_CSV_BYTES) {
     throw new InputError([{ file: path, expected: `a file under ${MAX_CSV_BYTES / 1e6} MB to validate cell by cell (this one has ${(bytes / 1e6).toFixed(0)} MB)` }]);

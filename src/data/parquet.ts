@@ -16,7 +16,7 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { parquetMetadata, parquetRead, parquetSchema, type FileMetaData } from 'hyparquet';
 import { ByteWriter, ParquetWriter, schemaFromColumnData, type ColumnSource } from 'hyparquet-writer';
-import { InputError } from '../util/errors.ts';
+import { InputError, unreadableFile } from '../util/errors.ts';
 import { denseCodes, makeTable, numColumn, type Column, type Table } from './table.ts';
 
 const MAGIC = 'PAR1';
@@ -34,7 +34,7 @@ function fileBuffer(path: string): ArrayBuffer {
   try {
     buf = readFileSync(path);
   } catch (e) {
-    throw new InputError([{ file: path, expected: `a readable file (${(e as Error).message})` }]);
+    throw unreadableFile(path, e);
   }
   const head = buf.subarray(0, 4).toString('latin1');
   const tail = buf.subarray(Math.max(0, buf.length - 4)).toString('latin1');

@@ -38,6 +38,10 @@ export class InputError extends Error {
   }
 }
 
+/** The error for a file that cannot be opened or read, with the system's reason. */
+export const unreadableFile = (file: string, e: unknown): InputError =>
+  new InputError([{ file, expected: `a readable file (${(e as Error).message})` }]);
+
 /** A user error that is not tied to a data file (bad option, bad formula, …). */
 export class UsageError extends Error {
   constructor(message: string) {
