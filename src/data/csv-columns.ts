@@ -376,6 +376,17 @@ function headerProblems(path: string, header: readonly string[]): Problem[] {
   return problems;
 }
 
+/** A record (0-based k after the header) whose number of cells differs from the header's. */
+function cellCountProblem(path: string, header: readonly string[], count: number, k: number): Problem {
+  return {
+    file: path,
+    row: k + 2,
+    column: count > header.length ? `#${header.length + 1}` : (header[count] ?? ''),
+    value: `${count} cells`,
+    expected: `${header.length} cells as in the header (${count > header.length ? 'too many' : 'too few'})`,
+  };
+}
+
 /** A GBK file's bytes as UTF-8; bytes that are not GBK are an error naming their line. */
 function gbkToUtf8(path: string): Buffer {
   let bytes: Buffer;
@@ -420,13 +431,7 @@ export function readCsvColumns(path: string, opts: CsvColumnsOptions = {}): Tabl
   const onRecord = (text: string, f: Fields, k: number) => {
     if (f.count !== header.length) {
       if (problems.length < 1000) {
-        problems.push({
-          file: path,
-          row: k + 2,
-          column: f.count > header.length ? `#${header.length + 1}` : (header[f.count] ?? ''),
-          value: `${f.count} cells`,
-          expected: `${header.length} cells as in the header (${f.count > header.length ? 'too many' : 'too few'})`,
-        });
+        problems.push(cellCountProblem(path, header, f.count, k));
       }
       // keep the columns aligned: missing cells are missing
     }
@@ -558,13 +563,7 @@ export function readCsvRecords(path: string, opts: { allowHeaderOnly?: boolean; 
       const cells = new Array<string>(f.count);
       for (let c = 0; c < f.count; c++) cells[c] = fieldText(text, f, c);
       if (f.count !== header.length && problems.length < 1000) {
-        problems.push({
-          file: path,
-          row: k + 2,
-          column: f.count > header.length ? `#${header.length + 1}` : (header[f.count] ?? ''),
-          value: `${f.count} cells`,
-          expected: `${header.length} cells as in the header (${f.count > header.length ? 'too many' : 'too few'})`,
-        });
+        problems.push(cellCountProblem(path, header, f.count, k));
       }
       rows.push(cells);
     },
