@@ -57,8 +57,9 @@ describe('average marginal effects', () => {
     const h = 1e-5;
     ame.forEach((r, k) => expectClose(r.estimate, (meanP(k + 1, h) - meanP(k + 1, -h)) / (2 * h), 1e-7, 0, r.term));
   });
-  it('refuses families without a marginal effect here', () => {
-    expect(() => averageMarginalEffects(fitModel(dy, { formula: `items ~ ${X}`, family: 'zinb' }))).toThrow(/not zinb/);
+  it('a hurdle model has effects on E[y], P(y > 0) and E[y | y > 0] (values: ame-multipart.test.ts)', () => {
+    const rows = averageMarginalEffects(fitModel(dy, { formula: `items ~ ${X}`, family: 'hurdle-negbin' }));
+    expect([...new Set(rows.map((r) => r.part))]).toEqual([null, 'zero', 'positive']);
   });
 });
 

@@ -104,6 +104,7 @@ const fitCmd: CommandModule = {
       .option('effects', { type: 'string', choices: ['exp', 'ame'], describe: 'also report exponentiated coefficients (IRR/OR) or average marginal effects' })
       .option('binary', { type: 'string', describe: 'with --effects ame: 0/1 variables whose effect is the discrete change 0 → 1, e.g. same_province,same_region' })
       .option('predict', { type: 'string', describe: 'predicted outcome at values of one variable, averaged over the others as observed (Stata margins, at()), e.g. "log_flow=0,2,4,6"' })
+      .option('atmeans', { type: 'boolean', default: false, describe: 'with --predict: the other variables at their means (Stata margins, at() atmeans) instead of as observed' })
       .option('threshold', { type: 'number', default: 0.5, describe: 'binary models: the fitted probability from which the classification table predicts 1' })
       .option('wald', { type: 'string', array: true, describe: 'Wald test of linear restrictions with the model\'s variance, e.g. "log_flow = 0, same_region = 0" (comma = joint; repeat for separate tests)' })
       .option('json', { type: 'boolean', default: false, describe: 'print the machine-readable fit (docs/contract.md §5); with --effects: {"fit": …, "effects": […]}' }),

@@ -34,6 +34,7 @@ const schema = z.object({
   wald: z.array(z.string().min(1)).optional(),
   binary: listOption,
   threshold: z.number().gt(0).lt(1).default(0.5),
+  atmeans: z.boolean().default(false),
   predict: z
     .string()
     .optional()
@@ -112,7 +113,7 @@ export async function runFit(args: unknown): Promise<void> {
     });
     const effects = o.effects === 'exp' ? exponentiate(fit) : o.effects === 'ame' ? averageMarginalEffects(fit, { level: o.level, binary: o.binary }) : null;
     const wald = (o.wald ?? []).map((h) => waldTest(fit, h));
-    const predictions = o.predict ? predictionsAt(fit, o.predict.variable, o.predict.values, o.level) : null;
+    const predictions = o.predict ? predictionsAt(fit, o.predict.variable, o.predict.values, { level: o.level, atmeans: o.atmeans }) : null;
     if (o.json) {
       // the contract's §5 object alone, or wrapped with what was asked for besides
       const extra = { ...(effects ? { effects } : {}), ...(wald.length ? { wald } : {}), ...(predictions ? { predictions } : {}) };
@@ -123,5 +124,5 @@ export async function runFit(args: unknown): Promise<void> {
     if (effects) process.stdout.write('\n' + formatEffects(effects));
     if (fit.result.auc !== null && fit.estimate.mu) process.stdout.write('\n' + formatClassification(binaryFitStats(fit.design.y, fit.estimate.mu, o.threshold).classification));
     if (wald.length) process.stdout.write('\n' + formatWald(wald));
-    if (predictions) process.stdout.write('\n' + formatPredictions(predictions, o.level));
+    if (predictions) process.stdout.write('\n' + formatPredictions(predictions, o.level, o.atmeans));
 }

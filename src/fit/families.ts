@@ -2,8 +2,8 @@
  * The family registry: every model family tongban fits, once. An entry says how the
  * family is estimated (`estimate`: design → Estimate, from src/models/), what outcome it
  * takes, how many parts it has, whether its statistics are z or t, its names in tables
- * (zh/en), its ratio reading (OR/IRR), whether average marginal effects exist and
- * through which link, the GLM family behind its per-row likelihood (for Vuong tests),
+ * (zh/en), its ratio reading (OR/IRR), which expected outcomes its marginal effects
+ * are taken of, the GLM family behind its per-row likelihood (for Vuong tests),
  * which comparisons apply to it, and which variance types it offers. Nothing outside
  * this file switches on a family's name. Adding a family = its model file + one entry
  * here (docs/architecture.md walks through it).
@@ -22,6 +22,7 @@ import {
   type Estimate,
 } from '../models/estimates.ts';
 import { binomial, links, negbin, poisson, type Family, type Link } from '../models/family.ts';
+import { HURDLE_MEANS, linkMean, ZINB_MEANS, ZTNB_MEANS, type MeanOutcome } from '../models/means.ts';
 import { VCOV_TYPES, type SmallSampleRule, type VcovType } from '../vcov/registry.ts';
 
 /** What the outcome must be: 0/1; a count ≥ 0; a count ≥ 1; any number. */
@@ -44,8 +45,11 @@ export interface FamilyEntry {
   ratio: Ratio | null;
   /** exp(β) reading of each part of a two-part model */
   partRatios: { count: Ratio; zero: Ratio } | null;
-  /** average marginal effects of E[y] through this link (single-part models); null: not offered */
-  ameLink: Link | null;
+  /**
+   * the expected outcomes whose marginal effects and predictions are offered (the first is the
+   * model's own mean; a hurdle adds P(y > 0) and E[y | y > 0]); null: none
+   */
+  means: readonly MeanOutcome[] | null;
   /** McFadden's pseudo-R² from the deviances (null deviance at the same dispersion) */
   pseudoR2: boolean;
   /** the GLM family whose density gives the per-row log-likelihood from fitted means; null when the estimator keeps its own */
@@ -70,7 +74,7 @@ const glm = (fam: () => Family) => (d: Design) => {
 };
 /** a 0/1 outcome through a binomial link: the link of its AMEs and of its per-row density */
 const binaryThrough = (link: Link) =>
-  ({ response: 'binary', ameLink: link, density: () => binomial(link) }) as const;
+  ({ response: 'binary', means: linkMean(link), density: () => binomial(link) }) as const;
 /** defaults shared by most entries; each entry states what differs */
 const base = {
   parts: 1,
@@ -79,7 +83,7 @@ const base = {
   weightsAndOffsets: true,
   ratio: null,
   partRatios: null,
-  ameLink: null,
+  means: null,
   pseudoR2: true,
   density: null,
   nestsAtBoundary: null,
@@ -94,7 +98,7 @@ export const FAMILIES = {
     label: { zh: '泊松', en: 'Poisson' },
     response: 'count',
     ratio: 'IRR',
-    ameLink: links.log,
+    means: linkMean(links.log),
     density: () => poisson(),
     estimate: glm(poisson),
   },
@@ -104,7 +108,7 @@ export const FAMILIES = {
     response: 'count',
     auxParams: 1,
     ratio: 'IRR',
-    ameLink: links.log,
+    means: linkMean(links.log),
     density: (theta) => negbin(theta!),
     nestsAtBoundary: 'poisson',
     estimate: (d) => negbinEstimate(...first(d)),
@@ -149,6 +153,7 @@ export const FAMILIES = {
     auxParams: 1,
     weightsAndOffsets: false,
     ratio: 'IRR',
+    means: ZTNB_MEANS,
     pseudoR2: false,
     estimate: (d) => ztnbEstimate(...first(d)),
   },
@@ -160,6 +165,7 @@ export const FAMILIES = {
     auxParams: 1,
     weightsAndOffsets: false,
     partRatios: { count: 'IRR', zero: 'OR' },
+    means: HURDLE_MEANS,
     pseudoR2: false,
     estimate: (d) => hurdleEstimate(d, d.parts[0], d.parts[1] ?? d.parts[0]),
   },
@@ -171,6 +177,7 @@ export const FAMILIES = {
     auxParams: 1,
     weightsAndOffsets: false,
     partRatios: { count: 'IRR', zero: 'OR' },
+    means: ZINB_MEANS,
     pseudoR2: false,
     vuongAgainst: ['negbin'],
     estimate: (d) => zinbEstimate(d, d.parts[0], d.parts[1] ?? d.parts[0]),
@@ -181,7 +188,7 @@ export const FAMILIES = {
     response: 'continuous',
     statistic: 't',
     auxParams: 1,
-    ameLink: links.identity,
+    means: linkMean(links.identity),
     pseudoR2: false,
     smallSample: 'linear',
     estimate: (d) => olsEstimate(...first(d)),

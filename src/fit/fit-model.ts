@@ -8,8 +8,8 @@ import { z } from 'zod';
 import { UsageError } from '../util/errors.ts';
 import { denseCodes, type Table } from '../data/table.ts';
 import { buildDesign, type Design } from '../formula/design.ts';
-import type { Grouping } from '../vcov/vcov.ts';
-import { checkVcovRequest, computeVcov, SSC_PRESETS, VARIANCES, VCOV_TYPES, type VcovRequest } from '../vcov/registry.ts';
+import type { Grouping, ScoreRows, VariancePieces } from '../vcov/vcov.ts';
+import { checkVcovRequest, computeVcov, SSC_PRESETS, VARIANCES, VCOV_TYPES, type VcovRequest, type VcovResult } from '../vcov/registry.ts';
 import { coefficientRows, type CoefRow } from '../inference/wald.ts';
 import { binaryFitStats } from '../inference/fit-stats.ts';
 import type { EstBlock, Estimate } from '../models/estimates.ts';
@@ -29,6 +29,52 @@ export const FitOptionsSchema = z.object({
   maxLevels: z.number().int().positive().optional(),
 });
 export type FitOptions = z.input<typeof FitOptionsSchema>;
+
+/**
+ * The estimator pieces of all blocks as one parameter vector (blocks in order): block-diagonal
+ * bread and model-based variances (the blocks are separable), and score rows over all n rows of
+ * the design, zero for a block on the rows it does not use (a hurdle's count part on zeros).
+ * A robust variance of these pieces has the cross-block terms that per-block variances lack.
+ */
+function jointPieces(blocks: EstBlock[], n: number): VariancePieces {
+  const ks = blocks.map((b) => b.pieces.k);
+  const K = ks.reduce((a, b) => a + b, 0);
+  const offsets = ks.map((_, b) => ks.slice(0, b).reduce((a, c) => a + c, 0));
+  const diag = (pick: (p: VariancePieces) => Float64Array | null): Float64Array | null => {
+    const out = new Float64Array(K * K);
+    for (let b = 0; b < blocks.length; b++) {
+      const m = pick(blocks[b].pieces);
+      if (!m) return null;
+      const k = ks[b];
+      const o = offsets[b];
+      for (let r = 0; r < k; r++) for (let c = 0; c < k; c++) out[(o + r) * K + o + c] = m[r * k + c];
+    }
+    return out;
+  };
+  // position of each design row within a block's row subset (−1: not used by the block)
+  const where = blocks.map((b) => {
+    if (!b.rowSubset) return null;
+    const at = new Int32Array(n).fill(-1);
+    b.rowSubset.forEach((r, k) => (at[r] = k));
+    return at;
+  });
+  const scoreRows = blocks.map((b) => b.pieces.scores);
+  const scores: ScoreRows | null = scoreRows.every((s) => s)
+    ? {
+        n,
+        k: K,
+        row(r, out) {
+          for (let b = 0; b < blocks.length; b++) {
+            const sub = out.subarray(offsets[b], offsets[b] + ks[b]);
+            const at = where[b] ? where[b]![r] : r;
+            if (at < 0) sub.fill(0);
+            else scoreRows[b]!.row(at, sub);
+          }
+        },
+      }
+    : null;
+  return { k: K, n, bread: diag((p) => p.bread)!, classical: diag((p) => p.classical)!, oim: diag((p) => p.oim), scores };
+}
 
 /** AUC and PR-AUC of a binary model's fitted probabilities (each row counts once, prior weights aside). */
 function binaryStats(mu: Float64Array | null, y: Float64Array): Pick<FitResult, 'auc' | 'pr_auc'> {
@@ -92,8 +138,8 @@ function groupingOf(table: Table, name: string, rows: Int32Array): Grouping {
   return { name, codes, G: coder.size() };
 }
 
-/** The two city columns of a dyad table coded on one shared set of cities (ids compared as text). */
-function dyadCodes(table: Table, [ni, nj]: [string, string], rows: Int32Array) {
+/** The two city columns of a dyad table's used rows coded on one shared set of cities 0..G−1 (ids compared as text). */
+export function dyadCodes(table: Table, [ni, nj]: [string, string], rows: Int32Array) {
   const text = (name: string) => {
     const c = table.columns.get(name);
     if (!c) throw new UsageError(`unknown dyad column '${name}' (columns: ${table.names.join(', ')})`);
@@ -185,14 +231,15 @@ export function fitModel(table: Table, options: FitOptions, cache?: FitCache): M
     throw new UsageError(`family ${o.family} does not take weights or offsets yet`);
   }
   const est = cache ? cache.estimate(design, o.family, () => fam.estimate(design)) : fam.estimate(design);
-  const vcovs = est.blocks.map((b) => {
-    const rows = b.rowSubset ? Int32Array.from(b.rowSubset, (k) => design.rows[k]) : design.rows;
+  /** the variance request on the given table rows (clusters and dyads coded on them) */
+  const requestOn = (rows: Int32Array): VcovRequest => {
     const req: VcovRequest = { type: o.vcov, ssc: o.ssc, rule: fam.smallSample, fixPsd: o.fixPsd };
     const kind = VARIANCES[o.vcov].needs;
     if (kind === 'cluster1' || kind === 'cluster2') req.clusters = o.cluster!.map((c) => groupingOf(table, c, rows));
     if (kind === 'dyad') req.dyad = dyadCodes(table, o.dyad!, rows);
-    return computeVcov(b.pieces, req);
-  });
+    return req;
+  };
+  const vcovs = est.blocks.map((b) => computeVcov(b.pieces, requestOn(b.rowSubset ? Int32Array.from(b.rowSubset, (k) => design.rows[k]) : design.rows)));
   const tDf = fam.statistic === 't' ? design.n - part.p : null;
   const rowsOf = (b: EstBlock, V: Float64Array, which: EstBlock['report'][number]) => {
     const K = b.params.length;
@@ -267,5 +314,7 @@ export function fitModel(table: Table, options: FitOptions, cache?: FitCache): M
     loglik_null_constant: est.nullLoglikConstant,
   };
   if (!est.converged && est.warnings.length === 0) result.warnings.push('the estimator did not converge');
-  return { result, table, design, estimate: est, parameters, vcovs, vcov: first };
+  let joint: VcovResult | null = vcovs.length === 1 ? first : null;
+  const jointVcov = () => (joint ??= computeVcov(jointPieces(est.blocks, design.n), requestOn(design.rows)));
+  return { result, table, design, estimate: est, parameters, vcovs, vcov: first, jointVcov };
 }

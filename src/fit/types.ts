@@ -96,4 +96,11 @@ export interface ModelFit {
   vcovs: VcovResult[];
   /** the first block's variance (single-part models: the model's) */
   vcov: VcovResult;
+  /**
+   * The variance of all blocks' parameters as one vector (blocks in order), for quantities
+   * that combine the parts of a hurdle model (marginal effects on E[y]). Robust types use the
+   * score rows of both parts on every row, so the cross-part blocks are there; the classical
+   * variance is block-diagonal. Computed on first use; single-block models: `vcov`.
+   */
+  jointVcov(): VcovResult;
 }

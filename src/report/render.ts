@@ -110,7 +110,8 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
       const ag = effectsGrid(models, { title: ameTitle, lang, stars: record.spec.stars, digits: record.spec.digits, groups: record.spec.groups });
       writeGrid(files, `tables/${level.id}_ame`, ag);
       const apts = plotPoints(
-        models.flatMap((m) => m.rows.map((r) => ({ ...r, model: m.id, vcov_type: '', part: null }))),
+        // each model's own mean only (a hurdle's P(y > 0) is on another scale: it stays in the table)
+        models.flatMap((m) => m.rows.filter((r) => r.part === m.rows[0].part).map((r) => ({ ...r, model: m.id, vcov_type: '', part: null }))),
         (id) => modelLabel.get(id) ?? id,
         termLabel,
       );

@@ -49,12 +49,14 @@ export function formatFit(r: FitResult): string {
 }
 
 export function formatEffects(rows: EffectRow[]): string {
-  const kind = rows[0]?.effect === 'AME' ? 'Average marginal effects (dE[y]/dx, delta-method SEs)' : 'Exponentiated coefficients (IRR / OR, delta-method SEs)';
+  const kind = rows[0]?.effect.startsWith('AME') ? 'Average marginal effects (dE[y]/dx, delta-method SEs)' : 'Exponentiated coefficients (IRR / OR, delta-method SEs)';
   const out = [kind];
-  for (const part of [null, 'count', 'zero'] as const) {
+  const ame = rows[0]?.effect.startsWith('AME');
+  for (const part of [null, 'count', 'zero', 'positive'] as const) {
     const sel = rows.filter((r) => r.part === part);
     if (!sel.length) continue;
-    if (part) out.push(`${part === 'count' ? 'Count' : 'Zero'} part (${sel[0].effect}):`);
+    if (ame && rows.some((r) => r.part !== null)) out.push(part === null ? 'On E[y]:' : part === 'zero' ? 'On P(y > 0):' : 'On E[y | y > 0]:');
+    else if (part) out.push(`${part === 'count' ? 'Count' : 'Zero'} part (${sel[0].effect}):`);
     out.push(...coefTable(sel, 'z value'));
   }
   return out.join('\n') + '\n';
@@ -81,9 +83,9 @@ export function formatWald(tests: WaldTest[]): string {
   return out.join('\n') + '\n';
 }
 
-export function formatPredictions(rows: Prediction[], level: number): string {
+export function formatPredictions(rows: Prediction[], level: number, atmeans = false): string {
   const pct = `${Math.round(level * 100)}%`;
-  const out = [`Predicted outcome at values of ${rows[0].variable} (the other variables as observed; delta-method SEs)`];
+  const out = [`Predicted outcome at values of ${rows[0].variable} (the other variables ${atmeans ? 'at their means' : 'as observed'}; delta-method SEs)`];
   const header = [rows[0].variable, 'Estimate', 'Std. Error', `${pct} low`, `${pct} high`];
   const body = rows.map((r) => [String(r.at), num(r.estimate), num(r.std_error), num(r.conf_low), num(r.conf_high)]);
   const all = [header, ...body];

@@ -33,7 +33,7 @@ export interface ResolvedModel {
   /** named Wald tests (table rows) */
   tests?: { label: Label; hypothesis: string }[];
   /** predicted outcomes at values of a variable (a curve in the report) */
-  predict?: { variable: string; values: number[] }[];
+  predict?: { variable: string; values: number[]; atmeans?: boolean }[];
   /** where the model is defined: "file:line", and the line alone */
   where: string;
   line: number;

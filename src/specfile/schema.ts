@@ -34,8 +34,8 @@ export const modelSchema = z
     effects: z.array(z.enum(['ame'])).optional(),
     /** 0/1 variables whose AME is the discrete change 0 → 1 (Stata's i.x) */
     binary: z.array(z.string()).optional(),
-    /** predicted outcomes at values of a variable (margins, at()), drawn as a curve in the report */
-    predict: z.array(z.object({ variable: z.string(), values: z.array(z.number()).min(2) }).strict()).optional(),
+    /** predicted outcomes at values of a variable (margins, at(); `atmeans: true` for the other variables at their means), drawn as a curve in the report */
+    predict: z.array(z.object({ variable: z.string(), values: z.array(z.number()).min(2), atmeans: z.boolean().optional() }).strict()).optional(),
     /** named Wald tests with the model's variance, shown in the table's bottom rows */
     tests: z.array(z.object({ label, hypothesis: z.string().min(1) }).strict()).optional(),
   })

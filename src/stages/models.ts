@@ -171,7 +171,7 @@ export function fitModels(loaded: LoadedSpec, samples: Map<string, Table>, rep: 
       fits.set(m.id, fit.result);
       if (m.predict?.length) {
         try {
-          predictions.set(m.id, m.predict.flatMap((q) => predictionsAt(fit, q.variable, q.values)));
+          predictions.set(m.id, m.predict.flatMap((q) => predictionsAt(fit, q.variable, q.values, { atmeans: q.atmeans })));
         } catch (e) {
           if (e instanceof UsageError) throw new UsageError(`${m.where} (model ${m.id}, predict): ${e.message}`);
           throw e;
