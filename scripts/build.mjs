@@ -12,6 +12,7 @@ await build({
     pipeline: 'pipeline/run.ts',
     'crossprod-worker': 'src/linalg/crossprod-worker.ts',
     'serialize-worker': 'src/data/serialize-worker.ts',
+    'qap-worker': 'src/inference/qap-worker.ts',
   },
   bundle: true,
   splitting: true,

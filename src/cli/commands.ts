@@ -1,10 +1,11 @@
 /**
  * The commands and their options (yargs). Only the option declarations live here, so
  * that `tongban --help` loads nothing else; each handler imports what its command needs
- * when it runs (stage-commands.ts, fit-command.ts, compare-command.ts).
+ * when it runs (stage-commands.ts, fit-command.ts, compare-command.ts, qap-command.ts).
  */
 import type { CommandModule } from 'yargs';
 import { FAMILY_NAMES } from '../fit/families.ts';
+import { QAP_FAMILIES } from '../inference/qap-families.ts';
 import { SSC_PRESETS, VCOV_TYPES } from '../vcov/registry.ts';
 
 const cleanCmd: CommandModule = {
@@ -111,6 +112,52 @@ const fitCmd: CommandModule = {
   handler: async (args) => (await import('./fit-command.ts')).runFit(args),
 };
 
+const qapCmd: CommandModule = {
+  command: 'qap',
+  describe: 'QAP / MRQAP permutation p-values for a model of all pairs of a set of cities (sna::netlogit / netlm)',
+  builder: (y) =>
+    y
+      .option('data', { type: 'string', demandOption: true, describe: 'pair table: CSV, Parquet or Excel (e.g. outputs/demo/2021/dyads.parquet)' })
+      .option('formula', { type: 'string', demandOption: true, describe: 'R-style formula, e.g. "coop ~ log_distance + log_flow + same_province"' })
+      .option('family', { type: 'string', demandOption: true, choices: QAP_FAMILIES, describe: 'model family' })
+      .option('null', { type: 'string', choices: ['dsp', 'y'], default: 'dsp', describe: 'dsp: double semi-partialling (each coefficient, its residual permuted); y: permute the outcome' })
+      .option('reps', { type: 'number', default: 1000, describe: 'permutations' })
+      .option('seed', { type: 'number', default: 1, describe: 'random seed (the same seed gives the same p-values, whatever the number of threads)' })
+      .option('statistic', { type: 'string', choices: ['z', 'coef'], default: 'z', describe: 'test statistic: the z (t for OLS) value, or the coefficient' })
+      .option('dyad', { type: 'string', describe: 'the two city columns (default i,j)' })
+      .option('threads', { type: 'number', describe: 'threads for the permutations (default 2)' })
+      .option('vcov', { type: 'string', default: 'classical', choices: VCOV_TYPES, describe: 'variance of the SEs printed with the fit (the QAP statistic uses the classical one)' })
+      .option('cluster', { type: 'string', describe: 'cluster column(s) for --vcov cluster/cluster2' })
+      .option('ssc', { type: 'string', choices: SSC_PRESETS, describe: 'small-sample preset' })
+      .option('subset', { type: 'string', describe: 'keep rows where this expression is true (the pairs must stay complete)' })
+      .option('level', { type: 'number', default: 0.95, describe: 'confidence level' })
+      .option('encoding', { type: 'string', choices: ['utf8', 'gbk'], default: 'utf8', describe: 'character set of a CSV file' })
+      .option('sheet', { type: 'string', describe: 'the sheet of an .xlsx file' })
+      .option('json', { type: 'boolean', default: false, describe: 'print {"fit": <fit --json>, "qap": {...}}' })
+      .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
+      .example('$0 qap --data outputs/demo/2021/dyads.parquet --formula "coop ~ log_distance + log_flow + same_province" --family logit --null dsp --reps 2000 --seed 1', ''),
+  handler: async (args) => (await import('./qap-command.ts')).runQap(args),
+};
+
+const networkCmd: CommandModule = {
+  command: 'network',
+  describe: "the cooperation network's own statistics: density, centralisation, transitivity, components, central cities",
+  builder: (y) =>
+    y
+      .option('data', { type: 'string', demandOption: true, describe: 'pair table: CSV, Parquet or Excel (e.g. outputs/demo/2021/dyads.parquet)' })
+      .option('tie', { type: 'string', default: 'coop', describe: '0/1 column: the pair has a tie' })
+      .option('weight', { type: 'string', default: 'items', describe: 'column summed into each city\'s strength (if the file has it; else the number of ties)' })
+      .option('dyad', { type: 'string', describe: 'the two city columns (default i,j)' })
+      .option('subset', { type: 'string', describe: 'keep pairs where this expression is true, e.g. "province_i == province_j"' })
+      .option('top', { type: 'number', default: 10, describe: 'list this many cities with most partners' })
+      .option('out', { type: 'string', describe: 'write every city\'s statistics to this CSV file' })
+      .option('json', { type: 'boolean', default: false, describe: 'print {"summary": …, "cities": […]}' })
+      .option('encoding', { type: 'string', choices: ['utf8', 'gbk'], default: 'utf8', describe: 'character set of a CSV file' })
+      .option('sheet', { type: 'string', describe: 'the sheet of an .xlsx file' })
+      .example('$0 network --data outputs/demo/2021/dyads.parquet --out network.csv', ''),
+  handler: async (args) => (await import('./network-command.ts')).runNetwork(args),
+};
+
 const compareCmd: CommandModule = {
   command: 'compare',
   describe: 'fit several models on one data set and compare them (AIC, BIC, LR, alpha = 0, Vuong)',
@@ -125,4 +172,4 @@ const compareCmd: CommandModule = {
   handler: async (args) => (await import('./compare-command.ts')).runCompare(args),
 };
 
-export const commands: CommandModule[] = [cleanCmd, dyadsCmd, simulateCmd, runCmd, reportCmd, compareYearsCmd, fitCmd, compareCmd];
+export const commands: CommandModule[] = [cleanCmd, dyadsCmd, simulateCmd, runCmd, reportCmd, compareYearsCmd, fitCmd, compareCmd, qapCmd, networkCmd];

@@ -155,7 +155,7 @@ export function dyadCodes(table: Table, [ni, nj]: [string, string], rows: Int32A
     j[k] = coder.code(tj(rows[k]));
     if (i[k] === j[k]) throw new UsageError(`dyad columns ${ni}, ${nj}: row ${rows[k] + 2} pairs a city with itself`);
   }
-  return { i, j, G: coder.size(), names: [ni, nj] as [string, string] };
+  return { i, j, G: coder.size(), names: [ni, nj] as [string, string], cities: coder.keys };
 }
 
 /**

@@ -7,6 +7,7 @@
 import { family } from '../fit/families.ts';
 import type { FitResult } from '../fit/types.ts';
 import { isVcovType, VARIANCES } from '../vcov/registry.ts';
+import type { QapResult } from '../inference/qap.ts';
 import type { WaldTest } from '../inference/wald-test.ts';
 import { labelText, type Label } from '../specfile/schema.ts';
 import { pseudoR2, tidy, type PseudoR2Convention } from './tidy.ts';
@@ -36,6 +37,8 @@ export interface TableModel {
   fit: FitResult;
   /** named Wald tests of the spec (bottom rows) */
   tests?: (WaldTest & { label: Label })[];
+  /** QAP p-values (a line under each SE) */
+  qap?: QapResult;
 }
 
 export interface TableOptions {
@@ -94,6 +97,7 @@ export function buildRegTable(models: TableModel[], o: TableOptions): RegTable {
   }
   const labelOf = new Map<string, string>();
   const rows: TableRow[] = [];
+  const withQap = models.some((m) => m.qap);
   const placed = new Set<string>();
   const emit = (term: string) => {
     const cells = tidyByCol.map((t) => {
@@ -105,6 +109,14 @@ export function buildRegTable(models: TableModel[], o: TableOptions): RegTable {
       return r && r.std_error !== null ? `(${fmt(r.std_error)})` : '';
     });
     rows.push({ label: labelOf.get(term) ?? term, cells, kind: 'coef' }, { label: '', cells: ses, kind: 'se' });
+    // QAP p-values in brackets, without stars (the stars follow the SE the column shows)
+    if (withQap) {
+      const qs = cols.map((c) => {
+        const q = c.part === null ? c.model.qap?.coefficients.find((x) => x.term === term) : undefined;
+        return q && q.p_two_sided !== null ? `[${q.p_two_sided.toFixed(3)}]` : '';
+      });
+      if (qs.some(Boolean)) rows.push({ label: 'QAP p', cells: qs, kind: 'se' });
+    }
     placed.add(term);
   };
   for (const g of o.groups) {
@@ -176,6 +188,16 @@ export function buildRegTable(models: TableModel[], o: TableOptions): RegTable {
     byText.set(text, [...(byText.get(text) ?? []), columns[k].number]);
   });
   for (const [text, nums] of byText) notes.push(`${nums.join('')} ${text}`);
+  const qapNotes = new Map<string, string[]>();
+  cols.forEach((c, k) => {
+    const q = c.model.qap;
+    if (!q) return;
+    const text = zh
+      ? `方括号内为 QAP 双侧 p 值（${q.null === 'dsp' ? '双重半偏置换 DSP' : '置换因变量'}，${q.reps} 次城市标签置换，种子 ${q.seed}；p = (1 + 不小于观测值的次数)/(1 + 置换次数)），不标星号。`
+      : `QAP two-sided p-values in brackets (${q.null === 'dsp' ? 'double semi-partialling, DSP' : 'permuting the outcome'}; ${q.reps} permutations of the city labels, seed ${q.seed}; p = (1 + #as extreme)/(1 + permutations)), without stars.`;
+    qapNotes.set(text, [...(qapNotes.get(text) ?? []), columns[k].number]);
+  });
+  for (const [text, nums] of qapNotes) notes.push(`${nums.join('')} ${text}`);
   if (testLabels.length) {
     notes.push(zh ? '联合检验为 Wald 检验，使用各列的标准误类型（二元组稳健等），星号表示其 p 值。' : "Joint tests are Wald tests with each column's variance (dyadic-robust etc.); stars give their p-values.");
   }

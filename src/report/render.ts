@@ -42,6 +42,46 @@ function descriptivesGrid(rows: DescriptiveRow[], lang: 'zh' | 'en', digits: num
   };
 }
 
+/** The network's statistics and its ten cities with most partners (the report's network section). */
+function networkGrids(net: NonNullable<RunRecord['network']>, lang: 'zh' | 'en'): [Grid, Grid] {
+  const zh = lang === 'zh';
+  const s = net.summary;
+  const f = (x: number | null, d = 3) => (x === null ? '—' : x.toFixed(d));
+  const row = (label: string, value: string) => ({ cells: [label, value] });
+  const summary: Grid = {
+    title: zh ? '合作网络的整体特征' : 'The cooperation network',
+    header: [[zh ? '指标' : 'Statistic', zh ? '数值' : 'Value']],
+    body: [
+      row(zh ? '城市数' : 'Cities', String(s.cities)),
+      row(zh ? '合作关系数（城市对）' : 'Ties (cooperating pairs)', String(s.ties)),
+      row(zh ? '网络密度' : 'Density', f(s.density, 4)),
+      row(zh ? '平均度数' : 'Mean degree', f(s.mean_degree, 2)),
+      row(zh ? '最大度数' : 'Maximum degree', String(s.max_degree)),
+      row(zh ? '度数中心势（Freeman）' : 'Degree centralization (Freeman)', f(s.degree_centralization)),
+      row(zh ? '全局聚类系数（传递性）' : 'Global transitivity', f(s.transitivity)),
+      row(zh ? '度数同配系数' : 'Degree assortativity', f(s.assortativity)),
+      row(zh ? '连通分量数（最大分量城市数）' : 'Components (largest)', `${s.components} (${s.component_sizes[0] ?? 0})`),
+    ],
+    notes: [
+      zh
+        ? '注：无向、无权的简单图，城市为节点（包括没有合作的城市），签署协议的城市对为边。度数中心势以星形图为最大值 (n−1)(n−2) 归一化；全局聚类系数为三角形数×3 除以连通三元组数。'
+        : 'Note: undirected, unweighted simple graph; cities are vertices (including those without agreements), pairs with an agreement are edges. Degree centralization is normalised by the star graph, (n−1)(n−2); transitivity is 3 × triangles / connected triples.',
+    ],
+  };
+  const top = [...net.cities].sort((a, b) => b.degree - a.degree || b.eigenvector - a.eigenvector || (a.city < b.city ? -1 : 1)).slice(0, 10);
+  const cities: Grid = {
+    title: zh ? '合作伙伴最多的十个城市' : 'The ten cities with most partners',
+    header: [[zh ? '城市' : 'City', zh ? '度数' : 'Degree', zh ? '强度（事项数）' : 'Strength (items)', zh ? '中介中心度（标准化）' : 'Betweenness (normalised)', zh ? '特征向量中心度' : 'Eigenvector', zh ? '接近中心度 ×1000' : 'Closeness ×1000']],
+    body: top.map((c) => ({ cells: [c.name ? `${c.name}（${c.city}）` : c.city, String(c.degree), formatNumber(c.strength), f(c.betweenness_normalized), f(c.eigenvector), c.closeness === null ? '—' : (c.closeness * 1000).toFixed(3)] })),
+    notes: [
+      zh
+        ? '注：度数为合作伙伴数；强度为各合作关系的事项数之和；中介中心度除以 (n−1)(n−2)/2；特征向量中心度以最大值为 1；接近中心度为到同一连通分量内其他城市距离之和的倒数。全部城市见 network.csv。'
+        : "Note: degree = partners; strength = sum of items over the city's agreements; betweenness divided by (n−1)(n−2)/2; eigenvector centrality scaled to a maximum of 1; closeness = 1 / the sum of distances to the other cities of the city's component. Every city: network.csv.",
+    ],
+  };
+  return [summary, cities];
+}
+
 function writeGrid(files: OutputFiles, base: string, g: Grid): void {
   files.set(`${base}.md`, toMarkdown(g));
   files.set(`${base}.csv`, toCsvTable(g));
@@ -83,9 +123,20 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
   const desc = descriptivesGrid(record.descriptives, lang, record.spec.digits, termLabel);
   writeGrid(files, 'tables/descriptives', desc);
 
+  // the cooperation network
+  let networkHtml = '';
+  if (record.network) {
+    const [ng, cg] = networkGrids(record.network, lang);
+    writeGrid(files, 'tables/network', ng);
+    writeGrid(files, 'tables/network_cities', cg);
+    const cols = ['city', 'name', 'degree', 'strength', 'betweenness', 'betweenness_normalized', 'eigenvector', 'closeness', 'component'] as const;
+    files.set('network.csv', rowsCsv(record.network.cities, [...cols]));
+    networkHtml = `<h2>${zh ? '合作网络' : 'Cooperation network'}</h2>\n${toHtmlFragment(ng)}\n${toHtmlFragment(cg)}`;
+  }
+
   const levelHtml: string[] = [];
   for (const level of record.spec.levels) {
-    const models = level.models.map((id) => ({ id, label: record.models.find((m) => m.id === id)!.label, fit: fits.get(id)!, tests: record.tests?.[id] }));
+    const models = level.models.map((id) => ({ id, label: record.models.find((m) => m.id === id)!.label, fit: fits.get(id)!, tests: record.tests?.[id], qap: record.qap?.[id] }));
     const levelTitle = labelText(level.label, lang, level.id);
     const table = buildRegTable(models, { title: levelTitle, lang, stars: record.spec.stars, digits: record.spec.digits, groups: record.spec.groups, statistics: record.spec.statistics, pseudoR2: record.spec.pseudo_r2 });
     const grid = regGrid(table);
@@ -145,6 +196,7 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
       `<li>${zh ? '警告' : 'warnings'}: ${c.warnings.length ? c.warnings.map(htmlEscape).join('; ') : zh ? '无' : 'none'}</li></ul>`,
   );
   sections.push(`<h2>${htmlEscape(desc.title)}</h2>\n${toHtmlFragment(desc)}`);
+  if (networkHtml) sections.push(networkHtml);
   sections.push(...levelHtml);
   sections.push(`<h2>${zh ? '运行记录' : 'Run record'}</h2>`);
   sections.push(`<pre>${htmlEscape(JSON.stringify({ dataset: record.dataset, year: record.year, spec: { file: record.spec.file, sha256: record.spec.sha256 }, models: record.models.map((m) => ({ id: m.id, family: m.family, sample: m.sample, formula: m.formula, vcov: m.vcov })) }, null, 2))}</pre>`);

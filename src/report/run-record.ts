@@ -9,6 +9,8 @@ import type { CleaningReport } from '../data/clean.ts';
 import type { FitResult } from '../fit/types.ts';
 import type { DescriptiveRow } from './descriptives.ts';
 import type { EffectRow, Prediction } from '../inference/effects.ts';
+import type { QapResult } from '../inference/qap.ts';
+import type { CityStats, NetworkSummary } from '../inference/network-stats.ts';
 import type { WaldTest } from '../inference/wald-test.ts';
 import type { Label } from '../specfile/schema.ts';
 import type { ResolvedModel } from '../specfile/load.ts';
@@ -44,6 +46,10 @@ export interface RunRecord {
   predictions: Record<string, Prediction[]>;
   /** the spec's named Wald tests by model id */
   tests: Record<string, (WaldTest & { label: Label })[]>;
+  /** QAP p-values by model id (models whose spec asks for them) */
+  qap: Record<string, QapResult>;
+  /** the cooperation network of the run's pairs (coop = 1), with every city's statistics and name */
+  network: { summary: NetworkSummary; cities: (CityStats & { name: string | null })[] } | null;
   descriptives: DescriptiveRow[];
   cleaning: CleaningReport & { sample: SampleInfo };
 }
@@ -89,7 +95,8 @@ const runRecordSchema = z
           effects: z.array(z.enum(['ame'])).optional(),
           binary: z.array(text).optional(),
           tests: z.array(z.object({ label, hypothesis: text }).strict()).optional(),
-          predict: z.array(z.object({ variable: text, values: z.array(z.number()) }).strict()).optional(),
+          predict: z.array(z.object({ variable: text, values: z.array(z.number()), atmeans: z.boolean().optional() }).strict()).optional(),
+          qap: z.object({ null: z.enum(['dsp', 'y']), reps: count, seed: z.number().int(), statistic: z.enum(['z', 'coef']) }).strict().optional(),
           where: text,
           line: count,
         })
@@ -126,6 +133,56 @@ const runRecordSchema = z
         ),
       )
       .default({}),
+    qap: z
+      .record(
+        id,
+        z
+          .object({
+            null: z.enum(['dsp', 'y']),
+            statistic: z.enum(['z', 'coef']),
+            reps: count,
+            seed: z.number().int(),
+            coefficients: z.array(z.object({ term: text, statistic: z.number().nullable(), p_two_sided: z.number().nullable(), p_greater: z.number().nullable(), p_less: z.number().nullable() }).strict()),
+            warnings: z.array(text),
+          })
+          .strict(),
+      )
+      .default({}),
+    network: z
+      .object({
+        summary: z
+          .object({
+            cities: count,
+            ties: count,
+            density: z.number(),
+            mean_degree: z.number(),
+            max_degree: count,
+            degree_centralization: z.number(),
+            transitivity: z.number().nullable(),
+            assortativity: z.number().nullable(),
+            components: count,
+            component_sizes: z.array(count),
+          })
+          .strict(),
+        cities: z.array(
+          z
+            .object({
+              city: text,
+              name: text.nullable(),
+              degree: count,
+              strength: z.number(),
+              betweenness: z.number(),
+              betweenness_normalized: z.number(),
+              eigenvector: z.number(),
+              closeness: z.number().nullable(),
+              component: count,
+            })
+            .strict(),
+        ),
+      })
+      .strict()
+      .nullable()
+      .default(null),
     descriptives: z.array(z.object({ sample: id, variable: text, n: count, mean: z.number().nullable(), sd: z.number().nullable(), min: z.number().nullable(), max: z.number().nullable() }).strict()),
     cleaning: z.looseObject({
       cities: count,

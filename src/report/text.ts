@@ -5,6 +5,8 @@ import type { CoefRow } from '../inference/wald.ts';
 import type { EffectRow, Prediction } from '../inference/effects.ts';
 import type { WaldTest } from '../inference/wald-test.ts';
 import type { BinaryFitStats } from '../inference/fit-stats.ts';
+import type { QapResult } from '../inference/qap.ts';
+import type { CityStats, NetworkSummary } from '../inference/network-stats.ts';
 import { starsFor } from './regtable.ts';
 
 const stars = (p: number | null) => starsFor(p, [0.1, 0.05, 0.01]);
@@ -94,3 +96,38 @@ export function formatPredictions(rows: Prediction[], level: number, atmeans = f
   return out.join('\n') + '\n';
 }
 
+/** QAP p-values under the fit's table (tongban qap). */
+export function formatQap(q: QapResult): string {
+  const what = q.null === 'dsp' ? 'MRQAP, double semi-partialling (Dekker, Krackhardt & Snijders 2007)' : 'QAP, permuting the outcome (Y permutation)';
+  const out = [`${what}: ${q.reps} permutations of the cities, seed ${q.seed}; statistic: ${q.statistic === 'z' ? 'z (t for OLS) from the classical variance' : 'the coefficient'}`];
+  const header = ['', 'Statistic', 'p (two-sided)', 'p (>=)', 'p (<=)'];
+  const body = q.coefficients.map((c) => [c.term, num(c.statistic, 3), num(c.p_two_sided), num(c.p_greater), num(c.p_less)]);
+  const all = [header, ...body];
+  const width = header.map((_, k) => Math.max(...all.map((x) => x[k].length)));
+  for (const line of all) out.push(line.map((c, k) => (k === 0 ? c.padEnd(width[k]) : c.padStart(width[k]))).join('  '));
+  out.push('p = (1 + number of permutations at least as extreme) / (1 + permutations): the observed value counts as one (sna reports number / permutations).');
+  if (q.null === 'dsp') out.push('The intercept has no DSP test (NA).');
+  for (const w of q.warnings) out.push(`Warning: ${w}`);
+  return out.join('\n') + '\n';
+}
+
+/** The network's statistics and its most central cities (tongban network). */
+export function formatNetwork(s: NetworkSummary, cities: CityStats[], top: number, weight: string | null): string {
+  const f = (x: number | null, d = 4) => (x === null ? 'NA' : x.toFixed(d));
+  const out = [
+    `Cooperation network: ${s.cities} cities, ${s.ties} ties (undirected, unweighted for every centrality)`,
+    `  density ${f(s.density)}   mean degree ${f(s.mean_degree, 2)}   max degree ${s.max_degree}`,
+    `  degree centralization (Freeman) ${f(s.degree_centralization)}   transitivity (global) ${f(s.transitivity)}   degree assortativity ${f(s.assortativity)}`,
+    `  components ${s.components}: sizes ${s.component_sizes.slice(0, 10).join(', ')}${s.components > 10 ? ', …' : ''}`,
+  ];
+  if (top > 0) {
+    const rows = [...cities].sort((a, b) => b.degree - a.degree || b.eigenvector - a.eigenvector || (a.city < b.city ? -1 : 1)).slice(0, top);
+    out.push('', `The ${rows.length} cities with most partners (strength: sum of ${weight ?? 'ties'}):`);
+    const header = ['city', 'degree', 'strength', 'betweenness (norm.)', 'eigenvector', 'closeness'];
+    const body = rows.map((c) => [c.city, String(c.degree), String(c.strength), f(c.betweenness_normalized), f(c.eigenvector), c.closeness === null ? 'NA' : c.closeness.toExponential(4)]);
+    const all = [header, ...body];
+    const width = header.map((_, k) => Math.max(...all.map((x) => x[k].length)));
+    for (const line of all) out.push('  ' + line.map((c, k) => (k === 0 ? c.padEnd(width[k]) : c.padStart(width[k]))).join('  '));
+  }
+  return out.join('\n') + '\n';
+}

@@ -11,7 +11,8 @@ import type { FamilyName } from '../fit/families.ts';
 import { checkVcovRequest, dyadTableDefaults, VcovRequestError, type Ssc, type VcovType } from '../vcov/registry.ts';
 import { family as familyEntry } from '../fit/families.ts';
 import { InputError, UsageError, type Problem } from '../util/errors.ts';
-import { specSchema, type Label, type modelSchema, type Spec } from './schema.ts';
+import { specSchema, type Label, type modelSchema, type QapRequest, type Spec } from './schema.ts';
+import { QAP_FAMILIES } from '../inference/qap-families.ts';
 
 export interface ResolvedModel {
   id: string;
@@ -34,6 +35,8 @@ export interface ResolvedModel {
   tests?: { label: Label; hypothesis: string }[];
   /** predicted outcomes at values of a variable (a curve in the report) */
   predict?: { variable: string; values: number[]; atmeans?: boolean }[];
+  /** QAP / MRQAP permutation p-values */
+  qap?: QapRequest;
   /** where the model is defined: "file:line", and the line alone */
   where: string;
   line: number;
@@ -137,7 +140,8 @@ export function parseSpec(text: string, file: string): LoadedSpec {
     }
     const base = resolve(e.m.like, [...seen, e.m.like]);
     const own = Object.fromEntries(Object.entries(e.m).filter(([, v]) => v !== undefined));
-    return { ...base, ...own, main: e.m.main, label: e.m.label };
+    // main, label and qap (permutations are costly) belong to the model itself, not to its like:
+    return { ...base, ...own, main: e.m.main, label: e.m.label, qap: e.m.qap };
   };
   const models: ResolvedModel[] = [];
   for (const [mid, e] of byId) {
@@ -175,6 +179,9 @@ export function parseSpec(text: string, file: string): LoadedSpec {
         problems.push(problem([...path, 'vcov'], e instanceof VcovRequestError ? `${what[e.needs]} for vcov ${e.type}` : e.message, vcov));
       }
     }
+    if (m.qap && m.family && !(QAP_FAMILIES as readonly string[]).includes(m.family)) {
+      problems.push(problem([...path, 'qap'], `a family QAP refits (${QAP_FAMILIES.join(', ')}), not ${m.family}`));
+    }
     models.push({
       id: mid,
       level: e.level,
@@ -192,6 +199,7 @@ export function parseSpec(text: string, file: string): LoadedSpec {
       ...(m.binary?.length ? { binary: m.binary } : {}),
       ...(m.tests?.length ? { tests: m.tests } : {}),
       ...(m.predict?.length ? { predict: m.predict } : {}),
+      ...(m.qap ? { qap: m.qap } : {}),
       where: where(path),
       line: locate(doc, lc, file, path).line,
     });

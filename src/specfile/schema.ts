@@ -13,6 +13,21 @@ import { SSC_PRESETS, VCOV_TYPES } from '../vcov/registry.ts';
 export const id = z.string().regex(/^[A-Za-z][A-Za-z0-9_]*$/, { message: 'an id of letters, digits and _ starting with a letter' });
 export const label = z.union([z.string(), z.object({ zh: z.string().optional(), en: z.string().optional() }).strict()]);
 
+/** A model's QAP request: the null (dsp: double semi-partialling; y: permute the outcome), permutations, seed, statistic. */
+export const qapSchema = z.preprocess(
+  // YAML reads the key `null` as the null value, which arrives as the key "": it is the field null
+  (v) => (v && typeof v === 'object' && !Array.isArray(v) && '' in v && !('null' in v) ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k === '' ? 'null' : k, x])) : v),
+  z
+    .object({
+      null: z.enum(['dsp', 'y']).default('dsp'),
+      reps: z.number().int().positive().default(1000),
+      seed: z.number().int().default(1),
+      statistic: z.enum(['z', 'coef']).default('z'),
+    })
+    .strict(),
+);
+export type QapRequest = z.output<typeof qapSchema>;
+
 export const modelSchema = z
   .object({
     id,
@@ -38,6 +53,8 @@ export const modelSchema = z
     predict: z.array(z.object({ variable: z.string(), values: z.array(z.number()).min(2), atmeans: z.boolean().optional() }).strict()).optional(),
     /** named Wald tests with the model's variance, shown in the table's bottom rows */
     tests: z.array(z.object({ label, hypothesis: z.string().min(1) }).strict()).optional(),
+    /** QAP / MRQAP permutation p-values (a line under each SE); needs a complete pair table */
+    qap: qapSchema.optional(),
   })
   .strict();
 

@@ -9,11 +9,13 @@ import { compileRestricted, subsetRows } from '../expr/restricted.ts';
 import { FitCache, fitModel } from '../fit/fit-model.ts';
 import { averageMarginalEffects, predictionsAt, type EffectRow, type Prediction } from '../inference/effects.ts';
 import { waldTest, type WaldTest } from '../inference/wald-test.ts';
+import { qap, type QapResult } from '../inference/qap.ts';
+import type { ModelFit } from '../fit/types.ts';
 import type { Label } from '../specfile/schema.ts';
 import type { FitResult } from '../fit/types.ts';
 import { formulaColumns } from '../formula/parse.ts';
 import { describe, type DescriptiveRow } from '../report/descriptives.ts';
-import type { LoadedSpec } from '../specfile/load.ts';
+import type { LoadedSpec, ResolvedModel } from '../specfile/load.ts';
 import { InputError, UsageError, type Problem } from '../util/errors.ts';
 import type { Reporter } from '../util/progress.ts';
 
@@ -127,6 +129,8 @@ export interface ModelsStageResult {
   tests: Map<string, (WaldTest & { label: Label })[]>;
   /** predicted outcomes at values of a variable, by model id */
   predictions: Map<string, Prediction[]>;
+  /** QAP p-values of the models that ask for them (qap:), by model id */
+  qap: Map<string, QapResult>;
   descriptives: DescriptiveRow[];
 }
 
@@ -146,12 +150,14 @@ export async function prepareModels(loaded: LoadedSpec, tables: StageTables): Pr
  * In: the loaded spec and the samples of `prepareModels`. Out: every model's fit and the
  * descriptives of the variables each sample's models use.
  */
-export function fitModels(loaded: LoadedSpec, samples: Map<string, Table>, rep: Reporter): ModelsStageResult {
+export async function fitModels(loaded: LoadedSpec, samples: Map<string, Table>, rep: Reporter): Promise<ModelsStageResult> {
 
   const fits = new Map<string, FitResult>();
   const effects = new Map<string, EffectRow[]>();
   const tests = new Map<string, (WaldTest & { label: Label })[]>();
   const predictions = new Map<string, Prediction[]>();
+  const qapResults = new Map<string, QapResult>();
+  const forQap: [ResolvedModel, ModelFit][] = [];
   const cache = new FitCache();
   for (const m of loaded.models) {
     const ids = [...(m.cluster ?? []), ...(m.dyad ?? [])];
@@ -195,10 +201,34 @@ export function fitModels(loaded: LoadedSpec, samples: Map<string, Table>, rep: 
           throw e;
         }
       }
+      if (m.qap) forQap.push([m, fit]);
       bar.tick(`${m.id} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
     }
   } finally {
     bar.stop();
+  }
+  // permutation inference after the fits (it takes longest), one progress bar per model
+  for (const [m, fit] of forQap) {
+    const q = m.qap!;
+    const qbar = rep.bar(`QAP ${m.id} (${q.null === 'dsp' ? 'DSP' : 'Y'}, ${q.reps} permutations)`, 10);
+    let shown = 0;
+    try {
+      qapResults.set(
+        m.id,
+        await qap(fit, {
+          ...q,
+          dyad: m.dyad ?? ['i', 'j'],
+          progress: (done, total) => {
+            for (; shown < Math.floor((10 * done) / total); shown++) qbar.tick(`${done}/${total}`);
+          },
+        }),
+      );
+    } catch (e) {
+      if (e instanceof UsageError) throw new UsageError(`${m.where} (model ${m.id}, qap): ${e.message}`);
+      throw e;
+    } finally {
+      qbar.stop();
+    }
   }
 
   const descriptives: DescriptiveRow[] = [];
@@ -208,5 +238,5 @@ export function fitModels(loaded: LoadedSpec, samples: Map<string, Table>, rep: 
     const vars = [...new Set(ms.flatMap((m) => formulaColumns(m.formula)))];
     descriptives.push(...describe(sid, samples.get(sid)!, vars));
   }
-  return { fits, effects, tests, predictions, descriptives };
+  return { fits, effects, tests, predictions, qap: qapResults, descriptives };
 }

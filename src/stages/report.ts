@@ -15,6 +15,8 @@ import type { ModelsStageResult } from './models.ts';
 import type { RunRecord } from '../report/run-record.ts';
 import { VERSION } from '../util/version.ts';
 import type { CleaningReport } from '../data/clean.ts';
+import type { Table } from '../data/table.ts';
+import { networkFromTable } from '../inference/network-stats.ts';
 
 const sha256 = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
@@ -24,6 +26,7 @@ export function runRecord(
   run: { dataset: string; year: number },
   models: ModelsStageResult,
   cleaning: CleaningReport & { sample: SampleInfo },
+  network: RunRecord['network'] = null,
 ): RunRecord {
   const spec = loaded.spec;
   return {
@@ -46,9 +49,26 @@ export function runRecord(
     effects: Object.fromEntries(models.effects),
     tests: Object.fromEntries(models.tests),
     predictions: Object.fromEntries(models.predictions),
+    qap: Object.fromEntries(models.qap),
     descriptives: models.descriptives,
     cleaning,
+    network,
   };
+}
+
+/**
+ * The cooperation network of a run's pair table (ties: coop = 1; strength: items), every city
+ * with its name from the city table.
+ */
+export function runNetwork(dyads: Table, cities: Table): NonNullable<RunRecord['network']> {
+  const net = networkFromTable(dyads, { dyad: ['i', 'j'], tie: 'coop', weight: dyads.columns.has('items') ? 'items' : null });
+  const ids = cities.columns.get('city_id');
+  const names = cities.columns.get('city_name');
+  const nameOf = new Map<string, string>();
+  if (ids && names && ids.kind === 'string' && names.kind === 'string') {
+    for (let r = 0; r < cities.nrow; r++) nameOf.set(ids.levels[ids.codes[r]], names.levels[names.codes[r]]);
+  }
+  return { summary: net.summary, cities: net.cities.map((c) => ({ ...c, name: nameOf.get(c.city) ?? null })) };
 }
 
 /** Every file of the report stage: fits/*.json, fits/_run.json, tables, plots, report.html. */

@@ -12,7 +12,7 @@ import { silentReporter, type Reporter } from '../util/progress.ts';
 import { computeDyads, dyadsStageFiles } from './dyads.ts';
 import { fitModels, prepareModels } from './models.ts';
 import type { RunRecord } from '../report/run-record.ts';
-import { manifest, reportFiles, runRecord } from './report.ts';
+import { manifest, reportFiles, runNetwork, runRecord } from './report.ts';
 
 export interface RunOptions {
   data: string;
@@ -27,7 +27,7 @@ export interface RunOptions {
 }
 
 /** The outputs of a run with a spec, which a run without one removes (they would describe other data). */
-const SPEC_OUTPUTS = ['fits', 'tables', 'plots', 'report.html', 'tidy.csv', 'glance.csv', 'manifest.json'];
+const SPEC_OUTPUTS = ['fits', 'tables', 'plots', 'report.html', 'tidy.csv', 'glance.csv', 'network.csv', 'manifest.json'];
 
 export interface YearResult {
   outDir: string;
@@ -64,8 +64,8 @@ async function runYearLocked(o: RunOptions, outDir: string, rep: Reporter): Prom
   const cities = { ...stage.cities, names: [...stage.cities.names], columns: new Map(stage.cities.columns) };
   const samples = await prepareModels(loaded, { cities, dyads: stage.dyads.dyads });
   const stageFiles = dyadsStageFiles(stage, o.dyadsCsv);
-  const models = fitModels(loaded, samples, rep);
-  const record = runRecord(loaded, { dataset, year: o.year }, models, { ...stage.data.report, sample: stage.sample });
+  const models = await fitModels(loaded, samples, rep);
+  const record = runRecord(loaded, { dataset, year: o.year }, models, { ...stage.data.report, sample: stage.sample }, runNetwork(stage.dyads.dyads, stage.cities));
   rep.step('report: tables, plots, report.html');
   fault('models');
   const report = await reportFiles(record, models.fits); // while the second core still encodes the dyad table

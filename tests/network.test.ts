@@ -1,0 +1,56 @@
+/**
+ * Network statistics on the demo data's 2021 cooperation network against igraph
+ * (tests/fixtures/network/network_demo.R): 333 cities, 2,377 ties, six components (five
+ * isolates), so closeness within components, isolates and the eigenvector of a disconnected
+ * graph are exercised. 1e-10 relative; integers exactly. (A connected network: qap-reference.test.ts.)
+ */
+import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { computeDyads } from '../src/stages/dyads.ts';
+import { networkFromTable } from '../src/inference/network-stats.ts';
+import { expectClose, runCli } from './helpers.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const r = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'network', 'network_demo.json'), 'utf8'));
+
+describe('the demo network (2021) equals igraph', () => {
+  const stage = computeDyads(join(ROOT, 'data', 'demo', '2021'), {});
+  const { summary, cities } = networkFromTable(stage.dyads.dyads, { dyad: ['i', 'j'], tie: 'coop', weight: 'items' });
+  it('the whole network', () => {
+    expect([summary.cities, summary.ties, summary.max_degree, summary.components]).toEqual([r.vertices, r.edges, r.max_degree, r.components]);
+    expect(summary.component_sizes).toEqual(r.component_sizes);
+    for (const [mine, theirs] of [
+      [summary.density, r.density],
+      [summary.mean_degree, r.mean_degree],
+      [summary.degree_centralization, r.degree_centralization],
+      [summary.transitivity, r.transitivity_global],
+      [summary.assortativity, r.assortativity_degree],
+    ] as [number, number][]) expectClose(mine, theirs, 1e-10);
+  });
+  it('every city, isolates included', () => {
+    const c = r.city;
+    const byId = new Map(cities.map((x) => [x.city, x]));
+    expect([...byId.keys()].sort()).toEqual(c.id);
+    c.id.forEach((id: string, k: number) => {
+      const x = byId.get(id)!;
+      expect(x.degree, id).toBe(c.degree[k]);
+      expectClose(x.strength, c.strength[k], 1e-12, 0, `${id} strength`);
+      expectClose(x.betweenness, c.betweenness[k], 1e-10, 1e-9, `${id} betweenness`);
+      expectClose(x.betweenness_normalized, c.betweenness_normalized[k], 1e-10, 1e-12, `${id} betweenness normalised`);
+      expectClose(x.eigenvector, c.eigen_centrality[k], 1e-10, 1e-10, `${id} eigenvector`);
+      if (c.closeness_in_component[k] === null) expect(x.closeness, id).toBeNull();
+      else expectClose(x.closeness, c.closeness_in_component[k], 1e-10, 0, `${id} closeness`);
+    });
+    expect(c.degree.filter((d: number) => d === 0)).toHaveLength(5);
+  });
+  it('tongban network prints the summary and refuses a tie column that is not 0/1', () => {
+    const csv = join(ROOT, 'tests', 'fixtures', 'qap', 'qap_network.csv');
+    const ok = runCli(['network', '--data', csv, '--json']);
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).summary).toMatchObject({ cities: 100, ties: 996, components: 1 });
+    const bad = runCli(['network', '--data', csv, '--tie', 'items']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/'items' must be 0 or 1 \(a tie or not\); row \d+ has \d+/);
+  });
+});
