@@ -5,7 +5,8 @@
  * line per case and a table at the end.
  *
  *   npm run bench                 every case, county scale included (several minutes)
- *   npm run bench -- --quick      without the county-scale cases
+ *   npm run bench -- --quick      without the county-scale and QAP cases
+ *   npm run bench -- --only qap   the QAP cases (about 3 minutes)
  *   npm run bench -- --only fit   cases whose name contains "fit"
  *
  * Data: the demo data set, and simulated data sets of 1,000 cities (499,500 dyads) and 2,846
@@ -23,6 +24,8 @@ const quick = args.includes('--quick');
 const only = args.includes('--only') ? args[args.indexOf('--only') + 1] : '';
 const GNU_TIME = existsSync('/usr/bin/time') ? '/usr/bin/time' : null;
 const COVARIATES = 'log_flow + same_province + log_distance + same_region + log_outflow_sum + fiscal_ratio_min + log_gdp_sum';
+/** the covariates of the book's main partner-choice model */
+const BOOK_PARTNER = 'log_distance + log_gdp_sum + log_population_absdiff + log_flow + log_outflow_sum + same_region + same_province + gov_index_sum + fiscal_ratio_min';
 const FIT = ['fit', '--formula', `coop ~ ${COVARIATES}`, '--family', 'logit', '--vcov', 'dyadic', '--dyad', 'i,j'];
 
 interface Timing {
@@ -80,7 +83,14 @@ try {
   bench('book run national (bench/book-14.yaml: clean, dyads, 14 models, all outputs)', '<= 2 s', () =>
     median(tongban('run', '--data', 'data/demo', '--year', '2021', '--spec', 'bench/book-14.yaml', '--out', join(work, 'book')), 3),
   );
-  bench('pipeline (npm run pipeline: 2021 and 2022 book runs, compare-years, measures)', '<= 6 s', () => median([process.execPath, join(ROOT, 'dist', 'pipeline.js'), '--quiet'], 3));
+  bench('pipeline (npm run pipeline: 2021 and 2022 book runs with 200 DSP permutations each, compare-years, measures)', '<= 6 s + the permutations', () =>
+    median([process.execPath, join(ROOT, 'dist', 'pipeline.js'), '--quiet'], 3),
+  );
+  if (!quick || only.includes('qap')) {
+    const QAP = ['qap', '--data', join(demo, 'dyads.parquet'), '--formula', `coop ~ ${BOOK_PARTNER}`, '--family', 'logit', '--reps', '1000', '--seed', '1'];
+    bench('qap national, Y permutation, 1,000 permutations (55,278 dyads, logit, 9 covariates)', '<= 30 s', () => timeOnce(tongban(...QAP, '--null', 'y')));
+    bench('qap national, DSP, 1,000 permutations (55,278 dyads, logit, 9 covariates)', '<= 180 s', () => timeOnce(tongban(...QAP, '--null', 'dsp')));
+  }
   if (!only || only.includes('fit') || only.includes('1000')) {
     const d = simulated(1000);
     const mb = (f: string) => `${Math.round(statSync(join(d, f)).size / 1e6)} MB`;
