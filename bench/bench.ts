@@ -97,7 +97,7 @@ try {
     bench(`fit 499,500 dyads from CSV (${mb('dyads.csv')})`, '<= 1.7 s, <= 400 MB', () => median(tongban(...FIT, '--data', join(d, 'dyads.csv')), 3));
     bench(`fit 499,500 dyads from Parquet (${mb('dyads.parquet')})`, 'faster than CSV', () => median(tongban(...FIT, '--data', join(d, 'dyads.parquet')), 3));
   }
-  if (!quick) {
+  if (!quick && (!only || only.includes('county'))) {
     const county = join(work, 'county');
     bench('county book run end to end (2,846 cities, 4,048,435 dyads; simulate not timed)', '<= 45 s, <= 2 GB', () => {
       simulated(2846);

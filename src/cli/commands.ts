@@ -77,10 +77,29 @@ const compareYearsCmd: CommandModule = {
   builder: (y) =>
     y
       .option('data', { type: 'string', demandOption: true, describe: 'data set folder, e.g. data/demo' })
-      .option('years', { type: 'string', demandOption: true, describe: 'years, e.g. 2021,2022' })
+      .option('years', { type: 'string', demandOption: true, describe: 'years, e.g. 2021,2022 or 2019:2022' })
       .option('spec', { type: 'string', demandOption: true, describe: 'model specification file' })
       .option('out', { type: 'string', default: 'outputs', describe: 'outputs root' }),
   handler: async (args) => (await import('./stage-commands.ts')).runCompareYearsCommand(args),
+};
+
+const panelCmd: CommandModule = {
+  command: 'panel',
+  describe: 'the pair-year table of first agreements (discrete-time event history) from several year folders',
+  builder: (y) =>
+    y
+      .option('data', { type: 'string', demandOption: true, describe: 'data set folder with one folder per year, e.g. data/demo' })
+      .option('years', { type: 'string', demandOption: true, describe: 'panel years, e.g. 2019:2022 or 2021,2022' })
+      .option('lag', { type: 'number', choices: [0, 1], default: 0, describe: 'covariates of the same year (0) or of the year before (1; needs that folder)' })
+      .option('origin', { type: 'number', describe: 't = year − origin (default: the first panel year)' })
+      .option('out', { type: 'string', default: 'outputs', describe: 'outputs root: writes <out>/<dataset>/panel/pair_years.parquet and its report' })
+      .option('provinces', { type: 'string', describe: 'only cities of these provinces, e.g. 江苏,浙江' })
+      .option('monadic', { type: 'string', describe: 'city covariates to pair up (as in tongban dyads)' })
+      .option('encoding', { type: 'string', choices: ['utf8', 'gbk'], default: 'utf8', describe: 'character set of the CSV files' })
+      .option('quiet', { type: 'boolean', default: false, describe: 'no progress on stderr' })
+      .example('$0 panel --data data/demo --years 2021:2022', '')
+      .example('$0 fit --data outputs/demo/panel/pair_years.parquet --formula "event ~ log_flow + same_province + log_distance + factor(year)" --family cloglog --vcov dyadic', ''),
+  handler: async (args) => (await import('./stage-commands.ts')).runPanelCommand(args),
 };
 
 const fitCmd: CommandModule = {
@@ -95,7 +114,7 @@ const fitCmd: CommandModule = {
       .option('family', { type: 'string', demandOption: true, choices: FAMILY_NAMES, describe: 'model family' })
       .option('vcov', { type: 'string', default: 'classical', choices: VCOV_TYPES, describe: 'variance type' })
       .option('cluster', { type: 'string', describe: 'cluster column(s): one for cluster, two (a,b) for cluster2' })
-      .option('dyad', { type: 'string', describe: 'the two city columns for dyadic variance, e.g. i,j' })
+      .option('dyad', { type: 'string', describe: 'the two city columns for dyadic variance (default i,j, as in tongban\'s dyads and pair-year tables)' })
       .option('ssc', { type: 'string', choices: SSC_PRESETS, describe: 'small-sample preset (default r; none for dyadic)' })
       .option('subset', { type: 'string', describe: 'keep rows where this expression is true, e.g. "items > 0"' })
       .option('weights', { type: 'string', describe: 'column of prior weights' })
@@ -172,4 +191,4 @@ const compareCmd: CommandModule = {
   handler: async (args) => (await import('./compare-command.ts')).runCompare(args),
 };
 
-export const commands: CommandModule[] = [cleanCmd, dyadsCmd, simulateCmd, runCmd, reportCmd, compareYearsCmd, fitCmd, compareCmd, qapCmd, networkCmd];
+export const commands: CommandModule[] = [cleanCmd, dyadsCmd, simulateCmd, runCmd, reportCmd, compareYearsCmd, fitCmd, compareCmd, qapCmd, networkCmd, panelCmd];

@@ -98,13 +98,18 @@ export async function readForModels(path: string, req: TableRequest): Promise<Ta
 
 export async function runFit(args: unknown): Promise<void> {
     const o = parseOptions(schema, args, 'fit');
-    const table = await readForModels(o.data, { formulas: [o.formula], subset: o.subset, ids: [...(o.cluster ?? []), ...(o.dyad ?? [])], weights: o.weights, encoding: o.encoding, sheet: o.sheet });
+    // tongban's pair tables name their cities i and j: the dyadic variance's default
+    const dyad = (o.dyad ?? (o.vcov === 'dyadic' ? ['i', 'j'] : undefined)) as [string, string] | undefined;
+    const table = await readForModels(o.data, { formulas: [o.formula], subset: o.subset, ids: [...(o.cluster ?? []), ...(dyad ?? [])], weights: o.weights, encoding: o.encoding, sheet: o.sheet });
+    if (dyad && !o.dyad && !(table.columns.has('i') && table.columns.has('j'))) {
+      throw new UsageError(`--vcov dyadic needs the two city columns: --dyad <col_i>,<col_j> (the default, i,j, is not in ${o.data})`);
+    }
     const fit = fitModel(table, {
       formula: o.formula,
       family: o.family,
       vcov: o.vcov,
       cluster: o.cluster,
-      dyad: o.dyad as [string, string] | undefined,
+      dyad,
       ssc: o.ssc,
       weights: o.weights,
       fixPsd: o.fixPsd,

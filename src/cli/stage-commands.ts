@@ -1,6 +1,6 @@
 /**
  * What the stage commands do once their options are parsed (the options themselves are
- * declared in commands.ts): clean, dyads, simulate, run, report, compare-years.
+ * declared in commands.ts): clean, dyads, simulate, run, report, compare-years, panel.
  */
 import { z } from 'zod';
 import { simulate } from '../data/simulate.ts';
@@ -8,13 +8,14 @@ import { readFits } from '../report/run-record.ts';
 import { renderReport } from '../report/render.ts';
 import { runClean } from '../stages/clean.ts';
 import { compareYears } from '../stages/compare-years.ts';
+import { runPanel } from '../stages/panel.ts';
 import { runDyads } from '../stages/dyads.ts';
 import { runYear } from '../stages/run-year.ts';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { withOutput, writeOutputsAtomically } from '../util/output.ts';
 import { UsageError } from '../util/errors.ts';
 import { makeReporter } from '../util/progress.ts';
-import { listOption, parseOptions } from './options.ts';
+import { listOption, parseOptions, yearsOption } from './options.ts';
 
 const common = { quiet: z.boolean().default(false) };
 const encoding = { encoding: z.enum(['utf8', 'gbk']).default('utf8') };
@@ -79,11 +80,7 @@ export async function runCompareYearsCommand(args: unknown): Promise<void> {
   const o = parseOptions(
     z.object({
       data: z.string().min(1),
-      years: z.string().transform((s, ctx) => {
-        const ys = s.split(',').map((x) => Number(x.trim()));
-        if (ys.some((y) => !Number.isInteger(y))) ctx.addIssue({ code: 'custom', message: 'years as integers, e.g. 2021,2022' });
-        return ys;
-      }),
+      years: yearsOption,
       spec: z.string().min(1),
       out: z.string().min(1),
       ...common,
@@ -92,4 +89,23 @@ export async function runCompareYearsCommand(args: unknown): Promise<void> {
     'compare-years',
   );
   await compareYears(o, makeReporter(o.quiet));
+}
+
+export async function runPanelCommand(args: unknown): Promise<void> {
+  const o = parseOptions(
+    z.object({
+      data: z.string().min(1),
+      years: yearsOption,
+      lag: z.union([z.literal(0), z.literal(1)]).default(0),
+      origin: z.number().int().optional(),
+      out: z.string().min(1),
+      provinces: listOption,
+      monadic: listOption,
+      ...encoding,
+      ...common,
+    }),
+    args,
+    'panel',
+  );
+  await runPanel(o, makeReporter(o.quiet));
 }

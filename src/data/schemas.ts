@@ -3,6 +3,7 @@
  * file the list of columns it must or may have. A cell schema's error message says
  * what was expected; `validateCell` turns it into a Problem.
  */
+import { dayNumber } from '../util/dates.ts';
 import { z } from 'zod';
 
 import { isNumberText } from './numbers.ts';
@@ -47,13 +48,7 @@ const cellSchemas = {
 
 export type CellSchema = z.ZodType<unknown, string>;
 
-function isCalendarDate(s: string): boolean {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
-  if (!m) return false;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const dt = new Date(Date.UTC(y, mo - 1, d));
-  return dt.getUTCFullYear() === y && dt.getUTCMonth() === mo - 1 && dt.getUTCDate() === d;
-}
+const isCalendarDate = (s: string): boolean => dayNumber(s) !== null;
 
 export interface ColumnRule {
   name: string;

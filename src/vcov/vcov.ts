@@ -142,9 +142,12 @@ export function countPresent(i: Int32Array, j: Int32Array, G: number): number {
 
 /**
  * Aronow–Samii–Assenova dyadic-robust variance: B M B with
- * M = Σ_c S_c S_c' − Σ_d u_d u_d', S_c = Σ of u_d over dyads containing city c. Two passes
- * over the rows: one sums the score rows into S_c, one forms Σ u_d u_d' (with the
- * cross-product kernel when scores are s_r · x_r).
+ * M = Σ_c S_c S_c' − Σ_p U_p U_p', S_c = Σ of u_r over rows containing city c, U_p = Σ of u_r
+ * over the rows of pair p. With one row per pair (a year's dyad table) U_p = u_r: today's
+ * dyadic meat. With a pair in several rows (a pair-year table) rows sharing a city are
+ * dependent in any years, and the second sum removes the double count of the rows that share
+ * both cities. Two passes over the rows: one sums the score rows into S_c, one forms the
+ * second sum (with the cross-product kernel when each pair has one row and the scores are s_r · x_r).
  */
 export function dyadicVcov(scores: ScoreRows, bread: Float64Array, i: Int32Array, j: Int32Array, G: number): Float64Array {
   const { n, k } = scores;
@@ -161,9 +164,35 @@ export function dyadicVcov(scores: ScoreRows, bread: Float64Array, i: Int32Array
     }
   }
   const M = weightedCrossprod(S, G, k, null);
-  const { outer } = meats(scores, [], []);
+  // minus Σ_p U_p U_p' over pairs: a pair's rows (one per year in a pair-year table) share both
+  // cities and were counted twice above; with one row per pair, U_p is the row's score
+  const pairs = pairCodes(i, j, G);
+  let outer: Float64Array;
+  if (pairs.P === n) outer = meats(scores, [], []).outer;
+  else {
+    const U = new Float64Array(pairs.P * k);
+    for (let r = 0; r < n; r++) {
+      scores.row(r, u);
+      const o = pairs.codes[r] * k;
+      for (let a = 0; a < k; a++) U[o + a] += u[a];
+    }
+    outer = weightedCrossprod(U, pairs.P, k, null);
+  }
   for (let q = 0; q < k * k; q++) M[q] -= outer[q];
   return sandwich(bread, M, k);
+}
+
+/** Dense codes of the unordered pairs {i, j} of the rows, and how many there are. */
+function pairCodes(i: Int32Array, j: Int32Array, G: number): { codes: Int32Array; P: number } {
+  const index = new Map<number, number>();
+  const codes = new Int32Array(i.length);
+  for (let r = 0; r < i.length; r++) {
+    const key = Math.min(i[r], j[r]) * G + Math.max(i[r], j[r]);
+    let c = index.get(key);
+    if (c === undefined) index.set(key, (c = index.size));
+    codes[r] = c;
+  }
+  return { codes, P: index.size };
 }
 
 /** Eigenvalue check of a multi-way variance; repair (negative eigenvalues → 0) only on request. */

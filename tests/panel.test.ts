@@ -1,0 +1,134 @@
+/**
+ * Years as a panel: dates in expressions, the pair-year table of the demo data (2021–2022)
+ * against an independent build in R (tests/fixtures/panel/panel_reference.R: risk set from the
+ * raw 2022 agreements file, row for row by an md5 of the key columns), and the hazard with the
+ * cross-year dyadic variance against R's glm(binomial("cloglog")) with the meat by hand.
+ */
+import { describe, expect, it } from 'vitest';
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { compileRestricted } from '../src/expr/restricted.ts';
+import { makeTable, numColumn, strColumn } from '../src/data/table.ts';
+import { buildPairYears } from '../src/stages/panel.ts';
+import { fitModel } from '../src/fit/fit-model.ts';
+import { waldTest } from '../src/inference/wald-test.ts';
+import { runCli, tmp, expectClose } from './helpers.ts';
+
+const ROOT = join(import.meta.dirname, '..');
+const DATA = join(ROOT, 'data', 'demo');
+
+describe('dates in expressions', () => {
+  const t = makeTable(4, [
+    ['first_signed', strColumn(['2020-11-18', '2022-01-01', '', '2021-12-31'])],
+    ['x', numColumn(Float64Array.of(1, 2, 3, 4))],
+  ]);
+  const ev = async (text: string) => Array.from((await compileRestricted(text, '--subset')).evaluate(t));
+  it('compares a text column with date(), and takes year/month/day', async () => {
+    expect(await ev('first_signed >= date("2022-01-01")')).toEqual([0, 1, NaN, 0]);
+    // a missing date is NA: NA or FALSE is NA, NA or TRUE is TRUE (R's logic)
+    expect(await ev('first_signed < date("2021-06-30") or x == 4')).toEqual([1, 0, NaN, 1]);
+    expect(await ev('first_signed < date("2021-06-30") or x == 3')).toEqual([1, 0, 1, 0]);
+    expect(await ev('year(first_signed)')).toEqual([2020, 2022, NaN, 2021]);
+    expect(await ev('month(first_signed) * 100 + day(first_signed)')).toEqual([1118, 101, NaN, 1231]);
+    expect(await ev('year(first_signed) == 2022')).toEqual([0, 1, NaN, 0]);
+    expect(await ev('date("2022-01-01") - date("2021-12-31")')).toEqual([1, 1, 1, 1]);
+  });
+  it('names the column, the row and the value of a date it cannot read', async () => {
+    const bad = makeTable(2, [['first_signed', strColumn(['2021-01-05', '2021/3/5'])]]);
+    await expect((async () => (await compileRestricted('year(first_signed) > 2020', '--subset')).evaluate(bad))()).rejects.toThrow(/column 'first_signed', row 3: "2021\/3\/5" is not a date YYYY-MM-DD/);
+    await expect(ev('first_signed >= date("2022-02-30")')).rejects.toThrow(/"2022-02-30" is not a date/);
+    await expect(ev('first_signed >= "2022-01-01"')).rejects.toThrow(/compares with a date: first_signed >= date\("2022-01-01"\)/);
+  });
+});
+
+describe('the pair-year table of the demo data', () => {
+  const { table, report } = buildPairYears({ data: DATA, years: [2021, 2022], lag: 0 });
+  const col = (name: string) => table.columns.get(name)!;
+  const text = (name: string, r: number) => {
+    const c = col(name);
+    return c.kind === 'string' ? c.levels[c.codes[r]] : String(c.values[r]);
+  };
+  it('a pair that signs in year t has event 1 in t and no row after; rows are pairs at risk', () => {
+    const year = (col('year') as { values: Float64Array }).values;
+    const event = (col('event') as { values: Float64Array }).values;
+    const seen = new Map<string, number[]>();
+    for (let r = 0; r < table.nrow; r++) {
+      const k = `${text('i', r)}-${text('j', r)}`;
+      seen.set(k, [...(seen.get(k) ?? []), year[r] * 10 + event[r]]);
+    }
+    for (const ys of seen.values()) {
+      // (2021, 1) has no 2022 row; otherwise one row per year while at risk
+      if (ys.includes(20211)) expect(ys).toEqual([20211]);
+    }
+    expect(report.by_year.map((b) => b.pairs_at_risk)).toEqual([report.by_year[0].pairs_at_risk, report.by_year[0].pairs_at_risk - report.by_year[0].events]);
+    expect(table.names.slice(0, 5)).toEqual(['i', 'j', 'year', 'event', 't']);
+    expect(table.names).not.toContain('coop');
+  });
+  const REF = join(import.meta.dirname, 'fixtures', 'panel', 'panel_reference.json');
+  it('equals the independent build in R row for row (md5 of i,j,year,event sorted by year, i, j)', () => {
+    const ref = JSON.parse(readFileSync(REF, 'utf8'));
+    const rows = Array.from({ length: table.nrow }, (_, r) => r).map((r) => ({ i: text('i', r), j: text('j', r), y: Number(text('year', r)), e: Number(text('event', r)) }));
+    rows.sort((a, b) => a.y - b.y || (a.i < b.i ? -1 : a.i > b.i ? 1 : a.j < b.j ? -1 : a.j > b.j ? 1 : 0));
+    const lines = rows.map((x) => `${x.i},${x.j},${x.y},${x.e}\n`);
+    expect(lines.slice(0, 3).join('')).toBe(ref.panel.key_first_lines.map((l: string) => `${l}\n`).join(''));
+    expect(createHash('md5').update(lines.join('')).digest('hex')).toBe(ref.panel.key_md5);
+    expect(report.by_year.map((b) => b.pairs_at_risk)).toEqual([ref.panel.rows_by_year['2021'], ref.panel.rows_by_year['2022']]);
+    expect(report.by_year.map((b) => b.events)).toEqual([ref.panel.events_by_year['2021'], ref.panel.events_by_year['2022']]);
+    expect(report.undated_pairs_left_out).toBe(ref.panel.undated_pairs);
+    expect(report.signed_before_first_year).toBe(ref.panel.signed_before_first_year);
+    // pairs the 2021 file lists as signed but undated, which the 2022 file dates in 2022: reported
+    expect(report.date_disagreements).toMatchObject([{ year: 2021, pairs: ref.panel.earlier_file_date_differences }]);
+  });
+  it('cloglog and logit hazards with dyadic SEs across years equal R', () => {
+    const ref = JSON.parse(readFileSync(REF, 'utf8'));
+    for (const [key, family] of [['hazard_cloglog', 'cloglog'], ['hazard_logit', 'logit']] as const) {
+      const h = ref[key];
+      const f = fitModel(table, { formula: 'event ~ log_distance + log_flow + same_province + gov_index_sum + fiscal_ratio_min + factor(year)', family, vcov: 'dyadic', dyad: ['i', 'j'] }).result;
+      expect(f.coefficients.map((c) => c.term)).toEqual(h.coef_names);
+      f.coefficients.forEach((c, k) => {
+        expectClose(c.estimate, h.coefficients[k], 1e-6, 0, `${key} ${c.term}`);
+        expectClose(c.std_error, h.se_dyadic[k], 1e-5, 0, `${key} ${c.term} dyadic SE`);
+      });
+      const classical = fitModel(table, { formula: 'event ~ log_distance + log_flow + same_province + gov_index_sum + fiscal_ratio_min + factor(year)', family }).result;
+      classical.coefficients.forEach((c, k) => expectClose(c.std_error, h.se_classical[k], 1e-5, 0, `${key} ${c.term} classical SE`));
+    }
+  });
+});
+
+describe('change between years: Wald tests on the stacked cross-sections with the cross-year dyadic variance', () => {
+  const ref = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'panel', 'panel_reference.json'), 'utf8')).stacked;
+  const { stacked } = buildPairYears({ data: DATA, years: [2021, 2022], lag: 0 });
+  it('equals R to 1e-8 (each interaction, and the three jointly; dyadic and classical)', () => {
+    expect(stacked.nrow).toBe(ref.n);
+    for (const vcov of ['dyadic', 'classical'] as const) {
+      const fit = fitModel(stacked, { formula: ref.formula, family: 'logit', vcov, dyad: vcov === 'dyadic' ? ['i', 'j'] : undefined });
+      expect(fit.result.coefficients.map((c) => c.term)).toEqual(ref.coef_names);
+      for (const w of ref.wald.filter((x: { vcov: string }) => x.vcov === vcov)) {
+        const got = waldTest(fit, w.terms.map((t: string) => `\`${t}\` = 0`).join(', '));
+        expect(got.df).toBe(w.df);
+        expectClose(got.statistic, w.W, 1e-8, 0, `${vcov} ${w.terms.join(' & ')}`);
+        expectClose(got.p_value, w.p, 1e-7, 1e-15, `${vcov} ${w.terms.join(' & ')} p`);
+      }
+    }
+  });
+});
+
+describe('tongban panel', () => {
+  it('writes pair_years.parquet and its report; fit reads it with the dyadic default', () => {
+    const out = tmp();
+    const r = runCli(['panel', '--data', DATA, '--years', '2021:2022', '--out', out, '--quiet']);
+    expect(r.code, r.stderr).toBe(0);
+    const md = readFileSync(join(out, 'demo', 'panel', 'pair_years_report.md'), 'utf8');
+    expect(md).toMatch(/\| 2021 \| \d+ \| \d+ \| 0 \|/);
+    const f = runCli(['fit', '--data', join(out, 'demo', 'panel', 'pair_years.parquet'), '--formula', 'event ~ log_flow + factor(year)', '--family', 'cloglog', '--vcov', 'dyadic', '--json']);
+    expect(f.code, f.stderr).toBe(0);
+    expect(JSON.parse(f.stdout)).toMatchObject({ family: 'cloglog', vcov_type: 'dyadic', clusters: { cities: 333 } });
+  });
+  it('a missing year folder is an error naming it', () => {
+    const r = runCli(['panel', '--data', DATA, '--years', '2020:2022', '--out', tmp(), '--quiet']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/2020/);
+  });
+});
+
