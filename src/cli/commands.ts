@@ -15,7 +15,8 @@ const cleanCmd: CommandModule = {
     y
       .option('input', { type: 'string', demandOption: true, describe: 'year folder, e.g. data/demo/2021' })
       .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
-      .option('encoding', { type: 'string', choices: ['utf8', 'gbk'], default: 'utf8', describe: 'character set of the CSV files (gbk: Excel on a Chinese Windows)' }),
+      .option('encoding', { type: 'string', choices: ['utf8', 'gbk'], default: 'utf8', describe: 'character set of the CSV files (gbk: Excel on a Chinese Windows)' })
+      .example('$0 clean --input data/demo/2021 --out outputs/check', ''),
   handler: async (args) => (await import('./stage-commands.ts')).runCleanCommand(args),
 };
 
@@ -29,7 +30,8 @@ const dyadsCmd: CommandModule = {
       .option('provinces', { type: 'string', describe: 'keep only cities of these provinces (comma separated)' })
       .option('monadic', { type: 'string', describe: 'covariates to turn into _sum/_absdiff/_min/_max (comma separated)' })
       .option('dyads-csv', { type: 'boolean', default: false, describe: 'also write dyads.csv above 1,000,000 dyads (dyads.parquet is always written)' })
-      .option('encoding', { type: 'string', choices: ['utf8', 'gbk'], default: 'utf8', describe: 'character set of the CSV files (gbk: Excel on a Chinese Windows)' }),
+      .option('encoding', { type: 'string', choices: ['utf8', 'gbk'], default: 'utf8', describe: 'character set of the CSV files (gbk: Excel on a Chinese Windows)' })
+      .example('$0 dyads --input data/demo/2021 --out outputs/pairs --provinces 江苏,浙江', ''),
   handler: async (args) => (await import('./stage-commands.ts')).runDyadsCommand(args),
 };
 
@@ -42,7 +44,8 @@ const simulateCmd: CommandModule = {
       .option('seed', { type: 'number', default: 20211231, describe: 'random seed' })
       .option('year', { type: 'number', default: 2021, describe: 'year (2021 = base year; later years drift from it)' })
       .option('out', { type: 'string', demandOption: true, describe: 'output folder (the year folder itself)' })
-      .option('force', { type: 'boolean', default: false, describe: 'replace the files of a folder that is not empty' }),
+      .option('force', { type: 'boolean', default: false, describe: 'replace the files of a folder that is not empty' })
+      .example('$0 simulate --cities 100 --seed 1 --year 2021 --out data/sim/2021', ''),
   handler: async (args) => (await import('./stage-commands.ts')).runSimulateCommand(args),
 };
 
@@ -57,7 +60,8 @@ const runCmd: CommandModule = {
       .option('out', { type: 'string', default: 'outputs', describe: 'outputs root' })
       .option('provinces', { type: 'string', describe: 'keep only cities of these provinces (comma separated)' })
       .option('dyads-csv', { type: 'boolean', default: false, describe: 'also write dyads.csv above 1,000,000 dyads (dyads.parquet is always written)' })
-      .option('encoding', { type: 'string', choices: ['utf8', 'gbk'], default: 'utf8', describe: 'character set of the CSV files (gbk: Excel on a Chinese Windows)' }),
+      .option('encoding', { type: 'string', choices: ['utf8', 'gbk'], default: 'utf8', describe: 'character set of the CSV files (gbk: Excel on a Chinese Windows)' })
+      .example('$0 run --data data/demo --year 2021 --spec specs/book.yaml --out outputs', ''),
   handler: async (args) => (await import('./stage-commands.ts')).runRunCommand(args),
 };
 
@@ -67,7 +71,8 @@ const reportCmd: CommandModule = {
   builder: (y) =>
     y
       .option('fits', { type: 'string', demandOption: true, describe: 'the fits/ folder of a run, e.g. outputs/demo/2021/fits' })
-      .option('out', { type: 'string', demandOption: true, describe: 'output folder' }),
+      .option('out', { type: 'string', demandOption: true, describe: 'output folder' })
+      .example('$0 report --fits outputs/demo/2021/fits --out outputs/rerendered', ''),
   handler: async (args) => (await import('./stage-commands.ts')).runReportCommand(args),
 };
 
@@ -79,7 +84,8 @@ const compareYearsCmd: CommandModule = {
       .option('data', { type: 'string', demandOption: true, describe: 'data set folder, e.g. data/demo' })
       .option('years', { type: 'string', demandOption: true, describe: 'years, e.g. 2021,2022 or 2019:2022' })
       .option('spec', { type: 'string', demandOption: true, describe: 'model specification file' })
-      .option('out', { type: 'string', default: 'outputs', describe: 'outputs root' }),
+      .option('out', { type: 'string', default: 'outputs', describe: 'outputs root' })
+      .example('$0 compare-years --data data/demo --years 2021:2022 --spec specs/book.yaml', ''),
   handler: async (args) => (await import('./stage-commands.ts')).runCompareYearsCommand(args),
 };
 
@@ -127,7 +133,8 @@ const fitCmd: CommandModule = {
       .option('atmeans', { type: 'boolean', default: false, describe: 'with --predict: the other variables at their means (Stata margins, at() atmeans) instead of as observed' })
       .option('threshold', { type: 'number', default: 0.5, describe: 'binary models: the fitted probability from which the classification table predicts 1' })
       .option('wald', { type: 'string', array: true, describe: 'Wald test of linear restrictions with the model\'s variance, e.g. "log_flow = 0, same_region = 0" (comma = joint; repeat for separate tests)' })
-      .option('json', { type: 'boolean', default: false, describe: 'print the machine-readable fit (docs/contract.md §5); with --effects: {"fit": …, "effects": […]}' }),
+      .option('json', { type: 'boolean', default: false, describe: 'print the machine-readable fit (docs/contract.md §5); with --effects: {"fit": …, "effects": […]}' })
+      .example('$0 fit --data outputs/demo/2021/dyads.parquet --formula "coop ~ log_flow + same_province + log_distance" --family logit --vcov dyadic --effects ame', ''),
   handler: async (args) => (await import('./fit-command.ts')).runFit(args),
 };
 
@@ -187,7 +194,8 @@ const compareCmd: CommandModule = {
       .option('sheet', { type: 'string', describe: 'the sheet of an .xlsx file (default: the first)' })
       .option('model', { type: 'string', array: true, demandOption: true, describe: 'a model as "family: formula" (or "name=family: formula"); repeat' })
       .option('subset', { type: 'string', describe: 'keep rows where this expression is true' })
-      .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' }),
+      .option('json', { type: 'boolean', default: false, describe: 'machine-readable output' })
+      .example('$0 compare --data outputs/demo/2021/dyads.parquet --subset "coop == 1" --model "negbin: items ~ log_flow" --model "poisson: items ~ log_flow"', ''),
   handler: async (args) => (await import('./compare-command.ts')).runCompare(args),
 };
 

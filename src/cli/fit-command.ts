@@ -125,8 +125,8 @@ export async function runFit(args: unknown): Promise<void> {
       process.stdout.write(JSON.stringify(Object.keys(extra).length ? { fit: fit.result, ...extra } : fit.result, null, 2) + '\n');
       return;
     }
-    process.stdout.write(formatFit(fit.result));
-    if (effects) process.stdout.write('\n' + formatEffects(effects));
+    process.stdout.write(formatFit(fit.result, o.level));
+    if (effects) process.stdout.write('\n' + formatEffects(effects, o.level));
     if (fit.result.auc !== null && fit.estimate.mu) process.stdout.write('\n' + formatClassification(binaryFitStats(fit.design.y, fit.estimate.mu, o.threshold).classification));
     if (wald.length) process.stdout.write('\n' + formatWald(wald));
     if (predictions) process.stdout.write('\n' + formatPredictions(predictions, o.level, o.atmeans));

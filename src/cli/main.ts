@@ -2,11 +2,44 @@
  * The `tongban` command line (yargs). Each command maps its options to one src/ call.
  * Exit codes: 0 success, 2 bad input or usage (message names file/row/column), 1 a bug.
  */
-import yargs, { type Argv } from 'yargs';
+import yargs, { type Argv, type CommandModule } from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { UsageError } from '../util/errors.ts';
 import { reportError } from './errors.ts';
 import { commands } from './commands.ts';
+import { closest } from '../util/suggest.ts';
+
+/**
+ * yargs' messages with hints: a misspelled option or a value outside the choices gets the
+ * closest known one (Stata and R names included: nbreg → negbin, robust → HC1).
+ */
+export function withHints(msg: string, options: string[], argv: string[] = []): string {
+  // a required option reported missing because it was misspelled
+  if (/^Missing required arguments?:/.test(msg)) {
+    const given = argv.filter((a) => a.startsWith('--')).map((a) => a.slice(2).split('=')[0]);
+    const known = new Set(options.flatMap((o) => [o, o.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`)]));
+    const hints = given.filter((g) => !known.has(g) && !known.has(g.replace(/^no-/, ''))).map((g) => {
+      const c = closest(g, options.filter((o) => o.length > 1));
+      return c ? `--${g}: did you mean --${c}?` : null;
+    });
+    return hints.some(Boolean) ? `${msg}\n${hints.filter(Boolean).join('\n')}` : msg;
+  }
+  const unknown = /^Unknown arguments?: (.+)$/.exec(msg);
+  if (unknown) {
+    const hints = unknown[1].split(',').map((a) => {
+      const c = closest(a.trim(), options.filter((o) => o.length > 1));
+      return c ? `--${a.trim()}: did you mean --${c}?` : null;
+    });
+    return hints.some(Boolean) ? `${msg}\n${hints.filter(Boolean).join('\n')}` : msg;
+  }
+  const invalid = /Argument: ([\w-]+), Given: "([^"]*)", Choices: (.+)$/m.exec(msg);
+  if (invalid) {
+    const choices = [...invalid[3].matchAll(/"([^"]*)"/g)].map((m) => m[1]);
+    const c = closest(invalid[2], choices);
+    if (c) return `${msg}\n--${invalid[1]} ${invalid[2]}: did you mean --${invalid[1]} ${c}?`;
+  }
+  return msg;
+}
 
 export async function main(argv: string[]): Promise<number> {
   let code = 0;
@@ -23,9 +56,21 @@ export async function main(argv: string[]): Promise<number> {
     .wrap(Math.min(110, process.stdout.columns ?? 100))
     .fail((msg, err) => {
       if (err) throw err;
-      throw new UsageError(msg);
+      throw new UsageError(withHints(msg, knownOptions, argv));
     });
-  for (const c of commands) parser.command(c);
+  // the running command's options, recorded as its builder declares them (for "did you mean")
+  let knownOptions: string[] = [];
+  for (const c of commands) {
+    const builder = c.builder;
+    parser.command({
+      ...c,
+      builder: (y: Argv) => {
+        const built = typeof builder === 'function' ? builder(y) : y;
+        knownOptions = Object.keys((built as unknown as { getOptions(): { key: Record<string, unknown> } }).getOptions().key);
+        return built;
+      },
+    } as CommandModule);
+  }
   try {
     await parser.parseAsync();
   } catch (e) {

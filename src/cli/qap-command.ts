@@ -60,5 +60,5 @@ export async function runQap(args: unknown): Promise<void> {
     process.stdout.write(JSON.stringify({ fit: fit.result, qap: result }, null, 2) + '\n');
     return;
   }
-  process.stdout.write(formatFit(fit.result) + '\n' + formatQap(result));
+  process.stdout.write(formatFit(fit.result, o.level) + '\n' + formatQap(result));
 }

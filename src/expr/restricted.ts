@@ -6,6 +6,7 @@
  * missing values (NA propagates; FALSE & NA is FALSE, TRUE | NA is TRUE).
  */
 import { UsageError } from '../util/errors.ts';
+import { closest } from '../util/suggest.ts';
 import type { Table } from '../data/table.ts';
 import { arityOf, logicalAnd, logicalOr, MATH_FUNCTIONS } from './functions.ts';
 import { parseRestricted, type BinOp, type Node } from './parse.ts';
@@ -136,7 +137,10 @@ function evalNode(n: Node, t: Table, text: string): Val {
       return n.value;
     case 'var': {
       const c = t.columns.get(n.name);
-      if (!c) throw new UsageError(`${text}: unknown column '${n.name}' (columns: ${t.names.join(', ')})`);
+      if (!c) {
+        const hint = closest(n.name, t.names);
+        throw new UsageError(hint ? `${text}: unknown column '${n.name}': did you mean '${hint}'?` : `${text}: unknown column '${n.name}' (columns: ${t.names.join(', ')})`);
+      }
       if (c.kind === 'number') return c.values;
       return Array.from(c.codes, (k) => (k < 0 ? null : c.levels[k]));
     }

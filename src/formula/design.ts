@@ -5,6 +5,7 @@
  * names and order, and aliased (perfectly collinear) columns detected and dropped.
  */
 import { UsageError } from '../util/errors.ts';
+import { closest } from '../util/suggest.ts';
 import type { Table } from '../data/table.ts';
 import { parallelCrossprod, PARALLEL_MIN_ROWS, shared, warmUpWorker } from '../linalg/parallel.ts';
 import { arityOf, logicalAnd, logicalOr, MATH_FUNCTIONS } from '../expr/functions.ts';
@@ -23,7 +24,8 @@ export interface ColumnRecipe {
 const FUNCTIONS: Record<string, (...x: number[]) => number> = { ...MATH_FUNCTIONS, I: (x) => x, 'as.numeric': (x) => x };
 
 function unknownColumn(name: string, t: Table, role = 'in the formula'): never {
-  throw new UsageError(`unknown column '${name}' ${role} (columns: ${t.names.join(', ')})`);
+  const hint = closest(name, t.names);
+  throw new UsageError(hint ? `unknown column '${name}' ${role}: did you mean '${hint}'?` : `unknown column '${name}' ${role} (columns: ${t.names.join(', ')})`);
 }
 
 /** Evaluates an arithmetic expression over every row of the table. */

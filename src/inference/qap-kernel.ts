@@ -146,6 +146,111 @@ function glmRefit(X: Float64Array, n: number, p: number, y: Float64Array, fam: F
   return { beta, varDiag: Float64Array.from({ length: p }, (_, k) => inv[k * p + k]) };
 }
 
+/**
+ * One pass of a logit refit at β: the deviance, the information X'WX (W = μ(1 − μ)) and the
+ * score X'(y − μ), four rows at a time as the cross-product kernel does (linalg/crossprod.ts),
+ * with η and μ computed in the same pass — a third of the memory traffic of separate passes.
+ * μ is kept inside [ε/(1+ε), 1/(1+ε)] as R's binomial()$linkinv does.
+ */
+function logitPass(X: Float64Array, n: number, p: number, beta: Float64Array, y: Float64Array, info: Float64Array, g: Float64Array): number {
+  const tri = new Float64Array((p * (p + 1)) / 2);
+  g.fill(0);
+  let dev = 0;
+  const EPS = 2.220446049250313e-16;
+  const point = (o: number, yr: number): [number, number] => {
+    let e = 0;
+    for (let a = 0; a < p; a++) e += X[o + a] * beta[a];
+    let m: number;
+    if (e < -30) m = EPS / (1 + EPS);
+    else if (e > 30) m = 1 / (1 + EPS);
+    else {
+      const t = Math.exp(-Math.abs(e));
+      const s = 1 / (1 + t);
+      m = e >= 0 ? s : t * s;
+    }
+    dev += yr === 1 ? -2 * Math.log(m) : -2 * Math.log1p(-m);
+    return [m * (1 - m), yr - m];
+  };
+  let r = 0;
+  for (; r + 3 < n; r += 4) {
+    const o0 = r * p;
+    const o1 = o0 + p;
+    const o2 = o1 + p;
+    const o3 = o2 + p;
+    const [w0, e0] = point(o0, y[r]);
+    const [w1, e1] = point(o1, y[r + 1]);
+    const [w2, e2] = point(o2, y[r + 2]);
+    const [w3, e3] = point(o3, y[r + 3]);
+    let k = 0;
+    for (let a = 0; a < p; a++) {
+      const x0 = X[o0 + a];
+      const x1 = X[o1 + a];
+      const x2 = X[o2 + a];
+      const x3 = X[o3 + a];
+      const a0 = w0 * x0;
+      const a1 = w1 * x1;
+      const a2 = w2 * x2;
+      const a3 = w3 * x3;
+      for (let b = a; b < p; b++) tri[k++] += a0 * X[o0 + b] + a1 * X[o1 + b] + a2 * X[o2 + b] + a3 * X[o3 + b];
+      g[a] += e0 * x0 + e1 * x1 + e2 * x2 + e3 * x3;
+    }
+  }
+  for (; r < n; r++) {
+    const o = r * p;
+    const [w, e] = point(o, y[r]);
+    let k = 0;
+    for (let a = 0; a < p; a++) {
+      const wa = w * X[o + a];
+      for (let b = a; b < p; b++) tri[k++] += wa * X[o + b];
+      g[a] += e * X[o + a];
+    }
+  }
+  let k = 0;
+  for (let a = 0; a < p; a++) {
+    for (let b = a; b < p; b++) {
+      info[a * p + b] = tri[k];
+      info[b * p + a] = tri[k];
+      k++;
+    }
+  }
+  return dev;
+}
+
+/**
+ * A logit refit by Newton's method with one fused pass per step (`logitPass`): the pass at a
+ * candidate β gives its deviance (for step halving) and the information and score there; it
+ * stops when the largest relative step is below 1e-5 (the error is then ~1e-10) and returns
+ * the variance from a last pass at the final β.
+ */
+function logitRefit(X: Float64Array, n: number, p: number, y: Float64Array, start: Float64Array): { beta: Float64Array; varDiag: Float64Array } {
+  let beta = Float64Array.from(start);
+  const info = new Float64Array(p * p);
+  const g = new Float64Array(p);
+  let dev = logitPass(X, n, p, beta, y, info, g);
+  const failed = () => ({ beta: beta.fill(NaN), varDiag: new Float64Array(p).fill(NaN) });
+  for (let it = 0; it < 100; it++) {
+    const l = cholesky(info, p);
+    if (!l) return failed();
+    const delta = cholSolve(l, p, g);
+    let next = beta.map((v, k) => v + delta[k]);
+    let devNew = logitPass(X, n, p, next, y, info, g);
+    for (let h = 0; h < 30 && (!Number.isFinite(devNew) || devNew > dev + 1e-9 * Math.abs(dev)); h++) {
+      next = next.map((v, k) => (v + beta[k]) / 2);
+      devNew = logitPass(X, n, p, next, y, info, g);
+    }
+    let step = 0;
+    for (let k = 0; k < p; k++) step = Math.max(step, Math.abs(next[k] - beta[k]) / (Math.abs(next[k]) + 0.1));
+    beta = next;
+    dev = devNew;
+    if (step < 1e-5) break;
+  }
+  // the last pass was at the final β: its information is the variance's
+  const l = cholesky(info, p);
+  if (!l) return failed();
+  const inv = cholInverse(l, p);
+  return { beta, varDiag: Float64Array.from({ length: p }, (_, k) => inv[k * p + k]) };
+}
+
 /** OLS: β = (X'X)⁻¹X'y and σ²·diag((X'X)⁻¹), with y'y given (it does not change under permutation). */
 function olsRefit(X: Float64Array, n: number, p: number, y: Float64Array, yy: number): { beta: Float64Array; varDiag: Float64Array } {
   const xty = new Float64Array(p);
@@ -168,6 +273,7 @@ function refit(job: QapJob, X: Float64Array, y: Float64Array, start: Float64Arra
     const f = fitNegbin({ X, n, p, y, offset: null, weights: null }, { start });
     return { beta: f.beta, varDiag: Float64Array.from({ length: p }, (_, k) => f.bread[k * p + k]) };
   }
+  if (job.family === 'logit') return logitRefit(X, n, p, y, start);
   return glmRefit(X, n, p, y, glmFamilyOf(job.family), start, s);
 }
 

@@ -15,15 +15,18 @@ const num = (x: number | null, d = 4) => (x === null || Number.isNaN(x) ? 'NA' :
 const pfmt = (p: number | null) =>
   p === null || Number.isNaN(p) ? 'NA' : p < 2e-16 ? '<2e-16' : p < 1e-4 ? p.toExponential(2) : p.toFixed(4);
 
-function coefTable(rows: CoefRow[], statName: string): string[] {
-  const header = ['', 'Estimate', 'Std. Error', statName, `Pr(>|${statName[0]}|)`, ''];
-  const body = rows.map((c) => [c.term, num(c.estimate), num(c.std_error), num(c.statistic, 3), pfmt(c.p_value), stars(c.p_value)]);
+/** A coefficient table as R prints it, with the confidence interval at `level` (as Stata shows it). */
+function coefTable(rows: CoefRow[], statName: string, level: number): string[] {
+  const pct = (x: number) => `${Number((x * 100).toFixed(3))} %`;
+  const header = ['', 'Estimate', 'Std. Error', statName, `Pr(>|${statName[0]}|)`, '', pct((1 - level) / 2), pct(1 - (1 - level) / 2)];
+  const body = rows.map((c) => [c.term, num(c.estimate), num(c.std_error), num(c.statistic, 3), pfmt(c.p_value), stars(c.p_value), num(c.conf_low), num(c.conf_high)]);
   const all = [header, ...body];
   const width = header.map((_, k) => Math.max(...all.map((r) => [...r[k]].length)));
   return all.map((r) => r.map((cell, k) => (k === 0 || k === 5 ? cell.padEnd(width[k]) : cell.padStart(width[k]))).join('  ').trimEnd());
 }
 
-export function formatFit(r: FitResult): string {
+/** A fit on the console; `level` is the one its confidence intervals were computed at. */
+export function formatFit(r: FitResult, level = 0.95): string {
   const stat = `${family(r.family).statistic} value`;
   const out: string[] = [];
   out.push(`Family: ${r.family} (link: ${r.link})`);
@@ -34,8 +37,8 @@ export function formatFit(r: FitResult): string {
   out.push(`Standard errors: ${r.vcov_type}${ssc}${cl}`);
   out.push('');
   if (r.parts) {
-    out.push('Count part:', ...coefTable(r.parts.count, stat), '', 'Zero part:', ...coefTable(r.parts.zero, stat));
-  } else out.push(...coefTable(r.coefficients, stat));
+    out.push('Count part:', ...coefTable(r.parts.count, stat, level), '', 'Zero part:', ...coefTable(r.parts.zero, stat, level));
+  } else out.push(...coefTable(r.coefficients, stat, level));
   out.push('---', 'Signif. codes: *** p<0.01, ** p<0.05, * p<0.1', '');
   out.push(`Log-likelihood: ${r.loglik.toFixed(4)}   AIC: ${r.aic.toFixed(4)}   BIC: ${r.bic.toFixed(4)}`);
   if (r.deviance !== null) {
@@ -50,7 +53,7 @@ export function formatFit(r: FitResult): string {
   return out.join('\n') + '\n';
 }
 
-export function formatEffects(rows: EffectRow[]): string {
+export function formatEffects(rows: EffectRow[], level = 0.95): string {
   const kind = rows[0]?.effect.startsWith('AME') ? 'Average marginal effects (dE[y]/dx, delta-method SEs)' : 'Exponentiated coefficients (IRR / OR, delta-method SEs)';
   const out = [kind];
   const ame = rows[0]?.effect.startsWith('AME');
@@ -59,7 +62,7 @@ export function formatEffects(rows: EffectRow[]): string {
     if (!sel.length) continue;
     if (ame && rows.some((r) => r.part !== null)) out.push(part === null ? 'On E[y]:' : part === 'zero' ? 'On P(y > 0):' : 'On E[y | y > 0]:');
     else if (part) out.push(`${part === 'count' ? 'Count' : 'Zero'} part (${sel[0].effect}):`);
-    out.push(...coefTable(sel, 'z value'));
+    out.push(...coefTable(sel, 'z value', level));
   }
   return out.join('\n') + '\n';
 }

@@ -25,7 +25,7 @@ export interface DyadsStageResult {
 export function computeDyads(input: string, opts: DyadOptions & { encoding?: Encoding }, rep: Reporter = silentReporter): DyadsStageResult {
   rep.step(`clean: reading ${input}`);
   const data = cleanYear(input, opts.encoding);
-  rep.step(`dyads: building pairs of ${data.ids.length} cities`);
+  rep.step(`dyads: building pairs of ${opts.provinces?.length ? `the cities of ${opts.provinces.join(', ')} (of ${data.ids.length})` : `${data.ids.length} cities`}`);
   const dyads = buildDyads(data, opts);
   const coop = dyads.dyads.columns.get('coop');
   let coopCount = 0;

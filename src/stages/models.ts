@@ -17,6 +17,7 @@ import { formulaColumns } from '../formula/parse.ts';
 import { describe, type DescriptiveRow } from '../report/descriptives.ts';
 import type { LoadedSpec, ResolvedModel } from '../specfile/load.ts';
 import { InputError, UsageError, type Problem } from '../util/errors.ts';
+import { didYouMean } from '../util/suggest.ts';
 import type { Reporter } from '../util/progress.ts';
 
 export type StageTables = Record<'cities' | 'dyads', Table>;
@@ -111,7 +112,7 @@ function checkModels(loaded: LoadedSpec, samples: Map<string, Table>): void {
           rowLabel: 'line',
           column: `${m.id}`,
           value: c,
-          expected: `a variable of the ${table} table or a derived variable (unknown variable '${c}'; see docs/spec-files.md for the columns)`,
+          expected: `a variable of the ${table} table or a derived variable (unknown variable '${c}'${didYouMean(c, t.names).replace(/^ \((.*)\)$/, '; $1')}; the tables' columns are listed in docs/contract.md §3)`,
         });
       }
     }

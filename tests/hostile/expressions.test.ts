@@ -140,9 +140,11 @@ describe('expressions in spec files (derived variables, sample subsets)', () => 
   // Since commit 0d72dd6 a sample copies only the columns its models read, and the list of
   // columns in this message is that copy: "(columns: province_i, province_j, coop, log_flow)",
   // so the misspelt 'same_region' is not among the columns offered (product bug).
-  it('the unknown-column message of a sample subset lists the columns of the dyads table', () => {
+  it('the unknown-column message of a sample subset suggests the dyads column meant, or lists them', () => {
     const text = `name: bad\nsamples:\n  s: { table: dyads, subset: same_regon == 1 }\n${model}`;
-    expectRefused(runSpec(text), "unknown column 'same_regon'", /columns: [^)]*\bsame_region\b/);
+    expectRefused(runSpec(text), "unknown column 'same_regon'", /did you mean 'same_region'\?/);
+    const far = `name: bad\nsamples:\n  s: { table: dyads, subset: qqqqqqqqqq == 1 }\n${model}`;
+    expectRefused(runSpec(far), "unknown column 'qqqqqqqqqq'", /columns: [^)]*\bsame_region\b/);
   });
 
   it('a derived variable with a chained comparison names its line and field', () => {

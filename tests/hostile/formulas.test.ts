@@ -30,8 +30,9 @@ const manyLevels = put(
 );
 
 describe('formulas', () => {
-  it('an unknown variable is named, with the columns there are', () => {
-    expectRefused(fit('y ~ x + zz'), "unknown column 'zz'", 'columns: y, x, z, coop, name, cnt');
+  it('an unknown variable is named, with the column probably meant, or the columns there are', () => {
+    expectRefused(fit('y ~ x + zz'), "unknown column 'zz'", "did you mean 'z'?");
+    expectRefused(fit('y ~ x + qqqqq'), "unknown column 'qqqqq'", 'columns: y, x, z, coop, name, cnt');
   });
 
   it('300 nested parentheses are refused (no stack overflow)', () => {
