@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileRestricted } from '../src/expr/restricted.ts';
 import { makeTable, numColumn, strColumn } from '../src/data/table.ts';
-import { buildPairYears } from '../src/stages/panel.ts';
+import { buildPairYears, runPanel } from '../src/stages/panel.ts';
 import { fitModel } from '../src/fit/fit-model.ts';
 import { waldTest } from '../src/inference/wald-test.ts';
 import { runCli, tmp, expectClose } from './helpers.ts';
@@ -111,6 +111,23 @@ describe('change between years: Wald tests on the stacked cross-sections with th
         expectClose(got.p_value, w.p, 1e-7, 1e-15, `${vcov} ${w.terms.join(' & ')} p`);
       }
     }
+  });
+});
+
+describe('tongban panel --spec', () => {
+  it('fits the spec on the pair-year tables and writes tables and a report with the risk sets', async () => {
+    const out = tmp();
+    const { outDir } = await runPanel({ data: DATA, years: [2021, 2022], lag: 0, spec: join(ROOT, 'specs', 'panel.yaml'), out });
+    const html = readFileSync(join(outDir, 'report.html'), 'utf8');
+    expect(html).toMatch(/城市对-年份表（首次签约的风险集）/);
+    expect(readFileSync(join(outDir, 'tables', 'pair_years.md'), 'utf8')).toMatch(/\| 2021 \| 53629 \| 746 \| 0 \|/);
+    const hazard = JSON.parse(readFileSync(join(outDir, 'fits', 'hazard_cloglog.json'), 'utf8'));
+    expect(hazard).toMatchObject({ family: 'cloglog', vcov_type: 'dyadic', n: 106512 });
+    expect(readFileSync(join(outDir, 'tables', 'change.md'), 'utf8')).toMatch(/三个系数均未变化 \| χ²\(3\) = \d+\.\d+/);
+  });
+  it('a pair-year sample in a yearly run is an error naming the field', async () => {
+    const { runYear } = await import('../src/stages/run-year.ts');
+    await expect(runYear({ data: DATA, year: 2021, out: tmp(), spec: join(ROOT, 'specs', 'panel.yaml') })).rejects.toThrow(/field 'samples\.at_risk\.table'.*exist in `tongban panel --spec` runs only/);
   });
 });
 

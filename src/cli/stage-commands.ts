@@ -99,6 +99,7 @@ export async function runPanelCommand(args: unknown): Promise<void> {
       lag: z.union([z.literal(0), z.literal(1)]).default(0),
       origin: z.number().int().optional(),
       out: z.string().min(1),
+      spec: z.string().optional(),
       provinces: listOption,
       monadic: listOption,
       ...encoding,

@@ -123,6 +123,24 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
   const desc = descriptivesGrid(record.descriptives, lang, record.spec.digits, termLabel);
   writeGrid(files, 'tables/descriptives', desc);
 
+  // a panel run: the risk sets by year and what was left out
+  let panelHtml = '';
+  if (record.panel) {
+    const pr = record.panel;
+    const pg: Grid = {
+      title: zh ? '城市对-年份表（首次签约的风险集）' : 'Pair-year table (risk sets of first agreements)',
+      header: [[zh ? '年份' : 'Year', zh ? '处于风险中的城市对' : 'Pairs at risk', zh ? '首次签约（事件）' : 'First agreements (events)', zh ? '因城市缺失而剔除' : 'Dropped (a city missing)']],
+      body: pr.by_year.map((b) => ({ cells: [String(b.year), String(b.pairs_at_risk), String(b.events), String(b.pairs_dropped)] })),
+      notes: [
+        zh
+          ? `注：城市对在首次签约前的每一年处于风险中，签约当年事件 = 1，其后不再出现；签约日期取自 ${pr.dates_from} 年的协议文件；协变量取${pr.lag ? '上一年' : '当年'}；t = 年份 − ${pr.origin}。${pr.years[0]} 年前已签约的城市对 ${pr.signed_before_first_year} 对不在风险集中；有协议但无签约日期的 ${pr.undated_pairs_left_out} 对被剔除。${pr.date_disagreements.map((d) => `${d.year} 年协议文件中有 ${d.pairs} 对的日期与 ${pr.dates_from} 年不同（以后者为准）。`).join('')}`
+          : `Note: a pair is at risk in every year before its first agreement; the year it signs has event = 1 and it has no row after. Signing dates from the ${pr.dates_from} agreements file; covariates of the ${pr.lag ? 'year before' : 'same year'}; t = year − ${pr.origin}. ${pr.signed_before_first_year} pairs had signed before ${pr.years[0]} (not at risk); ${pr.undated_pairs_left_out} pairs with agreements but no date are left out.${pr.date_disagreements.map((d) => ` The ${d.year} agreements file dates ${d.pairs} pairs differently from the ${pr.dates_from} file (the latter is used).`).join('')}`,
+      ],
+    };
+    writeGrid(files, 'tables/pair_years', pg);
+    panelHtml = `<h2>${htmlEscape(pg.title)}</h2>\n${toHtmlFragment(pg)}`;
+  }
+
   // the cooperation network
   let networkHtml = '';
   if (record.network) {
@@ -195,6 +213,7 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
       `<li>${zh ? '协议记录' : 'agreement rows'}: ${c.agreement_rows} → ${c.agreement_pairs} ${zh ? '对' : 'pairs'}; ${zh ? '分批合并' : 'pairs merged from batches'}: ${c.batches_merged.length}; ${zh ? '反向记录' : 'reversed rows'}: ${c.reversed_rows}</li>` +
       `<li>${zh ? '警告' : 'warnings'}: ${c.warnings.length ? c.warnings.map(htmlEscape).join('; ') : zh ? '无' : 'none'}</li></ul>`,
   );
+  if (panelHtml) sections.push(panelHtml);
   sections.push(`<h2>${htmlEscape(desc.title)}</h2>\n${toHtmlFragment(desc)}`);
   if (networkHtml) sections.push(networkHtml);
   sections.push(...levelHtml);

@@ -48,11 +48,33 @@ export interface RunRecord {
   tests: Record<string, (WaldTest & { label: Label })[]>;
   /** QAP p-values by model id (models whose spec asks for them) */
   qap: Record<string, QapResult>;
+  /** a panel run (tongban panel --spec): the pair-year table's report */
+  panel?: PanelReport;
   /** the cooperation network of the run's pairs (coop = 1), with every city's statistics and name */
   network: { summary: NetworkSummary; cities: (CityStats & { name: string | null })[] } | null;
   descriptives: DescriptiveRow[];
   cleaning: CleaningReport & { sample: SampleInfo };
 }
+
+/** What `tongban panel` built: the risk sets by year and what was left out (pair_years_report.json). */
+export interface PanelReport {
+  years: number[];
+  lag: 0 | 1;
+  origin: number;
+  /** the folder whose agreements give the signing dates */
+  dates_from: number;
+  by_year: { year: number; pairs_at_risk: number; events: number; pairs_dropped: number }[];
+  signed_before_first_year: number;
+  undated_pairs_left_out: number;
+  /**
+   * pairs an earlier year's agreements file dates differently from the latest file (or lists as
+   * signed, undated, while the latest file's first date is after that year); the latest is used
+   */
+  date_disagreements: { year: number; pairs: number; examples: string[] }[];
+  /** cities not in every year folder used (their pairs are dropped in the years they are missing) */
+  cities_not_in_every_year: { city: string; missing_in: number[] }[];
+}
+
 
 const count = z.number().int().nonnegative();
 const text = z.string().max(10_000);
@@ -148,6 +170,7 @@ const runRecordSchema = z
           .strict(),
       )
       .default({}),
+    panel: z.looseObject({ years: z.array(z.number().int()), by_year: z.array(z.looseObject({ year: z.number().int() })) }).optional(),
     network: z
       .object({
         summary: z

@@ -163,7 +163,7 @@ export function parseSpec(text: string, file: string): LoadedSpec {
     const table = m.sample ? spec.samples[m.sample]?.table : undefined;
     const vcov = m.vcov ?? 'classical';
     // on tongban's dyad table the city columns are i and j unless the model names others
-    const defaults = table === 'dyads' ? dyadTableDefaults(vcov) : {};
+    const defaults = table !== undefined && table !== 'cities' ? dyadTableDefaults(vcov) : {};
     const cluster = m.cluster ?? defaults.cluster;
     const dyad = m.dyad ?? defaults.dyad;
     if (m.family) {

@@ -84,7 +84,8 @@ export const specSchema = z
       id,
       z
         .object({
-          table: z.enum(['cities', 'dyads']),
+          /** pair_years, pair_years_stacked: the panel tables, in `tongban panel --spec` runs */
+          table: z.enum(['cities', 'dyads', 'pair_years', 'pair_years_stacked']),
           subset: z.string().optional(),
           provinces: z.array(z.string()).min(1).optional(),
         })

@@ -20,18 +20,24 @@ import { InputError, UsageError, type Problem } from '../util/errors.ts';
 import { didYouMean } from '../util/suggest.ts';
 import type { Reporter } from '../util/progress.ts';
 
-export type StageTables = Record<'cities' | 'dyads', Table>;
+/** The tables a spec's samples draw on: a year's cities and dyads, or (tongban panel --spec) the panel's tables. */
+export type StageTables = Partial<Record<'cities' | 'dyads' | 'pair_years' | 'pair_years_stacked', Table>>;
+const PAIR_TABLES = ['dyads', 'pair_years', 'pair_years_stacked'] as const;
 
 /** Adds the spec's derived variables to the city and dyad tables (in place). */
 async function applyDerived(loaded: LoadedSpec, tables: StageTables): Promise<void> {
-  for (const which of ['cities', 'dyads'] as const) {
+  // derived dyad variables apply to every pair table there is (a year's dyads, the panel's tables)
+  const targets: [string, 'cities' | 'dyads', Table][] = [];
+  if (tables.cities) targets.push(['cities', 'cities', tables.cities]);
+  for (const k of PAIR_TABLES) if (tables[k]) targets.push([k, 'dyads', tables[k]!]);
+  for (const [label, which, table] of targets) {
     for (const [name, expr] of Object.entries(loaded.spec.derived[which] ?? {})) {
-      if (tables[which].columns.has(name)) {
-        throw loaded.error(['derived', which, name], name, `a new name: '${name}' is already a column of the ${which} table, which a derived variable may not replace (choose another name)`);
+      if (table.columns.has(name)) {
+        throw loaded.error(['derived', which, name], name, `a new name: '${name}' is already a column of the ${label} table, which a derived variable may not replace (choose another name)`);
       }
       await loaded.atField(['derived', which, name], expr, async () => {
         const c = await compileRestricted(expr, `derived variable ${name}`);
-        setColumn(tables[which], name, numColumn(c.evaluate(tables[which])));
+        setColumn(table, name, numColumn(c.evaluate(table)));
       });
     }
   }
@@ -63,6 +69,13 @@ async function buildSamples(loaded: LoadedSpec, tables: StageTables): Promise<Ma
     const subset = expr ? await loaded.atField([...path, 'subset'], expr, () => compileRestricted(expr, `sample ${id}`)) : null;
     if (!used.has(id)) continue;
     const full = tables[s.table];
+    if (!full) {
+      throw loaded.error(
+        [...path, 'table'],
+        s.table,
+        s.table.startsWith('pair_years') ? 'cities or dyads: the pair-year tables exist in `tongban panel --spec` runs only' : 'pair_years or pair_years_stacked: a `tongban panel --spec` run has the panel tables only',
+      );
+    }
     // rows kept by the provinces filter and the subset, both judged on the full table
     let keep: Uint8Array | null = null;
     if (s.provinces) {

@@ -17,6 +17,12 @@ import { calendarOf, dayNumber } from '../util/dates.ts';
 import { withOutput, writeOutputsAtomically, type OutputFiles } from '../util/output.ts';
 import { silentReporter, type Reporter } from '../util/progress.ts';
 import { computeDyads, type DyadsStageResult } from './dyads.ts';
+import { loadSpec } from '../specfile/load.ts';
+import { fitModels, prepareModels } from './models.ts';
+import { reportFiles, runRecord } from './report.ts';
+import type { PanelReport } from '../report/run-record.ts';
+
+export type { PanelReport };
 
 export interface PanelOptions {
   data: string;
@@ -30,24 +36,6 @@ export interface PanelOptions {
   encoding?: Encoding;
 }
 
-export interface PanelReport {
-  years: number[];
-  lag: 0 | 1;
-  origin: number;
-  /** the folder whose agreements give the signing dates */
-  dates_from: number;
-  by_year: { year: number; pairs_at_risk: number; events: number; pairs_dropped: number }[];
-  signed_before_first_year: number;
-  undated_pairs_left_out: number;
-  /**
-   * pairs an earlier year's agreements file dates differently from the latest file (or lists as
-   * signed, undated, while the latest file's first date is after that year); the latest is used
-   */
-  date_disagreements: { year: number; pairs: number; examples: string[] }[];
-  /** cities not in every year folder used (their pairs are dropped in the years they are missing) */
-  cities_not_in_every_year: { city: string; missing_in: number[] }[];
-}
-
 /** Columns that describe the outcome of a year's cross-section, replaced by the panel's own. */
 const OUTCOME_COLUMNS = new Set(['coop', 'items', 'first_signed']);
 
@@ -56,7 +44,7 @@ const OUTCOME_COLUMNS = new Set(['coop', 'items', 'first_signed']);
  * year, with `year`, `t`, the year's cumulative `coop` and `new` = first signed that year: for
  * tests of change between years) and the report.
  */
-export function buildPairYears(o: PanelOptions, rep: Reporter = silentReporter): { table: Table; stacked: Table; report: PanelReport } {
+export function buildPairYears(o: PanelOptions, rep: Reporter = silentReporter): { table: Table; stacked: Table; report: PanelReport; latest: DyadsStageResult } {
   const years = [...new Set(o.years)].sort((a, b) => a - b);
   if (!years.length) throw new UsageError('--years: give at least one year, e.g. 2019:2022');
   const origin = o.origin ?? years[0];
@@ -225,6 +213,7 @@ export function buildPairYears(o: PanelOptions, rep: Reporter = silentReporter):
   return {
     table,
     stacked,
+    latest: stages.get(latest)!,
     report: {
       years,
       lag: o.lag,
@@ -267,11 +256,16 @@ export function panelReportMarkdown(r: PanelReport): string {
   return lines.join('\n') + '\n';
 }
 
-/** `tongban panel`: the pair-year table and its report into <out>/<dataset>/panel/. */
-export function runPanel(o: PanelOptions & { out: string }, rep: Reporter = silentReporter): Promise<{ outDir: string; report: PanelReport }> {
+/**
+ * `tongban panel`: the pair-year tables and their report into <out>/<dataset>/panel/; with a
+ * spec, its models on samples of `table: pair_years` / `pair_years_stacked`, with fits, tables,
+ * plots and report.html as a yearly run has them.
+ */
+export function runPanel(o: PanelOptions & { out: string; spec?: string }, rep: Reporter = silentReporter): Promise<{ outDir: string; report: PanelReport }> {
   const outDir = join(o.out, basename(resolve(o.data)), 'panel');
+  const loaded = o.spec ? loadSpec(o.spec) : null;
   return withOutput(outDir, async () => {
-    const { table, stacked, report } = buildPairYears(o, rep);
+    const { table, stacked, report, latest } = buildPairYears(o, rep);
     rep.step(`panel: ${table.nrow} pair-years (${report.by_year.map((b) => `${b.year}: ${b.pairs_at_risk} at risk, ${b.events} events`).join('; ')})`);
     const chunks = await encodeInBackground(table, ['parquet']);
     const stackedChunks = await encodeInBackground(stacked, ['parquet']);
@@ -280,7 +274,16 @@ export function runPanel(o: PanelOptions & { out: string }, rep: Reporter = sile
     files.set('pair_years_stacked.parquet', () => stackedChunks.parquet);
     files.set('pair_years_report.json', JSON.stringify(report, null, 2) + '\n');
     files.set('pair_years_report.md', panelReportMarkdown(report));
-    writeOutputsAtomically(outDir, files);
+    if (loaded) {
+      // the models see the tables with the spec's derived variables (written files stay as built)
+      const copy = (t: Table): Table => ({ ...t, names: [...t.names], columns: new Map(t.columns) });
+      const samples = await prepareModels(loaded, { pair_years: copy(table), pair_years_stacked: copy(stacked) });
+      const models = await fitModels(loaded, samples, rep);
+      const record = { ...runRecord(loaded, { dataset: basename(resolve(o.data)), year: report.dates_from }, models, { ...latest.data.report, sample: latest.sample }), panel: report };
+      rep.step('report: tables, plots, report.html');
+      for (const [name, content] of await reportFiles(record, models.fits)) files.set(name, content);
+    }
+    writeOutputsAtomically(outDir, files, loaded ? { replaceDirs: ['fits', 'tables', 'plots'] } : {});
     rep.step(`panel: -> ${join(outDir, 'pair_years.parquet')}`);
     return { outDir, report };
   });
