@@ -1,7 +1,7 @@
 /**
  * `npm run pipeline`: the main job on the embedded demo data set: both years with the
- * book's spec, the year comparison, the years as a panel (specs/panel.yaml), and the
- * specification comparison.
+ * book's spec, the year comparison, the years as a panel (specs/panel.yaml), the
+ * specification comparison, and the specification curve (specs/multiverse.yaml).
  * Thin on purpose: options in, one src/ call per step, no statistics here.
  */
 import { runYear } from '../src/stages/run-year.ts';
@@ -22,6 +22,8 @@ try {
   rep.step(`pipeline: years as a panel -> ${panel.outDir}/report.html`);
   const { outDir } = await runYear({ data: 'data/demo', year: 2021, out: 'outputs/measures', spec: 'specs/measures.yaml' }, rep);
   rep.step(`pipeline: specification comparison -> ${outDir}/report.html`);
+  const mv = await runYear({ data: 'data/demo', year: 2021, out: 'outputs/multiverse', spec: 'specs/multiverse.yaml' }, rep);
+  rep.step(`pipeline: specification curve -> ${mv.outDir}/report.html`);
 } catch (e) {
   process.exitCode = reportError(e);
 }

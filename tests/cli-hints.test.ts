@@ -27,6 +27,14 @@ describe('did you mean', () => {
     expect(fit('--formula', 'coop ~ log_dist', '--family', 'logistic').stderr).toMatch(/--family logistic: did you mean --family logit\?/);
     expect(fit('--formula', 'coop ~ log_dist', '--family', 'logit', '--vcov', 'robust').stderr).toMatch(/--vcov robust: did you mean --vcov HC1\?/);
     expect(fit('--formula', 'coop ~ log_dist', '--family', 'lgoit').stderr).toMatch(/did you mean --family logit\?/);
+    expect(fit('--formula', 'items ~ log_dist', '--family', 'negative-binomial').stderr).toMatch(/did you mean --family negbin\?/);
+    expect(fit('--formula', 'coop ~ log_dist', '--family', 'logit', '--vcov', 'sandwich').stderr).toMatch(/did you mean --vcov HC1\?/);
+    // a method tongban does not offer is not turned into a different one
+    for (const [opt, value] of [['--vcov', 'HC3'], ['--family', 'zip'], ['--family', 'ztp']]) {
+      const r = fit('--formula', 'items ~ log_dist', '--family', opt === '--family' ? value : 'logit', ...(opt === '--vcov' ? ['--vcov', value] : []));
+      expect(r.code).toBe(2);
+      expect(r.stderr).not.toMatch(/did you mean/);
+    }
   });
   it('a misspelled variable, in a formula and in a subset', () => {
     const r = fit('--formula', 'coop ~ log_dsit', '--family', 'logit');

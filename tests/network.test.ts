@@ -5,11 +5,11 @@
  * graph are exercised. 1e-10 relative; integers exactly. (A connected network: qap-reference.test.ts.)
  */
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { computeDyads } from '../src/stages/dyads.ts';
 import { networkFromTable } from '../src/inference/network-stats.ts';
-import { expectClose, runCli } from './helpers.ts';
+import { expectClose, runCli, tmp } from './helpers.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const r = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'network', 'network_demo.json'), 'utf8'));
@@ -49,6 +49,15 @@ describe('the demo network (2021) equals igraph', () => {
     const ok = runCli(['network', '--data', csv, '--json']);
     expect(ok.code, ok.stderr).toBe(0);
     expect(JSON.parse(ok.stdout).summary).toMatchObject({ cities: 100, ties: 996, components: 1 });
+    // a pair listed twice (a stacked table) is refused, naming the cities and rows, not counted as two ties
+    const dup = join(tmp(), 'dup.csv');
+    const text = readFileSync(csv, 'utf8').trim().split('\n');
+    writeFileSync(dup, [...text, text[1]].join('\n') + '\n');
+    const twice = runCli(['network', '--data', dup]);
+    expect(twice.code).toBe(2);
+    expect(twice.stderr).toMatch(/the pair C001–C002 is in rows 2 and 4952: the network needs each pair once/);
+    // a weight column that is not there is an error, not a silent count of ties
+    expect(runCli(['network', '--data', csv, '--weight', 'itmes']).stderr).toMatch(/--weight itmes: no such column .*did you mean 'items'/);
     const bad = runCli(['network', '--data', csv, '--tie', 'items']);
     expect(bad.code).toBe(2);
     expect(bad.stderr).toMatch(/'items' must be 0 or 1 \(a tie or not\); row \d+ has \d+/);

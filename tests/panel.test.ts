@@ -142,10 +142,13 @@ describe('tongban panel', () => {
     expect(f.code, f.stderr).toBe(0);
     expect(JSON.parse(f.stdout)).toMatchObject({ family: 'cloglog', vcov_type: 'dyadic', clusters: { cities: 333 } });
   });
-  it('a missing year folder is an error naming it', () => {
+  it('a missing year folder is an error naming it; --lag 1 says it needs the year before', () => {
     const r = runCli(['panel', '--data', DATA, '--years', '2020:2022', '--out', tmp(), '--quiet']);
     expect(r.code).toBe(2);
-    expect(r.stderr).toMatch(/2020/);
+    expect(r.stderr).toMatch(/no folder .*2020 for panel year 2020/);
+    const lag = runCli(['panel', '--data', DATA, '--years', '2021:2022', '--lag', '1', '--out', tmp(), '--quiet']);
+    expect(lag.code).toBe(2);
+    expect(lag.stderr).toMatch(/--lag 1 takes the covariates of the year before each panel year: it needs the folder .*2020/);
   });
 });
 

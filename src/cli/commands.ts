@@ -133,7 +133,7 @@ const fitCmd: CommandModule = {
       .option('predict', { type: 'string', describe: 'predicted outcome at values of one variable, averaged over the others as observed (Stata margins, at()), e.g. "log_flow=0,2,4,6"' })
       .option('atmeans', { type: 'boolean', default: false, describe: 'with --predict: the other variables at their means (Stata margins, at() atmeans) instead of as observed' })
       .option('threshold', { type: 'number', default: 0.5, describe: 'binary models: the fitted probability from which the classification table predicts 1' })
-      .option('wald', { type: 'string', array: true, describe: 'Wald test of linear restrictions with the model\'s variance, e.g. "log_flow = 0, same_region = 0" (comma = joint; repeat for separate tests)' })
+      .option('wald', { type: 'string', array: true, describe: 'Wald test of linear restrictions with the model\'s variance, e.g. "log_flow = 0, same_region = 0" (comma = joint; repeat for separate tests; names with : ( ^ in backticks: "`a:b` = 0")' })
       .option('json', { type: 'boolean', default: false, describe: 'print the machine-readable fit (docs/contract.md §5); with --effects: {"fit": …, "effects": […]}' })
       .example('$0 fit --data outputs/demo/2021/dyads.parquet --formula "coop ~ log_flow + same_province + log_distance" --family logit --vcov dyadic --effects ame', ''),
   handler: async (args) => (await import('./fit-command.ts')).runFit(args),
@@ -173,7 +173,7 @@ const networkCmd: CommandModule = {
     y
       .option('data', { type: 'string', demandOption: true, describe: 'pair table: CSV, Parquet or Excel (e.g. outputs/demo/2021/dyads.parquet)' })
       .option('tie', { type: 'string', default: 'coop', describe: '0/1 column: the pair has a tie' })
-      .option('weight', { type: 'string', default: 'items', describe: 'column summed into each city\'s strength (if the file has it; else the number of ties)' })
+      .option('weight', { type: 'string', describe: 'column summed into each city\'s strength (default: items when the file has it; else the number of ties)' })
       .option('dyad', { type: 'string', describe: 'the two city columns (default i,j)' })
       .option('subset', { type: 'string', describe: 'keep pairs where this expression is true, e.g. "province_i == province_j"' })
       .option('top', { type: 'number', default: 10, describe: 'list this many cities with most partners' })

@@ -5,13 +5,16 @@ import { toCsv } from '../data/csv.ts';
 import { networkFromTable } from '../inference/network-stats.ts';
 import { formatNetwork } from '../report/text.ts';
 import { outputError } from '../util/output.ts';
+import { UsageError } from '../util/errors.ts';
+import { didYouMean } from '../util/suggest.ts';
 import { readForModels } from './fit-command.ts';
 import { listOption, parseOptions } from './options.ts';
 
 const schema = z.object({
   data: z.string().min(1),
   tie: z.string().min(1).default('coop'),
-  weight: z.string().min(1).default('items'),
+  /** default: items, when the file has it */
+  weight: z.string().min(1).optional(),
   dyad: listOption.refine((v) => v === undefined || v.length === 2, { message: 'give two columns, e.g. --dyad i,j' }),
   subset: z.string().optional(),
   top: z.number().int().nonnegative().default(10),
@@ -28,8 +31,9 @@ export async function runNetwork(args: unknown): Promise<void> {
   const o = parseOptions(schema, args, 'network');
   const dyad = (o.dyad ?? ['i', 'j']) as [string, string];
   // the weight column is optional: a table without `items` gives strength = number of ties
-  const table = await readForModels(o.data, { formulas: [`${o.tie} ~ ${o.weight}`], subset: o.subset, ids: dyad, encoding: o.encoding, sheet: o.sheet });
-  const weight = table.columns.has(o.weight) ? o.weight : null;
+  const table = await readForModels(o.data, { formulas: [`${o.tie} ~ ${o.weight ?? 'items'}`], subset: o.subset, ids: dyad, encoding: o.encoding, sheet: o.sheet });
+  if (o.weight && !table.columns.has(o.weight)) throw new UsageError(`--weight ${o.weight}: no such column in ${o.data}${didYouMean(o.weight, table.names)}`);
+  const weight = o.weight ?? (table.columns.has('items') ? 'items' : null);
   const net = networkFromTable(table, { dyad, tie: o.tie, weight });
   if (o.out) {
     const text = toCsv([...CITY_COLUMNS], net.cities.map((c) => CITY_COLUMNS.map((k) => (c[k] === null ? '' : String(c[k])))));

@@ -76,11 +76,16 @@ function jointPieces(blocks: EstBlock[], n: number): VariancePieces {
   return { k: K, n, bread: diag((p) => p.bread)!, classical: diag((p) => p.classical)!, oim: diag((p) => p.oim), scores };
 }
 
-/** AUC and PR-AUC of a binary model's fitted probabilities (each row counts once, prior weights aside). */
+/** AUC and PR-AUC of a binary model's fitted probabilities (each row counts once, prior weights aside); once per estimate. */
+const binaryStatsOf = new WeakMap<Float64Array, Pick<FitResult, 'auc' | 'pr_auc'>>();
 function binaryStats(mu: Float64Array | null, y: Float64Array): Pick<FitResult, 'auc' | 'pr_auc'> {
   if (!mu) return { auc: null, pr_auc: null };
-  const s = binaryFitStats(y, mu);
-  return { auc: s.auc, pr_auc: s.pr_auc };
+  let r = binaryStatsOf.get(mu);
+  if (!r) {
+    const s = binaryFitStats(y, mu);
+    binaryStatsOf.set(mu, (r = { auc: s.auc, pr_auc: s.pr_auc }));
+  }
+  return r;
 }
 
 /** Counts above this lose all precision in the log-gamma terms of count likelihoods. */

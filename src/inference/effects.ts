@@ -322,7 +322,7 @@ function outcomesOf(fit: ModelFit): readonly MeanOutcome[] {
  * own mean; a hurdle adds 'zero' = P(y > 0) and 'positive' = E[y | y > 0]). Delta-method SEs
  * from the model's own variance (the joint one of a hurdle's two parts).
  */
-export function averageMarginalEffects(fit: ModelFit, opts: { level?: number; binary?: string[] } | number = {}): EffectRow[] {
+export function averageMarginalEffects(fit: ModelFit, opts: { level?: number; binary?: string[]; only?: string[] } | number = {}): EffectRow[] {
   const o = typeof opts === 'number' ? { level: opts } : opts;
   const binary = new Set(o.binary ?? []);
   const rows: EffectRow[] = [];
@@ -338,11 +338,12 @@ export function averageMarginalEffects(fit: ModelFit, opts: { level?: number; bi
       if (!numericCols.includes(b)) throw new UsageError(`--binary ${b}: '${b}' is not a numeric variable of the formula (its variables: ${numericCols.join(', ')})`);
     }
     for (const name of numericCols) {
+      if (o.only && !o.only.includes(name)) continue;
       rows.push(binary.has(name) ? discrete(name, withColumn(name, 1), withColumn(name, 0), dependsOn(name), 'AME (discrete change 0 → 1)') : slope(name));
     }
     // factor terms: each level against the base
     d.vars.forEach((v, k) => {
-      if (k === 0 || v.kind !== 'factor') return;
+      if (k === 0 || v.kind !== 'factor' || o.only) return;
       const label = deparse(variables[k]);
       for (let lvl = 1; lvl < v.levels.length; lvl++) {
         const at = (code: number): Var[] => d.vars.map((u, m) => (m === k ? { kind: 'factor', codes: new Int32Array(n).fill(code), levels: v.levels } : u));

@@ -270,6 +270,18 @@ export function networkFromTable(t: Table, o: { dyad: [string, string]; tie: str
     if (tie[r] !== 0 && tie[r] !== 1) throw new UsageError(`'${o.tie}' must be 0 or 1 (a tie or not); row ${r + 2} has ${tie[r]}`);
   }
   const weight = o.weight ? num(o.weight) : null;
-  const { i, j, cities } = dyadCodes(t, o.dyad, Int32Array.from({ length: t.nrow }, (_, r) => r));
+  const { i, j, cities, G } = dyadCodes(t, o.dyad, Int32Array.from({ length: t.nrow }, (_, r) => r));
+  // a simple graph: each pair once (a stacked or pair-year table lists a pair in several rows)
+  const seen = new Map<number, number>();
+  for (let r = 0; r < t.nrow; r++) {
+    const key = Math.min(i[r], j[r]) * G + Math.max(i[r], j[r]);
+    const before = seen.get(key);
+    if (before !== undefined) {
+      throw new UsageError(
+        `the pair ${cities[i[r]]}–${cities[j[r]]} is in rows ${before + 2} and ${r + 2}: the network needs each pair once (for a stacked or pair-year table, keep one year with --subset, e.g. "year == 2022")`,
+      );
+    }
+    seen.set(key, r);
+  }
   return networkStatistics(cities, i, j, tie, weight);
 }

@@ -68,13 +68,13 @@ function network(fit: ModelFit, dyad: [string, string]) {
       `QAP permutes whole networks: ${d.nDropped} pair${d.nDropped > 1 ? 's have' : ' has'} missing values in the model's variables and would be dropped. Fill them in, or use a sample of cities whose pairs are all complete`,
     );
   }
-  const { i: a, j: b, G: m } = dyadCodes(fit.table, dyad, d.rows);
+  const { i: a, j: b, G: m, cities } = dyadCodes(fit.table, dyad, d.rows);
   const n = d.n;
   const full = (m * (m - 1)) / 2;
   const pos = new Int32Array(m * m).fill(-1);
   for (let r = 0; r < n; r++) {
     const at = a[r] * m + b[r];
-    if (pos[at] >= 0) throw new UsageError(`QAP: the pair ${dyad[0]}/${dyad[1]} of row ${d.rows[r] + 2} appears twice; a pair table has each pair once`);
+    if (pos[at] >= 0) throw new UsageError(`QAP: the pair ${cities[a[r]]}–${cities[b[r]]} is in rows ${d.rows[pos[at]] + 2} and ${d.rows[r] + 2}; a pair table has each pair once (for a stacked table, keep one year with --subset)`);
     pos[at] = r;
     pos[b[r] * m + a[r]] = r;
   }

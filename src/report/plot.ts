@@ -96,3 +96,63 @@ export async function predictionCurveSvg(points: CurvePoint[], title: string, xT
   view.finalize();
   return svg;
 }
+
+/** One fitted specification of a specification curve: its rank, effect, interval and choices. */
+export interface CurveSpec {
+  estimate: number;
+  conf_low: number;
+  conf_high: number;
+  significant: boolean;
+  /** dimension → chosen alternative */
+  choices: Record<string, string>;
+}
+
+/**
+ * The specification curve (Simonsohn, Simmons & Nelson 2020): estimates ranked from smallest to
+ * largest with their intervals above, and below, one row per dimension and alternative with a
+ * mark where a specification made that choice. The lower panel's height grows with the number of
+ * alternatives, so labels never overlap; the x axis has no labels (ranks).
+ */
+export async function specificationCurveSvg(specs: CurveSpec[], dims: { name: string; label: string; alternatives: string[] }[], title: string, yTitle: string): Promise<string> {
+  const vega = await import('vega');
+  const vl = await import('vega-lite');
+  const ranked = [...specs].sort((a, b) => a.estimate - b.estimate).map((s, k) => ({ ...s, rank: k + 1 }));
+  const rows = dims.flatMap((d) => d.alternatives.map((a) => `${d.label}: ${a}`));
+  const marks = ranked.flatMap((s) => dims.map((d) => ({ rank: s.rank, row: `${d.label}: ${s.choices[d.name]}`, significant: s.significant })));
+  const width = Math.max(360, Math.min(900, ranked.length * 4));
+  const colour = { field: 'significant', type: 'nominal', scale: { domain: [true, false], range: ['#1f5aa6', '#9aa4b1'] }, legend: null };
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    vconcat: [
+      {
+        width,
+        height: 220,
+        data: { values: ranked },
+        layer: [
+          { mark: { type: 'rule', color: '#999', strokeDash: [3, 3] }, encoding: { y: { datum: 0 } } },
+          { mark: { type: 'rule', opacity: 0.6 }, encoding: { x: { field: 'rank', type: 'quantitative', axis: null }, y: { field: 'conf_low', type: 'quantitative', title: yTitle }, y2: { field: 'conf_high' }, color: colour } },
+          { mark: { type: 'point', filled: true, size: 16 }, encoding: { x: { field: 'rank', type: 'quantitative', axis: null }, y: { field: 'estimate', type: 'quantitative' }, color: colour } },
+        ],
+      },
+      {
+        width,
+        height: rows.length * 14,
+        data: { values: marks },
+        mark: { type: 'tick', thickness: 1.5, size: 10 },
+        encoding: {
+          x: { field: 'rank', type: 'quantitative', title: null, axis: { labels: false, ticks: false } },
+          y: { field: 'row', type: 'nominal', sort: rows, title: null, axis: { labelLimit: 320 } },
+          color: colour,
+        },
+      },
+    ],
+    padding: { left: Math.ceil(Math.max(...rows.map(textWidth)) * 0.6) + 5, top: 5, right: 5, bottom: 5 },
+    config: { font: 'sans-serif' },
+  };
+  const compiled = vl.compile(spec as unknown as Parameters<typeof vl.compile>[0]).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  return svg;
+}

@@ -11,9 +11,10 @@ import { labelText } from '../specfile/schema.ts';
 import type { OutputFiles } from '../util/output.ts';
 import type { DescriptiveRow } from './descriptives.ts';
 import { htmlEscape, htmlPage, regGrid, toCsvTable, toHtmlFragment, toLatex, toMarkdown, type Grid } from './formats.ts';
-import { coefficientPlotSvg, plotPoints, predictionCurveSvg } from './plot.ts';
+import { coefficientPlotSvg, plotPoints, predictionCurveSvg, specificationCurveSvg } from './plot.ts';
 import { buildRegTable } from './regtable.ts';
 import { effectsGrid } from './effects-table.ts';
+import { multiverseSummary } from './multiverse.ts';
 import { glance, tidy, type GlanceRow, type TidyRow } from './tidy.ts';
 
 const cell = (v: unknown): string => (v === null || v === undefined ? '' : typeof v === 'number' ? formatNumber(v) : String(v));
@@ -141,6 +142,48 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
     panelHtml = `<h2>${htmlEscape(pg.title)}</h2>\n${toHtmlFragment(pg)}`;
   }
 
+  // the multiverse: every specification, the curve, and its summary
+  let multiverseHtml = '';
+  if (record.multiverse) {
+    const mv = record.multiverse;
+    const cols = ['spec', ...mv.dimensions.map((d) => `choice_${d}`), 'sample', 'family', 'vcov', 'formula', 'interest', 'estimate', 'std_error', 'conf_low', 'conf_high', 'p_value', 'sd', 'n', 'aic', 'converged', 'skipped'];
+    files.set('multiverse.csv', toCsv(cols, mv.rows.map((r) => cols.map((c) => (c.startsWith('choice_') ? r.choices[c.slice(7)] : cell((r as unknown as Record<string, unknown>)[c]))))));
+    const s = multiverseSummary(mv);
+    const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)}%`);
+    const sg: Grid = {
+      title: zh ? '多重设定分析（设定曲线）' : 'Multiverse (specification curve)',
+      header: [[zh ? '指标' : 'Statistic', zh ? '数值' : 'Value']],
+      body: [
+        [zh ? '设定数' : 'Specifications', String(s.specifications)],
+        [zh ? '已估计' : 'Fitted', String(s.fitted)],
+        [zh ? '跳过（原因见 multiverse.csv）' : 'Skipped (reasons in multiverse.csv)', String(s.skipped)],
+        [zh ? '按设定排除' : 'Excluded by the spec', String(s.excluded)],
+        [zh ? '效应中位数（1 个标准差变化的平均边际效应）' : 'Median effect (AME of a one-SD change)', s.median === null ? '—' : s.median.toFixed(record.spec.digits + 1)],
+        [zh ? '正向' : 'Positive', pct(s.share_positive)],
+        [zh ? '正向且显著（p < 0.05）' : 'Positive and significant (p < 0.05)', pct(s.share_positive_significant)],
+        [zh ? '负向且显著（p < 0.05）' : 'Negative and significant (p < 0.05)', pct(s.share_negative_significant)],
+      ].map((cells) => ({ cells })),
+      notes: [
+        zh
+          ? `注：效应为关注变量变化一个标准差时的平均边际效应（不同测量与 logit/probit 之间可比），显著性与区间按 ${s.vcov ?? '—'} 方差；其他方差选择见 multiverse.csv。尚未提供整条曲线在零假设下的置换检验。`
+          : `Note: effects are average marginal effects of a one-standard-deviation change in the variable of interest (comparable across measures and across logit/probit); significance and intervals with the ${s.vcov ?? '—'} variance, other variance choices in multiverse.csv. A permutation test of the whole curve under the null is not offered yet.`,
+      ],
+    };
+    writeGrid(files, 'tables/multiverse', sg);
+    const firstVcov = s.vcov;
+    const pts = mv.rows
+      .filter((r) => r.skipped === null && r.vcov === firstVcov)
+      .map((r) => ({ estimate: r.estimate!, conf_low: r.conf_low!, conf_high: r.conf_high!, significant: r.p_value! < 0.05, choices: r.choices }));
+    let plot = '';
+    if (pts.length) {
+      const dims = mv.dimensions.filter((d) => d !== 'vcov').map((d) => ({ name: d, label: d, alternatives: [...new Set(mv.rows.map((r) => r.choices[d]))] }));
+      const svg = await specificationCurveSvg(pts, dims, sg.title, zh ? '平均边际效应（1 个标准差）与 95% 置信区间' : 'AME of a one-SD change, 95% CI');
+      files.set('plots/multiverse.svg', svg);
+      plot = `<div class="plot">${svg}</div>`;
+    }
+    multiverseHtml = `<h2>${htmlEscape(sg.title)}</h2>\n${toHtmlFragment(sg)}\n${plot}`;
+  }
+
   // the cooperation network
   let networkHtml = '';
   if (record.network) {
@@ -217,6 +260,7 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
   sections.push(`<h2>${htmlEscape(desc.title)}</h2>\n${toHtmlFragment(desc)}`);
   if (networkHtml) sections.push(networkHtml);
   sections.push(...levelHtml);
+  if (multiverseHtml) sections.push(multiverseHtml);
   sections.push(`<h2>${zh ? '运行记录' : 'Run record'}</h2>`);
   sections.push(`<pre>${htmlEscape(JSON.stringify({ dataset: record.dataset, year: record.year, spec: { file: record.spec.file, sha256: record.spec.sha256 }, models: record.models.map((m) => ({ id: m.id, family: m.family, sample: m.sample, formula: m.formula, vcov: m.vcov })) }, null, 2))}</pre>`);
   sections.push(`<p>${zh ? '输入与输出文件的 SHA-256、版本与运行时间见' : 'SHA-256 of inputs and outputs, versions and times:'} <code>manifest.json</code>.</p>`);

@@ -16,11 +16,11 @@ import type { Label } from '../specfile/schema.ts';
 import type { ResolvedModel } from '../specfile/load.ts';
 import type { Spec } from '../specfile/schema.ts';
 import { z } from 'zod';
-import { FAMILY_NAMES } from '../fit/families.ts';
+import { FAMILY_NAMES, type FamilyName } from '../fit/families.ts';
 import { fitResultSchema } from '../fit/types.ts';
 import { id, label } from '../specfile/schema.ts';
 import { InputError, UsageError } from '../util/errors.ts';
-import { SSC_PRESETS, VCOV_TYPES } from '../vcov/registry.ts';
+import { SSC_PRESETS, VCOV_TYPES, type VcovType } from '../vcov/registry.ts';
 import type { SampleInfo } from '../data/dyads.ts';
 
 export interface RunRecord {
@@ -48,12 +48,48 @@ export interface RunRecord {
   tests: Record<string, (WaldTest & { label: Label })[]>;
   /** QAP p-values by model id (models whose spec asks for them) */
   qap: Record<string, QapResult>;
+  /** the spec's multiverse: every specification under every variance choice */
+  multiverse?: MultiverseResult;
   /** a panel run (tongban panel --spec): the pair-year table's report */
   panel?: PanelReport;
   /** the cooperation network of the run's pairs (coop = 1), with every city's statistics and name */
   network: { summary: NetworkSummary; cities: (CityStats & { name: string | null })[] } | null;
   descriptives: DescriptiveRow[];
   cleaning: CleaningReport & { sample: SampleInfo };
+}
+
+/** One specification under one variance choice. */
+export interface MultiverseRow {
+  /** 1, 2, … in expansion order (the same for its variance choices) */
+  spec: number;
+  /** the chosen alternative of every dimension, as text */
+  choices: Record<string, string>;
+  sample: string;
+  family: FamilyName;
+  vcov: VcovType;
+  formula: string;
+  /** the variable of interest of this specification */
+  interest: string;
+  /** AME of a one-SD change (null when skipped) */
+  estimate: number | null;
+  std_error: number | null;
+  conf_low: number | null;
+  conf_high: number | null;
+  p_value: number | null;
+  /** the SD of the variable of interest on the fitted rows */
+  sd: number | null;
+  n: number | null;
+  aic: number | null;
+  converged: boolean | null;
+  /** why the specification was not fitted (null: fitted) */
+  skipped: string | null;
+}
+
+export interface MultiverseResult {
+  dimensions: string[];
+  rows: MultiverseRow[];
+  /** combinations left out by `exclude:` */
+  excluded: number;
 }
 
 /** What `tongban panel` built: the risk sets by year and what was left out (pair_years_report.json). */
@@ -170,6 +206,7 @@ const runRecordSchema = z
           .strict(),
       )
       .default({}),
+    multiverse: z.looseObject({ dimensions: z.array(text), rows: z.array(z.looseObject({ spec: count })), excluded: count }).optional(),
     panel: z.looseObject({ years: z.array(z.number().int()), by_year: z.array(z.looseObject({ year: z.number().int() })) }).optional(),
     network: z
       .object({

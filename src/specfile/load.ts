@@ -8,8 +8,8 @@ import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
 import type { FamilyName } from '../fit/families.ts';
-import { checkVcovRequest, dyadTableDefaults, VcovRequestError, type Ssc, type VcovType } from '../vcov/registry.ts';
-import { family as familyEntry } from '../fit/families.ts';
+import { checkVcovRequest, dyadTableDefaults, isVcovType, VCOV_TYPES, VcovRequestError, type Ssc, type VcovType } from '../vcov/registry.ts';
+import { family as familyEntry, FAMILY_NAMES, isFamilyName } from '../fit/families.ts';
 import { InputError, UsageError, type Problem } from '../util/errors.ts';
 import { specSchema, type Label, type modelSchema, type QapRequest, type Spec } from './schema.ts';
 import { QAP_FAMILIES } from '../inference/qap-families.ts';
@@ -203,6 +203,24 @@ export function parseSpec(text: string, file: string): LoadedSpec {
       where: where(path),
       line: locate(doc, lc, file, path).line,
     });
+  }
+  const mv = spec.multiverse;
+  if (mv) {
+    const at = ['multiverse'];
+    const samples = Object.keys(spec.samples);
+    if (!spec.samples[mv.sample]) problems.push(problem([...at, 'sample'], `one of the samples (${samples.join(', ')})`, mv.sample));
+    for (const [name, alts] of Object.entries(mv.dimensions)) {
+      alts.forEach((a, k) => {
+        const p = [...at, 'dimensions', name, k];
+        if (name === 'sample' && (typeof a !== 'string' || !spec.samples[a])) problems.push(problem(p, `one of the samples (${samples.join(', ')})`, String(a)));
+        if (name === 'family' && (typeof a !== 'string' || !isFamilyName(a))) problems.push(problem(p, `a family (${FAMILY_NAMES.join(', ')})`, String(a)));
+        if (name === 'vcov' && (typeof a !== 'string' || !isVcovType(a))) problems.push(problem(p, `a variance type (${VCOV_TYPES.join(', ')})`, String(a)));
+        if (name === mv.interest && typeof a !== 'string') problems.push(problem(p, 'one variable (the alternatives of the variable of interest are single measures)', JSON.stringify(a)));
+      });
+    }
+    if (!Object.hasOwn(mv.dimensions, mv.interest) && !mv.terms.includes(mv.interest)) {
+      problems.push(problem([...at, 'interest'], `a dimension whose alternatives measure the variable of interest (${Object.keys(mv.dimensions).join(', ')}) or one of the terms`, mv.interest));
+    }
   }
   if (problems.length) throw new InputError(problems, `invalid spec ${file}`);
   const lineOf = (path: (string | number)[]) => locate(doc, lc, file, path).line;

@@ -58,6 +58,33 @@ export const modelSchema = z
   })
   .strict();
 
+/** An alternative of a multiverse dimension: a term, a list of terms ([] = none), or a sample/family/vcov name. */
+const alternative = z.union([z.string().min(1), z.array(z.string().min(1))]);
+
+/**
+ * A multiverse (specification curve): a base model and named choice dimensions whose product
+ * is fitted. Dimensions named `sample`, `family` and `vcov` choose those settings; any other
+ * dimension's alternatives are terms. `interest` names the variable of interest, or a dimension
+ * whose alternatives are alternative measures of it.
+ */
+export const multiverseSchema = z
+  .object({
+    sample: id,
+    outcome: z.string().min(1),
+    family: z.enum(FAMILY_NAMES).default('logit'),
+    vcov: z.enum(VCOV_TYPES).default('classical'),
+    interest: z.string().min(1),
+    /** terms in every specification */
+    terms: z.array(z.string().min(1)).default([]),
+    dimensions: z.record(id, z.array(alternative).min(1, { message: 'at least one alternative' })),
+    /** combinations to leave out: each entry names a choice per dimension */
+    exclude: z.array(z.record(id, alternative)).default([]),
+    /** most specifications before the run is refused (raise it on purpose) */
+    limit: z.number().int().positive().default(1000),
+  })
+  .strict();
+export type Multiverse = z.output<typeof multiverseSchema>;
+
 export const specSchema = z
   .object({
     name: id,
@@ -91,9 +118,11 @@ export const specSchema = z
         })
         .strict(),
     ),
-    levels: z.array(z.object({ id, label: label.optional(), models: z.array(modelSchema).min(1) }).strict()).min(1),
+    levels: z.array(z.object({ id, label: label.optional(), models: z.array(modelSchema).min(1) }).strict()).default([]),
+    multiverse: multiverseSchema.optional(),
   })
-  .strict();
+  .strict()
+  .refine((s) => s.levels.length > 0 || s.multiverse, { message: 'levels (with models) or a multiverse', path: ['levels'] });
 
 export type Spec = z.output<typeof specSchema>;
 export type Label = z.output<typeof label>;

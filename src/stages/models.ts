@@ -10,6 +10,7 @@ import { FitCache, fitModel } from '../fit/fit-model.ts';
 import { averageMarginalEffects, predictionsAt, type EffectRow, type Prediction } from '../inference/effects.ts';
 import { waldTest, type WaldTest } from '../inference/wald-test.ts';
 import { qap, type QapResult } from '../inference/qap.ts';
+import { multiverseColumns, multiverseSamples } from './multiverse.ts';
 import type { ModelFit } from '../fit/types.ts';
 import type { Label } from '../specfile/schema.ts';
 import type { FitResult } from '../fit/types.ts';
@@ -50,6 +51,8 @@ async function applyDerived(loaded: LoadedSpec, tables: StageTables): Promise<vo
 async function buildSamples(loaded: LoadedSpec, tables: StageTables): Promise<Map<string, Table>> {
   const out = new Map<string, Table>();
   const used = new Set(loaded.models.map((m) => m.sample));
+  const mv = loaded.spec.multiverse;
+  if (mv) for (const s of multiverseSamples(mv)) used.add(s);
   // the columns a sample's models read (formulas, cluster and dyad columns): a subset copies only these
   const needed = new Map<string, Set<string>>();
   for (const m of loaded.models) {
@@ -62,6 +65,14 @@ async function buildSamples(loaded: LoadedSpec, tables: StageTables): Promise<Ma
     }
     for (const c of [...fcols, ...(m.cluster ?? []), ...(m.dyad ?? [])]) cols.add(c);
     needed.set(m.sample, cols);
+  }
+  // a multiverse reads its variables and the city columns of its variances
+  if (mv) {
+    for (const s of multiverseSamples(mv)) {
+      const cols = needed.get(s) ?? new Set<string>();
+      for (const c of [...multiverseColumns(mv).flatMap((v) => safeColumns(mv.outcome, v)), 'i', 'j']) cols.add(c);
+      needed.set(s, cols);
+    }
   }
   for (const [id, s] of Object.entries(loaded.spec.samples)) {
     const path = ['samples', id];
@@ -102,6 +113,15 @@ async function buildSamples(loaded: LoadedSpec, tables: StageTables): Promise<Ma
     out.set(id, t);
   }
   return out;
+}
+
+/** The columns a term reads (an unparsable term reads none here: the fit says why). */
+function safeColumns(outcome: string, term: string): string[] {
+  try {
+    return formulaColumns(`${outcome} ~ ${term}`);
+  } catch {
+    return [];
+  }
 }
 
 /** Every model's variables exist in its sample's table: checked before any fitting. */

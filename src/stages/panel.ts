@@ -8,6 +8,7 @@
  * as pair_years.parquet with a report of what was left out and why, beside the stacked yearly
  * cross-sections (pair_years_stacked.parquet).
  */
+import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Encoding } from '../data/csv-columns.ts';
 import { encodeInBackground } from '../data/serialize.ts';
@@ -49,6 +50,13 @@ export function buildPairYears(o: PanelOptions, rep: Reporter = silentReporter):
   if (!years.length) throw new UsageError('--years: give at least one year, e.g. 2019:2022');
   const origin = o.origin ?? years[0];
   const needed = [...new Set([...years, ...(o.lag ? years.map((y) => y - 1) : [])])].sort((a, b) => a - b);
+  for (const y of needed) {
+    if (!existsSync(join(o.data, String(y)))) {
+      throw new UsageError(
+        o.lag && !years.includes(y) ? `--lag 1 takes the covariates of the year before each panel year: it needs the folder ${join(o.data, String(y))}, which does not exist (start the panel a year later, or use --lag 0)` : `no folder ${join(o.data, String(y))} for panel year ${y}`,
+      );
+    }
+  }
   const stages = new Map<number, DyadsStageResult>();
   for (const y of needed) stages.set(y, computeDyads(join(o.data, String(y)), { provinces: o.provinces, monadic: o.monadic, encoding: o.encoding }, rep));
   const latest = years[years.length - 1];

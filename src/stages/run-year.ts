@@ -11,6 +11,7 @@ import { fault, withOutput, writeOutputsAtomically } from '../util/output.ts';
 import { silentReporter, type Reporter } from '../util/progress.ts';
 import { computeDyads, dyadsStageFiles } from './dyads.ts';
 import { fitModels, prepareModels } from './models.ts';
+import { fitMultiverse } from './multiverse.ts';
 import type { RunRecord } from '../report/run-record.ts';
 import { manifest, reportFiles, runNetwork, runRecord } from './report.ts';
 
@@ -65,7 +66,9 @@ async function runYearLocked(o: RunOptions, outDir: string, rep: Reporter): Prom
   const samples = await prepareModels(loaded, { cities, dyads: stage.dyads.dyads });
   const stageFiles = dyadsStageFiles(stage, o.dyadsCsv);
   const models = await fitModels(loaded, samples, rep);
+  const multiverse = loaded.spec.multiverse ? fitMultiverse(loaded, samples, rep) : null;
   const record = runRecord(loaded, { dataset, year: o.year }, models, { ...stage.data.report, sample: stage.sample }, runNetwork(stage.dyads.dyads, stage.cities));
+  if (multiverse) record.multiverse = multiverse;
   rep.step('report: tables, plots, report.html');
   fault('models');
   const report = await reportFiles(record, models.fits); // while the second core still encodes the dyad table

@@ -31,12 +31,24 @@ const SYNONYMS: Record<string, string> = {
   'two-way': 'cluster2',
   dyad: 'dyadic',
   oim: 'oim',
+  'negative-binomial': 'negbin',
+  negativebinomial: 'negbin',
+  gaussian: 'ols',
+  sandwich: 'HC1',
+  'cluster-robust': 'cluster',
+  clustered: 'cluster',
+  'dyadic-robust': 'dyadic',
+  stat: 'statistic',
 };
+
+/** Names of methods tongban does not offer, which edit distance would turn into a different one. */
+const NOT_OFFERED = new Set(['hc2', 'hc3', 'hc4', 'hc4m', 'hc5', 'ztp', 'zip', 'zinb-poisson', 'hurdle-poisson', 'tobit', 'gamma', 'quasipoisson']);
 
 /** The candidate the user probably meant, or null. */
 export function closest(word: string, candidates: readonly string[]): string | null {
   const syn = SYNONYMS[word.toLowerCase()];
   if (syn && candidates.includes(syn)) return syn;
+  if (NOT_OFFERED.has(word.toLowerCase())) return null;
   const lower = candidates.find((c) => c.toLowerCase() === word.toLowerCase());
   if (lower) return lower;
   let best: string | null = null;

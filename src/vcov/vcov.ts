@@ -184,15 +184,26 @@ export function dyadicVcov(scores: ScoreRows, bread: Float64Array, i: Int32Array
 
 /** Dense codes of the unordered pairs {i, j} of the rows, and how many there are. */
 function pairCodes(i: Int32Array, j: Int32Array, G: number): { codes: Int32Array; P: number } {
-  const index = new Map<number, number>();
   const codes = new Int32Array(i.length);
+  let P = 0;
+  if (G * G <= 64_000_000) {
+    // a code per cell of the G × G pair grid (−1: not seen): no hashing
+    const grid = new Int32Array(G * G).fill(-1);
+    for (let r = 0; r < i.length; r++) {
+      const key = Math.min(i[r], j[r]) * G + Math.max(i[r], j[r]);
+      if (grid[key] < 0) grid[key] = P++;
+      codes[r] = grid[key];
+    }
+    return { codes, P };
+  }
+  const index = new Map<number, number>();
   for (let r = 0; r < i.length; r++) {
     const key = Math.min(i[r], j[r]) * G + Math.max(i[r], j[r]);
     let c = index.get(key);
-    if (c === undefined) index.set(key, (c = index.size));
+    if (c === undefined) index.set(key, (c = P++));
     codes[r] = c;
   }
-  return { codes, P: index.size };
+  return { codes, P };
 }
 
 /** Eigenvalue check of a multi-way variance; repair (negative eigenvalues → 0) only on request. */
