@@ -86,6 +86,12 @@ try {
   bench('pipeline (npm run pipeline: 2021 and 2022 book runs with 200 DSP permutations each, compare-years, measures)', '<= 6 s + the permutations', () =>
     median([process.execPath, join(ROOT, 'dist', 'pipeline.js'), '--quiet'], 3),
   );
+  bench('multiverse national (specs/multiverse.yaml: 108 specifications × 2 variances, with clean, dyads and report)', '108 with dyadic SEs <= 10 s', () =>
+    median(tongban('run', '--data', 'data/demo', '--year', '2021', '--spec', 'specs/multiverse.yaml', '--out', join(work, 'multiverse')), 1),
+  );
+  bench('panel national (tongban panel --spec specs/panel.yaml: 106,512 pair-years, 3 models, report)', '', () =>
+    median(tongban('panel', '--data', 'data/demo', '--years', '2021:2022', '--spec', 'specs/panel.yaml', '--out', join(work, 'panel')), 1),
+  );
   if (!quick || only.includes('qap')) {
     const QAP = ['qap', '--data', join(demo, 'dyads.parquet'), '--formula', `coop ~ ${BOOK_PARTNER}`, '--family', 'logit', '--reps', '1000', '--seed', '1'];
     bench('qap national, Y permutation, 1,000 permutations (55,278 dyads, logit, 9 covariates)', '<= 30 s', () => timeOnce(tongban(...QAP, '--null', 'y')));
