@@ -13,7 +13,7 @@
  * (seed, t), so any split of the replications over threads gives the same numbers.
  */
 import { cholesky, cholInverse, cholSolve, linearPredictor } from '../linalg/dense.ts';
-import { weightedCrossprod } from '../linalg/crossprod.ts';
+import { unpackTriangle, weightedCrossprod } from '../linalg/crossprod.ts';
 import { binomial, links, poisson, workingValues, type Family } from '../models/family.ts';
 import { fitNegbin } from '../models/negbin.ts';
 import { Rng } from '../util/random.ts';
@@ -205,14 +205,7 @@ function logitPass(X: Float64Array, n: number, p: number, beta: Float64Array, y:
       g[a] += e * X[o + a];
     }
   }
-  let k = 0;
-  for (let a = 0; a < p; a++) {
-    for (let b = a; b < p; b++) {
-      info[a * p + b] = tri[k];
-      info[b * p + a] = tri[k];
-      k++;
-    }
-  }
+  unpackTriangle(tri, p, info);
   return dev;
 }
 

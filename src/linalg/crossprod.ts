@@ -44,7 +44,11 @@ export function weightedCrossprod(
       if (xtwz) xtwz[a] += wa * z![r];
     }
   }
-  const out = new Float64Array(p * p);
+  return unpackTriangle(tri, p);
+}
+
+/** A packed upper triangle (row by row) as the full symmetric p × p matrix. */
+export function unpackTriangle(tri: Float64Array, p: number, out: Float64Array = new Float64Array(p * p)): Float64Array {
   let k = 0;
   for (let a = 0; a < p; a++) {
     for (let b = a; b < p; b++) {

@@ -5,6 +5,17 @@
  */
 import type { TidyRow } from './tidy.ts';
 
+/** A vega-lite spec rendered to SVG in Node (vega is loaded on first use: it costs start-up time). */
+async function renderSvg(spec: object): Promise<string> {
+  const vega = await import('vega');
+  const vl = await import('vega-lite');
+  const compiled = vl.compile(spec as unknown as Parameters<typeof vl.compile>[0]).spec;
+  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
+  const svg = await view.toSVG();
+  view.finalize();
+  return svg;
+}
+
 export interface PlotPoint {
   model: string;
   term: string;
@@ -29,8 +40,6 @@ export function plotPoints(rows: TidyRow[], modelLabel: (id: string) => string, 
 const textWidth = (s: string) => [...s].reduce((w, ch) => w + (/[\u2E80-\uFFEF]/.test(ch) ? 11 : 6), 0);
 
 export async function coefficientPlotSvg(points: PlotPoint[], title: string, xTitle: string): Promise<string> {
-  const vega = await import('vega');
-  const vl = await import('vega-lite');
   const terms = [...new Set(points.map((p) => p.term))];
   const models = [...new Set(points.map((p) => p.model))];
   const spec = {
@@ -53,11 +62,7 @@ export async function coefficientPlotSvg(points: PlotPoint[], title: string, xTi
     padding: { left: Math.ceil(Math.max(...terms.map(textWidth)) * 0.6) + 5, top: 5, right: 5, bottom: 5 },
     config: { font: 'sans-serif', axis: { labelLimit: 320 } },
   };
-  const compiled = vl.compile(spec as unknown as Parameters<typeof vl.compile>[0]).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
-  const svg = await view.toSVG();
-  view.finalize();
-  return svg;
+  return renderSvg(spec);
 }
 
 /** One point of a predicted-outcome curve: a model, a value of the variable, the prediction and its interval. */
@@ -71,8 +76,6 @@ export interface CurvePoint {
 
 /** Predicted outcome against one variable (margins, at()), one line and interval band per model. */
 export async function predictionCurveSvg(points: CurvePoint[], title: string, xTitle: string, yTitle: string): Promise<string> {
-  const vega = await import('vega');
-  const vl = await import('vega-lite');
   const models = [...new Set(points.map((p) => p.model))];
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
@@ -90,11 +93,7 @@ export async function predictionCurveSvg(points: CurvePoint[], title: string, xT
     ],
     config: { font: 'sans-serif' },
   };
-  const compiled = vl.compile(spec as unknown as Parameters<typeof vl.compile>[0]).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
-  const svg = await view.toSVG();
-  view.finalize();
-  return svg;
+  return renderSvg(spec);
 }
 
 /** One fitted specification of a specification curve: its rank, effect, interval and choices. */
@@ -114,8 +113,6 @@ export interface CurveSpec {
  * alternatives, so labels never overlap; the x axis has no labels (ranks).
  */
 export async function specificationCurveSvg(specs: CurveSpec[], dims: { name: string; label: string; alternatives: string[] }[], title: string, yTitle: string): Promise<string> {
-  const vega = await import('vega');
-  const vl = await import('vega-lite');
   const ranked = [...specs].sort((a, b) => a.estimate - b.estimate).map((s, k) => ({ ...s, rank: k + 1 }));
   const rows = dims.flatMap((d) => d.alternatives.map((a) => `${d.label}: ${a}`));
   const marks = ranked.flatMap((s) => dims.map((d) => ({ rank: s.rank, row: `${d.label}: ${s.choices[d.name]}`, significant: s.significant })));
@@ -150,9 +147,5 @@ export async function specificationCurveSvg(specs: CurveSpec[], dims: { name: st
     padding: { left: Math.ceil(Math.max(...rows.map(textWidth)) * 0.6) + 5, top: 5, right: 5, bottom: 5 },
     config: { font: 'sans-serif' },
   };
-  const compiled = vl.compile(spec as unknown as Parameters<typeof vl.compile>[0]).spec;
-  const view = new vega.View(vega.parse(compiled), { renderer: 'none' });
-  const svg = await view.toSVG();
-  view.finalize();
-  return svg;
+  return renderSvg(spec);
 }
