@@ -4,6 +4,7 @@
  * --dyad defaulting to i,j, an example in every --help, and progress text under --provinces.
  */
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { commands } from '../src/cli/commands.ts';
 import { runCli, tmp } from './helpers.ts';
@@ -70,6 +71,18 @@ describe('the console and the defaults', () => {
       expect(r.code, name).toBe(0);
       expect(r.stdout, name).toMatch(/Examples:\n\s+tongban /);
     }
+  });
+  it('--atmeans without --predict, and a factor with one level in the rows used, are errors, not silently ignored', () => {
+    expect(fit('--formula', 'coop ~ log_dist', '--family', 'logit', '--atmeans').stderr).toMatch(/--atmeans goes with --predict/);
+    const r = fit('--formula', 'coop ~ log_dist + factor(same_prov)', '--family', 'logit', '--subset', 'same_prov == 1');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/'factor\(same_prov\)' takes one value \('1'\) in the \d+ rows used: a factor needs at least two levels/);
+  });
+  it('network --out writes into a folder it creates', () => {
+    const out = join(tmp(), 'new', 'folder', 'network.csv');
+    const r = runCli(['network', '--data', NET, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(out, 'utf8')).toMatch(/^city,degree,strength,/);
   });
   it('progress under --provinces names the provinces, not every city', () => {
     const r = runCli(['dyads', '--input', join(ROOT, 'data', 'demo', '2021'), '--out', tmp(), '--provinces', '江苏,浙江']);

@@ -99,6 +99,7 @@ export async function readForModels(path: string, req: TableRequest): Promise<Ta
 export async function runFit(args: unknown): Promise<void> {
     const o = parseOptions(schema, args, 'fit');
     // tongban's pair tables name their cities i and j: the dyadic variance's default
+    if (o.atmeans && !o.predict) throw new UsageError('--atmeans goes with --predict (the predictions it changes), e.g. --predict "log_flow=0,2,4" --atmeans');
     const dyad = (o.dyad ?? (o.vcov === 'dyadic' ? ['i', 'j'] : undefined)) as [string, string] | undefined;
     const table = await readForModels(o.data, { formulas: [o.formula], subset: o.subset, ids: [...(o.cluster ?? []), ...(dyad ?? [])], weights: o.weights, encoding: o.encoding, sheet: o.sheet });
     if (dyad && !o.dyad && !(table.columns.has('i') && table.columns.has('j'))) {

@@ -1,5 +1,6 @@
 /** `tongban network`: the cooperation network's own statistics from a pair table (options in commands.ts). */
-import { writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { z } from 'zod';
 import { toCsv } from '../data/csv.ts';
 import { networkFromTable } from '../inference/network-stats.ts';
@@ -38,9 +39,10 @@ export async function runNetwork(args: unknown): Promise<void> {
   if (o.out) {
     const text = toCsv([...CITY_COLUMNS], net.cities.map((c) => CITY_COLUMNS.map((k) => (c[k] === null ? '' : String(c[k])))));
     try {
+      mkdirSync(dirname(o.out), { recursive: true });
       writeFileSync(o.out, text);
     } catch (e) {
-      throw outputError(e, o.out, 'writing the per-city statistics');
+      throw outputError(e, o.out, 'write the per-city statistics to');
     }
   }
   if (o.json) {

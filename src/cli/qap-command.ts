@@ -35,7 +35,8 @@ export async function runQap(args: unknown): Promise<void> {
   const rep = makeReporter(o.quiet);
   const table = await readForModels(o.data, { formulas: [o.formula], subset: o.subset, ids: [...dyad, ...(o.cluster ?? [])], encoding: o.encoding, sheet: o.sheet });
   const fit = fitModel(table, { formula: o.formula, family: o.family, vcov: o.vcov, cluster: o.cluster, dyad: o.vcov === 'dyadic' ? dyad : undefined, ssc: o.ssc, level: o.level });
-  const bar = rep.bar(`QAP (${o.null === 'dsp' ? 'DSP' : 'Y permutation'})`, 100);
+  // ten steps: a line per tenth when stderr is not a terminal
+  const bar = rep.bar(`QAP (${o.null === 'dsp' ? 'DSP' : 'Y permutation'}, ${o.reps} permutations)`, 10);
   const t0 = performance.now();
   let shown = 0;
   const result = await qap(fit, {
@@ -46,12 +47,12 @@ export async function runQap(args: unknown): Promise<void> {
     dyad,
     threads: o.threads,
     progress: (done, total) => {
-      // one tick per percent, with the time still to go
-      const pct = Math.floor((100 * done) / total);
-      while (shown < pct) {
+      // one tick per tenth, with the time still to go
+      const tenth = Math.floor((10 * done) / total);
+      while (shown < tenth) {
         shown++;
         const s = (performance.now() - t0) / 1000;
-        bar.tick(`${done}/${total} permutations, ${s.toFixed(0)} s, about ${done ? ((s * (total - done)) / done).toFixed(0) : '?'} s to go`);
+        bar.tick(`(${done} done, ${s.toFixed(0)} s, about ${done ? ((s * (total - done)) / done).toFixed(0) : '?'} s to go)`);
       }
     },
   });

@@ -282,6 +282,10 @@ export function buildDesign(table: Table, formulaText: string, opts: DesignOptio
     if (levels.length > maxLevels) {
       throw new UsageError(`'${deparse(formula.variables[k])}' enters as a factor with ${levels.length} levels (more than ${maxLevels}); is it an id or a text column by mistake? Raise the limit with --max-levels if it is meant`);
     }
+    // as R: contrasts need two levels; silently dropping the term would change the model
+    if (k > 0 && levels.length === 1) {
+      throw new UsageError(`'${deparse(formula.variables[k])}' takes one value ('${levels[0]}') in the ${n} rows used: a factor needs at least two levels (leave it out of this sample's model)`);
+    }
     return { kind: 'factor', codes, levels };
   });
 
