@@ -54,6 +54,15 @@ describe('a multiverse run', async () => {
     expect(readFileSync(join(outDir, 'plots', 'multiverse.svg'), 'utf8')).toMatch(/^<svg/);
     expect(readFileSync(join(outDir, 'report.html'), 'utf8')).toMatch(/Multiverse \(specification curve\)/);
   });
+  it('gives the same rows on one thread as on two (the worker threads share the specifications)', async () => {
+    process.env.TONGBAN_THREADS = '1';
+    try {
+      const one = await runYear({ data: DATA, year: 2021, out: tmp(), spec: file });
+      expect(one.record!.multiverse!.rows).toEqual(mv.rows);
+    } finally {
+      delete process.env.TONGBAN_THREADS;
+    }
+  });
   it('skips same_province among cross-province pairs, with the reason', () => {
     const skipped = mv.rows.filter((r) => r.skipped !== null);
     expect(skipped).toHaveLength(16); // 2 demand × 2 supply × 2 families × 2 variances

@@ -8,14 +8,14 @@
  * interest constant or collinear, or that fails to fit, is skipped with its reason.
  */
 import type { Table } from '../data/table.ts';
-import { FitCache, fitModel } from '../fit/fit-model.ts';
+import { availableParallelism } from 'node:os';
 import type { FamilyName } from '../fit/families.ts';
-import { averageMarginalEffects } from '../inference/effects.ts';
 import type { LoadedSpec } from '../specfile/load.ts';
 import type { Multiverse } from '../specfile/schema.ts';
-import { UsageError } from '../util/errors.ts';
 import type { Reporter } from '../util/progress.ts';
-import { dyadTableDefaults, type VcovType } from '../vcov/registry.ts';
+import { startWorker, threadsAllowed } from '../util/workers.ts';
+import type { VcovType } from '../vcov/registry.ts';
+import { evaluateSpecs, type Outcome, type PlanItem } from './multiverse-fit.ts';
 import type { MultiverseResult, MultiverseRow } from '../report/run-record.ts';
 
 export type { MultiverseResult, MultiverseRow };
@@ -48,7 +48,7 @@ export function multiverseColumns(mv: Multiverse): string[] {
 }
 
 /** Fits every specification of the spec's multiverse on its samples. */
-export function fitMultiverse(loaded: LoadedSpec, samples: Map<string, Table>, rep: Reporter): MultiverseResult {
+export async function fitMultiverse(loaded: LoadedSpec, samples: Map<string, Table>, rep: Reporter): Promise<MultiverseResult> {
   const mv = loaded.spec.multiverse!;
   const { combos, excluded } = expand(mv);
   const points = new Set(combos.map((c) => JSON.stringify(Object.entries(c).filter(([d]) => d !== 'vcov')))).size;
@@ -72,10 +72,8 @@ export function fitMultiverse(loaded: LoadedSpec, samples: Map<string, Table>, r
   }
   const dims = Object.keys(mv.dimensions);
   const interestDim = Object.hasOwn(mv.dimensions, mv.interest) ? mv.interest : null;
-  const cache = new FitCache();
-  const rows: MultiverseRow[] = [];
-  // the specifications, then announce each design's uses so that variance and family choices share it
-  const planned = combos.map((c) => {
+  // the specifications: a model and a variance each
+  const planned = combos.map((c, index) => {
     const sample = (c.sample as string | undefined) ?? mv.sample;
     const family = ((c.family as string | undefined) ?? mv.family) as FamilyName;
     const vcov = ((c.vcov as string | undefined) ?? mv.vcov) as VcovType;
@@ -83,78 +81,69 @@ export function fitMultiverse(loaded: LoadedSpec, samples: Map<string, Table>, r
     const terms = [interest];
     for (const d of dims) if (!SETTINGS.has(d) && d !== interestDim) for (const v of altTerms(c[d])) if (!terms.includes(v)) terms.push(v);
     for (const v of mv.terms) if (!terms.includes(v)) terms.push(v);
-    const ids = Object.values(dyadTableDefaults(vcov)).flat() as string[];
-    return { c, sample, family, vcov, interest, formula: `${mv.outcome} ~ ${terms.join(' + ')}`, ids };
+    return { index, sample, family, vcov, interest, formula: `${mv.outcome} ~ ${terms.join(' + ')}` };
   });
-  for (const p of planned) cache.expect(samples.get(p.sample)!, p.formula, undefined, p.ids);
   const bar = rep.bar('multiverse', combos.length);
-  let spec = 0;
-  let last = '';
+  let outcomes: Outcome[];
   try {
-    for (const { c, sample, family, vcov, interest, formula } of planned) {
-      const key = `${sample}\t${family}\t${formula}`;
-      if (key !== last) spec++;
-      last = key;
-      const choices = Object.fromEntries(dims.map((d) => [d, altText(c[d])]));
-      const base = { spec, choices, sample, family, vcov, formula, interest };
-      const empty = { estimate: null, std_error: null, conf_low: null, conf_high: null, p_value: null, sd: null, n: null, aic: null, converged: null };
-      const t = samples.get(sample)!;
-      try {
-        const fit = fitModel(t, { formula, family, vcov, ...dyadTableDefaults(vcov) }, cache);
-        // a term made constant or collinear by the sample (same_province among cross-province pairs): skipped, with the reason
-        const part = fit.design.parts[0];
-        const dropped = part.names.filter((_, k) => part.aliased[k]);
-        if (dropped.length) {
-          rows.push({ ...base, ...empty, skipped: `${dropped.map((t) => `'${t}'`).join(', ')} constant or collinear with the other terms in sample ${sample}` });
-          continue;
-        }
-        const sd = sdOf(fit.design.vars, fit.design.formula.variables.findIndex((v) => v.type === 'var' && v.name === interest));
-        if (!(sd > 0)) {
-          rows.push({ ...base, ...empty, skipped: `'${interest}' is constant in sample ${sample}` });
-          continue;
-        }
-        const ame = averageMarginalEffects(fit, { only: [interest] }).find((e) => e.term === interest && e.part === null);
-        if (!ame) throw new UsageError(`no marginal effect of '${interest}' in this model`);
-        rows.push({
-          ...base,
-          estimate: ame.estimate! * sd,
-          std_error: ame.std_error! * sd,
-          conf_low: ame.conf_low! * sd,
-          conf_high: ame.conf_high! * sd,
-          p_value: ame.p_value,
-          sd,
-          n: fit.result.n,
-          aic: fit.result.aic,
-          converged: fit.result.converged,
-          skipped: null,
-        });
-      } catch (e) {
-        if (!(e instanceof UsageError)) throw e;
-        rows.push({ ...base, ...empty, skipped: e.message });
-      } finally {
-        bar.tick();
-      }
-    }
+    outcomes = await evaluateInParallel(samples, planned, () => bar.tick());
   } finally {
     bar.stop();
   }
+  const rows: MultiverseRow[] = [];
+  let spec = 0;
+  let last = '';
+  planned.forEach((p, k) => {
+    const key = `${p.sample}\t${p.family}\t${p.formula}`;
+    if (key !== last) spec++;
+    last = key;
+    const { index: _index, ...numbers } = outcomes[k];
+    void _index;
+    rows.push({ spec, choices: Object.fromEntries(dims.map((d) => [d, altText(combos[k][d])])), sample: p.sample, family: p.family, vcov: p.vcov, formula: p.formula, interest: p.interest, ...numbers });
+  });
   return { dimensions: dims, rows, excluded };
+}
+
+/**
+ * The outcomes of the planned specifications on both cores: specifications that share a design
+ * (sample and formula) go to the same thread so that they share it; results come back in plan
+ * order and equal what one thread gives (TONGBAN_THREADS=1 runs them here).
+ */
+async function evaluateInParallel(samples: Map<string, Table>, planned: PlanItem[], tick: () => void): Promise<Outcome[]> {
+  const threads = threadsAllowed() ? Math.min(2, availableParallelism()) : 1;
+  if (threads <= 1 || planned.length < 8) return evaluateSpecs(samples, planned, tick);
+  // whole designs to the thread with fewer specifications so far
+  const groups = new Map<string, PlanItem[]>();
+  for (const p of planned) {
+    const key = `${p.sample}\t${p.formula}`;
+    groups.set(key, [...(groups.get(key) ?? []), p]);
+  }
+  const shares: PlanItem[][] = Array.from({ length: threads }, () => []);
+  for (const g of groups.values()) shares.reduce((a, b) => (b.length < a.length ? b : a)).push(...g);
+  const used = [...new Set(planned.map((p) => p.sample))].map((id) => [id, samples.get(id)!] as [string, Table]);
+  const results = await Promise.all(
+    shares.map(
+      (items) =>
+        new Promise<Outcome[]>((resolve, reject) => {
+          const w = startWorker('multiverse-worker', new URL('./multiverse-worker.ts', import.meta.url), import.meta.url);
+          w.on('message', (m: { tick?: boolean; outcomes?: Outcome[] }) => {
+            if (m.tick) tick();
+            if (m.outcomes) {
+              resolve(m.outcomes);
+              void w.terminate();
+            }
+          });
+          w.once('error', reject);
+          w.once('exit', (code) => code !== 0 && code !== 1 && reject(new Error(`a multiverse worker thread stopped (exit code ${code})`)));
+          w.postMessage({ samples: used, items });
+        }),
+    ),
+  );
+  const byIndex = new Map(results.flat().map((o) => [o.index, o]));
+  return planned.map((p) => byIndex.get(p.index)!);
 }
 
 /** A term the formula layer can read from the table: a column, or an expression of columns (checked when fitted). */
 function isKnownTerm(v: string, t: Table): boolean {
   return t.columns.has(v) || /[()^*:+-]/.test(v);
-}
-
-/** Sample SD (n − 1) of a formula variable on the fitted rows; NaN when it is not numeric. */
-function sdOf(vars: { kind: string; v?: Float64Array }[], k: number): number {
-  const v = k >= 0 ? vars[k] : undefined;
-  if (!v || v.kind !== 'num' || !v.v) return NaN;
-  const x = v.v;
-  let m = 0;
-  for (let r = 0; r < x.length; r++) m += x[r];
-  m /= x.length;
-  let s = 0;
-  for (let r = 0; r < x.length; r++) s += (x[r] - m) ** 2;
-  return Math.sqrt(s / (x.length - 1));
 }

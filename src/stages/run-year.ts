@@ -66,7 +66,7 @@ async function runYearLocked(o: RunOptions, outDir: string, rep: Reporter): Prom
   const samples = await prepareModels(loaded, { cities, dyads: stage.dyads.dyads });
   const stageFiles = dyadsStageFiles(stage, o.dyadsCsv);
   const models = await fitModels(loaded, samples, rep);
-  const multiverse = loaded.spec.multiverse ? fitMultiverse(loaded, samples, rep) : null;
+  const multiverse = loaded.spec.multiverse ? await fitMultiverse(loaded, samples, rep) : null;
   const record = runRecord(loaded, { dataset, year: o.year }, models, { ...stage.data.report, sample: stage.sample }, runNetwork(stage.dyads.dyads, stage.cities));
   if (multiverse) record.multiverse = multiverse;
   rep.step('report: tables, plots, report.html');
