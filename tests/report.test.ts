@@ -44,7 +44,7 @@ describe('journal tables', () => {
       title: 'T', lang: 'en', stars: [0.1, 0.05, 0.01], digits: 2,
       groups: [{ id: 'g', label: { en: 'Demand' }, variables: { x: { en: 'Outflow' } } }],
     });
-    expect(t.columns).toEqual([{ number: '(1)', label: 'Model one' }]);
+    expect(t.columns).toEqual([{ number: '(1)', label: 'Model one', outcome: 'y' }]); // the dependent variable (no label in the groups)
     expect(t.rows.find((r) => r.label === 'Model')?.cells).toEqual(['Logit']); // the family's label from the registry
     const body = t.rows.map((r) => [r.label, ...r.cells]);
     expect(body.slice(0, 5)).toEqual([['Demand', ''], ['Outflow', '0.20**'], ['', '(0.10)'], ['z', ''], ['', '']]);
@@ -60,6 +60,7 @@ describe('journal tables', () => {
       title: 'T', lang: 'en', stars: [0.1, 0.05, 0.01], digits: 3, groups: [],
     });
     expect(t.columns.map((c) => c.label)).toEqual(['Hurdle (count)', 'Hurdle (zero)']);
+    expect(t.columns.map((c) => c.outcome)).toEqual(['y', 'y > 0']);
     expect(tidy('h', fit({ coefficients: [], parts: { count: rows, zero: rows } })).map((r) => r.part)).toEqual(['count', 'count', 'zero', 'zero']);
   });
 

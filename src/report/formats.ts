@@ -19,6 +19,7 @@ export function regGrid(t: RegTable): Grid {
     header: [
       ['', ...t.columns.map((c) => c.number)],
       ['', ...t.columns.map((c) => c.label)],
+      [t.lang === 'zh' ? '被解释变量' : 'Dependent variable', ...t.columns.map((c) => c.outcome)],
     ],
     body: t.rows.map((r) => ({ cells: [r.label, ...r.cells], kind: r.kind })),
     notes: t.notes,

@@ -16,6 +16,8 @@ export interface TableColumn {
   /** "(1)", "(2)", … */
   number: string;
   label: string;
+  /** the dependent variable, labelled as in the spec's groups */
+  outcome: string;
 }
 
 export interface TableRow {
@@ -26,6 +28,7 @@ export interface TableRow {
 
 export interface RegTable {
   title: string;
+  lang: 'zh' | 'en';
   columns: TableColumn[];
   rows: TableRow[];
   notes: string[];
@@ -79,10 +82,16 @@ export function buildRegTable(models: TableModel[], o: TableOptions): RegTable {
     part: 'count' | 'zero' | null;
   }
   const cols: Col[] = models.flatMap((m): Col[] => (m.fit.parts ? [{ model: m, part: 'count' }, { model: m, part: 'zero' }] : [{ model: m, part: null }]));
+  const outcomeLabel = (fit: FitResult) => {
+    const y = fit.formula.split('~')[0].trim();
+    for (const g of o.groups) if (Object.hasOwn(g.variables, y)) return labelText(g.variables[y], o.lang, y);
+    return y;
+  };
   const columns: TableColumn[] = cols.map((c, k) => {
     const base = labelText(c.model.label, o.lang, c.model.id);
     const partLabel = c.part === null ? '' : c.part === 'count' ? (zh ? '（计数部分）' : ' (count)') : zh ? '（零部分）' : ' (zero)';
-    return { number: `(${k + 1})`, label: base + partLabel };
+    // a hurdle's zero part models whether the count is positive
+    return { number: `(${k + 1})`, label: base + partLabel, outcome: outcomeLabel(c.model.fit) + (c.part === 'zero' ? ' > 0' : '') };
   });
   const tidyByCol = cols.map((c) => new Map(tidy(c.model.id, c.model.fit).filter((r) => r.part === c.part).map((r) => [r.term, r])));
   // row order: the spec's groups, then any other term in order of first appearance; intercept last
@@ -204,5 +213,5 @@ export function buildRegTable(models: TableModel[], o: TableOptions): RegTable {
   for (const m of models) {
     for (const w of m.fit.warnings) notes.push(`${labelText(m.label, o.lang, m.id)}: ${w}`);
   }
-  return { title: o.title, columns, rows, notes };
+  return { title: o.title, lang: o.lang, columns, rows, notes };
 }

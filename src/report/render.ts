@@ -23,7 +23,7 @@ function rowsCsv<T extends object>(rows: T[], header: (keyof T)[]): string {
   return toCsv(header as string[], rows.map((r) => header.map((h) => cell(r[h]))));
 }
 
-function descriptivesGrid(rows: DescriptiveRow[], lang: 'zh' | 'en', digits: number, termLabel: (t: string) => string): Grid {
+function descriptivesGrid(rows: DescriptiveRow[], lang: 'zh' | 'en', digits: number, termLabel: (t: string) => string, sampleLabel: (id: string) => string = (id) => id): Grid {
   const zh = lang === 'zh';
   const f = (x: number) => (Number.isFinite(x) ? x.toFixed(digits) : '');
   const body: Grid['body'] = [];
@@ -31,7 +31,7 @@ function descriptivesGrid(rows: DescriptiveRow[], lang: 'zh' | 'en', digits: num
   for (const r of rows) {
     if (r.sample !== current) {
       current = r.sample;
-      body.push({ cells: [(zh ? '样本：' : 'Sample: ') + r.sample, '', '', '', '', ''], kind: 'group' });
+      body.push({ cells: [(zh ? '样本：' : 'Sample: ') + sampleLabel(r.sample), '', '', '', '', ''], kind: 'group' });
     }
     body.push({ cells: [termLabel(r.variable), String(r.n), f(r.mean), f(r.sd), f(r.min), f(r.max)] });
   }
@@ -121,7 +121,8 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
   );
 
   // descriptive statistics
-  const desc = descriptivesGrid(record.descriptives, lang, record.spec.digits, termLabel);
+  const sampleLabels = record.spec.sample_labels ?? {};
+  const desc = descriptivesGrid(record.descriptives, lang, record.spec.digits, termLabel, (id) => labelText(sampleLabels[id], lang, id));
   writeGrid(files, 'tables/descriptives', desc);
 
   // a panel run: the risk sets by year and what was left out

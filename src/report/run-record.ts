@@ -37,6 +37,8 @@ export interface RunRecord {
     statistics: Spec['statistics'];
     pseudo_r2: Spec['pseudo_r2'];
     groups: Spec['groups'];
+    /** the samples' labels, by id (those that have one) */
+    sample_labels?: Record<string, Label>;
     levels: { id: string; label: Spec['levels'][number]['label']; models: string[] }[];
   };
   models: ResolvedModel[];
@@ -132,6 +134,7 @@ const runRecordSchema = z
         statistics: z.array(z.enum(['auc', 'pr_auc'])).default([]),
         pseudo_r2: z.enum(['same_theta', 'constant_only']).default('same_theta'),
         groups: z.array(z.object({ id, label: label.optional(), variables: z.record(z.string(), label) }).strict()),
+        sample_labels: z.record(id, label).optional(),
         levels: z.array(z.object({ id, label: label.optional(), models: z.array(id) }).strict()),
       })
       .strict(),

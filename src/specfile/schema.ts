@@ -113,6 +113,8 @@ export const specSchema = z
         .object({
           /** pair_years, pair_years_stacked: the panel tables, in `tongban panel --spec` runs */
           table: z.enum(['cities', 'dyads', 'pair_years', 'pair_years_stacked']),
+          /** the sample's name in tables (descriptives); default its id */
+          label: label.optional(),
           subset: z.string().optional(),
           provinces: z.array(z.string()).min(1).optional(),
         })
