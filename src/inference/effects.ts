@@ -339,7 +339,10 @@ export function averageMarginalEffects(fit: ModelFit, opts: { level?: number; bi
     }
     for (const name of numericCols) {
       if (o.only && !o.only.includes(name)) continue;
-      rows.push(binary.has(name) ? discrete(name, withColumn(name, 1), withColumn(name, 0), dependsOn(name), 'AME (discrete change 0 → 1)') : slope(name));
+      const row = binary.has(name) ? discrete(name, withColumn(name, 1), withColumn(name, 0), dependsOn(name), 'AME (discrete change 0 → 1)') : slope(name);
+      // a variable that does not enter this outcome (a count-part variable and a hurdle's P(y > 0)) has no effect to report
+      if (row.estimate === 0 && row.std_error === 0) continue;
+      rows.push(row);
     }
     // factor terms: each level against the base
     d.vars.forEach((v, k) => {
