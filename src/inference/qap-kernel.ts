@@ -106,32 +106,26 @@ export function scratch(job: QapJob): Scratch {
 }
 
 /**
- * β and the classical variance diagonal of a GLM by IRLS from `start`, with step halving;
- * stops when the largest relative step is below a tolerance (see below), then takes the
- * information at the final β, which the last evaluation has already weighted. NaNs when the
- * information is singular.
+ * β and the classical variance diagonal by Newton/IRLS steps from `start`, with step halving:
+ * `evaluate(β, info, g)` returns the deviance at β and writes the information and the score
+ * there. Stops when the largest relative step is below `tol`; the last evaluation was at the
+ * final β, so its information is the variance's. NaNs when the information is singular.
  */
-function glmRefit(X: Float64Array, n: number, p: number, y: Float64Array, fam: Family, start: Float64Array, s: Scratch): { beta: Float64Array; varDiag: Float64Array } {
-  // canonical links (logit, Poisson log): Newton, quadratic — after a step of 1e-5 the error is
-  // ~1e-10; probit's Fisher scoring converges linearly and needs smaller steps
-  const canonical = (fam.name === 'binomial' && fam.link.name === 'logit') || (fam.name === 'poisson' && fam.link.name === 'log');
-  const tol = canonical ? 1e-5 : 1e-9;
+function newtonRefit(p: number, start: Float64Array, tol: number, evaluate: (beta: Float64Array, info: Float64Array, g: Float64Array) => number): { beta: Float64Array; varDiag: Float64Array } {
   let beta = Float64Array.from(start);
-  linearPredictor(X, n, p, beta, null, s.eta);
-  let dev = workingValues(fam, s.eta, y, null, s.mu, s.w, s.res);
+  const info = new Float64Array(p * p);
+  const g = new Float64Array(p);
+  let dev = evaluate(beta, info, g);
   const failed = () => ({ beta: beta.fill(NaN), varDiag: new Float64Array(p).fill(NaN) });
   for (let it = 0; it < 100; it++) {
-    const g = new Float64Array(p);
-    const l = cholesky(weightedCrossprod(X, n, p, s.w, s.res, g), p);
+    const l = cholesky(info, p);
     if (!l) return failed();
     const delta = cholSolve(l, p, g);
     let next = beta.map((v, k) => v + delta[k]);
-    linearPredictor(X, n, p, next, null, s.eta);
-    let devNew = workingValues(fam, s.eta, y, null, s.mu, s.w, s.res);
+    let devNew = evaluate(next, info, g);
     for (let h = 0; h < 30 && (!Number.isFinite(devNew) || devNew > dev + 1e-9 * Math.abs(dev)); h++) {
       next = next.map((v, k) => (v + beta[k]) / 2);
-      linearPredictor(X, n, p, next, null, s.eta);
-      devNew = workingValues(fam, s.eta, y, null, s.mu, s.w, s.res);
+      devNew = evaluate(next, info, g);
     }
     let step = 0;
     for (let k = 0; k < p; k++) step = Math.max(step, Math.abs(next[k] - beta[k]) / (Math.abs(next[k]) + 0.1));
@@ -139,11 +133,25 @@ function glmRefit(X: Float64Array, n: number, p: number, y: Float64Array, fam: F
     dev = devNew;
     if (step < tol) break;
   }
-  // the weights of the last evaluation are those at the final β
-  const l = cholesky(weightedCrossprod(X, n, p, s.w), p);
+  const l = cholesky(info, p);
   if (!l) return failed();
   const inv = cholInverse(l, p);
   return { beta, varDiag: Float64Array.from({ length: p }, (_, k) => inv[k * p + k]) };
+}
+
+/**
+ * A GLM refit by IRLS. Canonical links (logit, Poisson log) are Newton steps, quadratic: after a
+ * step of 1e-5 the error is ~1e-10; probit's Fisher scoring converges linearly and needs smaller steps.
+ */
+function glmRefit(X: Float64Array, n: number, p: number, y: Float64Array, fam: Family, start: Float64Array, s: Scratch) {
+  const canonical = (fam.name === 'binomial' && fam.link.name === 'logit') || (fam.name === 'poisson' && fam.link.name === 'log');
+  return newtonRefit(p, start, canonical ? 1e-5 : 1e-9, (beta, info, g) => {
+    linearPredictor(X, n, p, beta, null, s.eta);
+    const dev = workingValues(fam, s.eta, y, null, s.mu, s.w, s.res);
+    g.fill(0);
+    info.set(weightedCrossprod(X, n, p, s.w, s.res, g));
+    return dev;
+  });
 }
 
 /**
@@ -157,7 +165,10 @@ function logitPass(X: Float64Array, n: number, p: number, beta: Float64Array, y:
   g.fill(0);
   let dev = 0;
   const EPS = 2.220446049250313e-16;
-  const point = (o: number, yr: number): [number, number] => {
+  // the weight μ(1 − μ) and the residual y − μ of the row `point` last saw (no per-row objects)
+  let pw = 0;
+  let pe = 0;
+  const point = (o: number, yr: number): void => {
     let e = 0;
     for (let a = 0; a < p; a++) e += X[o + a] * beta[a];
     let m: number;
@@ -169,7 +180,8 @@ function logitPass(X: Float64Array, n: number, p: number, beta: Float64Array, y:
       m = e >= 0 ? s : t * s;
     }
     dev += yr === 1 ? -2 * Math.log(m) : -2 * Math.log1p(-m);
-    return [m * (1 - m), yr - m];
+    pw = m * (1 - m);
+    pe = yr - m;
   };
   let r = 0;
   for (; r + 3 < n; r += 4) {
@@ -177,10 +189,18 @@ function logitPass(X: Float64Array, n: number, p: number, beta: Float64Array, y:
     const o1 = o0 + p;
     const o2 = o1 + p;
     const o3 = o2 + p;
-    const [w0, e0] = point(o0, y[r]);
-    const [w1, e1] = point(o1, y[r + 1]);
-    const [w2, e2] = point(o2, y[r + 2]);
-    const [w3, e3] = point(o3, y[r + 3]);
+    point(o0, y[r]);
+    const w0 = pw;
+    const e0 = pe;
+    point(o1, y[r + 1]);
+    const w1 = pw;
+    const e1 = pe;
+    point(o2, y[r + 2]);
+    const w2 = pw;
+    const e2 = pe;
+    point(o3, y[r + 3]);
+    const w3 = pw;
+    const e3 = pe;
     let k = 0;
     for (let a = 0; a < p; a++) {
       const x0 = X[o0 + a];
@@ -197,7 +217,9 @@ function logitPass(X: Float64Array, n: number, p: number, beta: Float64Array, y:
   }
   for (; r < n; r++) {
     const o = r * p;
-    const [w, e] = point(o, y[r]);
+    point(o, y[r]);
+    const w = pw;
+    const e = pe;
     let k = 0;
     for (let a = 0; a < p; a++) {
       const wa = w * X[o + a];
@@ -209,39 +231,9 @@ function logitPass(X: Float64Array, n: number, p: number, beta: Float64Array, y:
   return dev;
 }
 
-/**
- * A logit refit by Newton's method with one fused pass per step (`logitPass`): the pass at a
- * candidate β gives its deviance (for step halving) and the information and score there; it
- * stops when the largest relative step is below 1e-5 (the error is then ~1e-10) and returns
- * the variance from a last pass at the final β.
- */
-function logitRefit(X: Float64Array, n: number, p: number, y: Float64Array, start: Float64Array): { beta: Float64Array; varDiag: Float64Array } {
-  let beta = Float64Array.from(start);
-  const info = new Float64Array(p * p);
-  const g = new Float64Array(p);
-  let dev = logitPass(X, n, p, beta, y, info, g);
-  const failed = () => ({ beta: beta.fill(NaN), varDiag: new Float64Array(p).fill(NaN) });
-  for (let it = 0; it < 100; it++) {
-    const l = cholesky(info, p);
-    if (!l) return failed();
-    const delta = cholSolve(l, p, g);
-    let next = beta.map((v, k) => v + delta[k]);
-    let devNew = logitPass(X, n, p, next, y, info, g);
-    for (let h = 0; h < 30 && (!Number.isFinite(devNew) || devNew > dev + 1e-9 * Math.abs(dev)); h++) {
-      next = next.map((v, k) => (v + beta[k]) / 2);
-      devNew = logitPass(X, n, p, next, y, info, g);
-    }
-    let step = 0;
-    for (let k = 0; k < p; k++) step = Math.max(step, Math.abs(next[k] - beta[k]) / (Math.abs(next[k]) + 0.1));
-    beta = next;
-    dev = devNew;
-    if (step < 1e-5) break;
-  }
-  // the last pass was at the final β: its information is the variance's
-  const l = cholesky(info, p);
-  if (!l) return failed();
-  const inv = cholInverse(l, p);
-  return { beta, varDiag: Float64Array.from({ length: p }, (_, k) => inv[k * p + k]) };
+/** A logit refit: Newton steps with one fused pass each (`logitPass`), stopping at a relative step of 1e-5. */
+function logitRefit(X: Float64Array, n: number, p: number, y: Float64Array, start: Float64Array) {
+  return newtonRefit(p, start, 1e-5, (beta, info, g) => logitPass(X, n, p, beta, y, info, g));
 }
 
 /** OLS: β = (X'X)⁻¹X'y and σ²·diag((X'X)⁻¹), with y'y given (it does not change under permutation). */

@@ -228,7 +228,6 @@ export async function qap(fit: ModelFit, o: QapOptions): Promise<QapResult> {
   const { job, observed } = prepareQap(fit, o);
   const { p, statistic } = job;
   const part = fit.design.parts[0];
-  const interceptCol = part.intercept ? 0 : -1;
   const threads = threadsAllowed() ? Math.max(1, Math.min(o.threads ?? 2, availableParallelism())) : 1;
   const stats = await runReplications(job, o.reps, threads, o.progress);
 
@@ -239,7 +238,8 @@ export async function qap(fit: ModelFit, o: QapOptions): Promise<QapResult> {
   const coefficients: QapCoefficient[] = names.map((term, c) => {
     if (part.aliased[c]) return { term, statistic: null, p_two_sided: null, p_greater: null, p_less: null };
     const k = col++;
-    if (o.null === 'dsp' && k === interceptCol) return { term, statistic: observed[k], p_two_sided: null, p_greater: null, p_less: null };
+    // DSP tests the covariates; the intercept has no test
+    if (o.null === 'dsp' && !job.ks.includes(k)) return { term, statistic: observed[k], p_two_sided: null, p_greater: null, p_less: null };
     const s = observed[k];
     const tie = TIE * Math.max(1, Math.abs(s));
     let valid = 0;

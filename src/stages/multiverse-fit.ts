@@ -10,6 +10,7 @@ import type { FamilyName } from '../fit/families.ts';
 import { averageMarginalEffects } from '../inference/effects.ts';
 import { UsageError } from '../util/errors.ts';
 import { dyadTableDefaults, type VcovType } from '../vcov/registry.ts';
+import type { MultiverseRow } from '../report/run-record.ts';
 
 export interface PlanItem {
   index: number;
@@ -20,19 +21,8 @@ export interface PlanItem {
   formula: string;
 }
 
-export interface Outcome {
-  index: number;
-  estimate: number | null;
-  std_error: number | null;
-  conf_low: number | null;
-  conf_high: number | null;
-  p_value: number | null;
-  sd: number | null;
-  n: number | null;
-  aic: number | null;
-  converged: boolean | null;
-  skipped: string | null;
-}
+/** A specification's numbers (or its skip reason), by its index in the plan. */
+export type Outcome = { index: number } & Pick<MultiverseRow, 'estimate' | 'std_error' | 'conf_low' | 'conf_high' | 'p_value' | 'sd' | 'n' | 'aic' | 'converged' | 'skipped'>;
 
 const ids = (vcov: VcovType) => Object.values(dyadTableDefaults(vcov)).flat() as string[];
 

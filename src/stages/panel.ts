@@ -149,37 +149,10 @@ export function buildPairYears(o: PanelOptions, rep: Reporter = silentReporter):
     picks.push({ y, table: src, rows, events: Uint8Array.from(ev) });
     byYear.push({ year: y, pairs_at_risk: rows.length, events: ev.reduce((a, b) => a + b, 0), pairs_dropped: dropped });
   }
-  const n = picks.reduce((s, q) => s + q.rows.length, 0);
-  const cols: [string, Column][] = [];
-  for (const c of covariates) {
-    if (first.columns.get(c)!.kind === 'number') {
-      const v = new Float64Array(n);
-      let o2 = 0;
-      for (const q of picks) {
-        const src = (q.table.columns.get(c) as { values: Float64Array }).values;
-        for (const r of q.rows) v[o2++] = src[r];
-      }
-      cols.push([c, numColumn(v)]);
-    } else {
-      const v: (string | null)[] = new Array(n);
-      let o2 = 0;
-      for (const q of picks) {
-        const col = q.table.columns.get(c)!;
-        if (col.kind !== 'string') throw new UsageError(`'${c}' is text in one year and numbers in another`);
-        for (const r of q.rows) v[o2++] = col.codes[r] < 0 ? null : col.levels[col.codes[r]];
-      }
-      cols.push([c, strColumn(v)]);
-    }
-  }
-  const fill = (f: (q: (typeof picks)[number], k: number) => number) => {
-    const v = new Float64Array(n);
-    let o2 = 0;
-    for (const q of picks) for (let k = 0; k < q.rows.length; k++) v[o2++] = f(q, k);
-    return numColumn(v);
-  };
-  const [ci, cj, ...rest] = cols;
+  const risk = stackRows(picks, covariates, first, 'the pair-year table');
+  const [ci, cj, ...rest] = risk.cols;
   if (ci[0] !== 'i' || cj[0] !== 'j') throw new Error('internal: a dyad table whose first columns are not i, j');
-  const table = makeTable(n, [ci, cj, ['year', fill((q) => q.y)], ['event', fill((q, k) => q.events[k])], ['t', fill((q) => q.y - origin)], ...rest]);
+  const table = makeTable(risk.n, [ci, cj, ['year', risk.perRow((q) => q.y)], ['event', risk.perRow((q, k) => q.events[k])], ['t', risk.perRow((q) => q.y - origin)], ...rest]);
   // the stacked cross-sections: every pair of every panel year with that year's own outcome
   // (coop cumulative to that year) and `new` (first signed in that year)
   const stackedParts = years.map((y) => {
@@ -187,37 +160,11 @@ export function buildPairYears(o: PanelOptions, rep: Reporter = silentReporter):
     const p = pairsOf(src);
     const fresh = new Float64Array(src.nrow);
     for (let r = 0; r < src.nrow; r++) fresh[r] = signYear.get(p.key(r)) === y ? 1 : 0;
-    return { y, src, fresh };
+    return { y, table: src, rows: null, fresh };
   });
-  const m = stackedParts.reduce((s, q) => s + q.src.nrow, 0);
-  const scols: [string, Column][] = first.names.map((c) => {
-    if (first.columns.get(c)!.kind === 'number') {
-      const v = new Float64Array(m);
-      let o2 = 0;
-      for (const q of stackedParts) {
-        const col = q.src.columns.get(c);
-        if (!col || col.kind !== 'number') throw new UsageError(`the stacked table needs the number column '${c}' in every year; the dyad table of ${q.y} lacks it`);
-        v.set(col.values, o2);
-        o2 += q.src.nrow;
-      }
-      return [c, numColumn(v)];
-    }
-    const v: (string | null)[] = [];
-    for (const q of stackedParts) {
-      const col = q.src.columns.get(c);
-      if (!col || col.kind !== 'string') throw new UsageError(`the stacked table needs the text column '${c}' in every year; the dyad table of ${q.y} lacks it`);
-      for (let r = 0; r < q.src.nrow; r++) v.push(col.codes[r] < 0 ? null : col.levels[col.codes[r]]);
-    }
-    return [c, strColumn(v)];
-  });
-  const sfill = (f: (q: (typeof stackedParts)[number], r: number) => number) => {
-    const v = new Float64Array(m);
-    let o2 = 0;
-    for (const q of stackedParts) for (let r = 0; r < q.src.nrow; r++) v[o2++] = f(q, r);
-    return numColumn(v);
-  };
-  const [si, sj, ...srest] = scols;
-  const stacked = makeTable(m, [si, sj, ['year', sfill((q) => q.y)], ['t', sfill((q) => q.y - origin)], ['new', sfill((q, r) => q.fresh[r])], ...srest]);
+  const every = stackRows(stackedParts, first.names, first, 'the stacked table');
+  const [si, sj, ...srest] = every.cols;
+  const stacked = makeTable(every.n, [si, sj, ['year', every.perRow((q) => q.y)], ['t', every.perRow((q) => q.y - origin)], ['new', every.perRow((q, k) => q.fresh[k])], ...srest]);
   return {
     table,
     stacked,
@@ -234,6 +181,57 @@ export function buildPairYears(o: PanelOptions, rep: Reporter = silentReporter):
       cities_not_in_every_year: missing,
     },
   };
+}
+
+/** One year's share of a stacked table: its dyad table and the rows taken (null: all). */
+interface Part {
+  y: number;
+  table: Table;
+  rows: number[] | null;
+}
+
+/**
+ * The columns `names` of several years' rows stacked into one table (kinds as in `like`), and
+ * `perRow` for columns computed per stacked row from its part and its position k in the part.
+ */
+function stackRows<P extends Part>(parts: P[], names: string[], like: Table, what: string) {
+  const count = (q: P) => (q.rows ? q.rows.length : q.table.nrow);
+  const n = parts.reduce((s, q) => s + count(q), 0);
+  const rowOf = (q: P, k: number) => (q.rows ? q.rows[k] : k);
+  const cols: [string, Column][] = names.map((c) => {
+    const kind = like.columns.get(c)!.kind;
+    const colOf = (q: P) => {
+      const col = q.table.columns.get(c);
+      if (!col || col.kind !== kind) throw new UsageError(`${what} needs the ${kind === 'number' ? 'number' : 'text'} column '${c}' in every year; the dyad table of ${q.y} has ${col ? 'it of the other kind' : 'none'}`);
+      return col;
+    };
+    if (kind === 'number') {
+      const v = new Float64Array(n);
+      let o = 0;
+      for (const q of parts) {
+        const src = (colOf(q) as { values: Float64Array }).values;
+        for (let k = 0; k < count(q); k++) v[o++] = src[rowOf(q, k)];
+      }
+      return [c, numColumn(v)];
+    }
+    const v: (string | null)[] = new Array(n);
+    let o = 0;
+    for (const q of parts) {
+      const col = colOf(q) as { codes: Int32Array; levels: string[] };
+      for (let k = 0; k < count(q); k++) {
+        const code = col.codes[rowOf(q, k)];
+        v[o++] = code < 0 ? null : col.levels[code];
+      }
+    }
+    return [c, strColumn(v)];
+  });
+  const perRow = (f: (q: P, k: number) => number) => {
+    const v = new Float64Array(n);
+    let o = 0;
+    for (const q of parts) for (let k = 0; k < count(q); k++) v[o++] = f(q, k);
+    return numColumn(v);
+  };
+  return { n, cols, perRow };
 }
 
 /** The sample cities' ids of a year. */
