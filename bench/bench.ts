@@ -7,13 +7,14 @@
  *   npm run bench                 every case, county scale included (several minutes)
  *   npm run bench -- --quick      without the county-scale and QAP cases
  *   npm run bench -- --only qap   the QAP cases (about 3 minutes)
+ *   npm run bench -- --only null  the specification curve's permutation null (about 4 minutes)
  *   npm run bench -- --only fit   cases whose name contains "fit"
  *
  * Data: the demo data set, and simulated data sets of 1,000 cities (499,500 dyads) and 2,846
  * cities (4,048,435 dyads) made with `tongban simulate` (not timed).
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -86,9 +87,25 @@ try {
   bench('pipeline (npm run pipeline: 2021 and 2022 book runs with 200 DSP permutations each, compare-years, measures)', '<= 6 s + the permutations', () =>
     median([process.execPath, join(ROOT, 'dist', 'pipeline.js'), '--quiet'], 3),
   );
-  bench('multiverse national (specs/multiverse.yaml: 108 specifications × 2 variances, with clean, dyads and report)', '108 with dyadic SEs <= 10 s', () =>
-    median(tongban('run', '--data', 'data/demo', '--year', '2021', '--spec', 'specs/multiverse.yaml', '--out', join(work, 'multiverse')), 1),
+  // specs/multiverse.yaml with its permutation test left out, or with 200 draws
+  const mvSpec = readFileSync(join(ROOT, 'specs', 'multiverse.yaml'), 'utf8');
+  if (!/^ {2}curve_null: .*$/m.test(mvSpec)) throw new Error('specs/multiverse.yaml: no curve_null line to vary');
+  const mvVariant = (name: string, line: string) => {
+    const f = join(work, name);
+    writeFileSync(f, mvSpec.replace(/^ {2}curve_null: .*$/m, line));
+    return f;
+  };
+  bench('multiverse national (specs/multiverse.yaml without its permutation test: 108 specifications × 2 variances, with clean, dyads and report)', '108 with dyadic SEs <= 10 s', () =>
+    median(tongban('run', '--data', 'data/demo', '--year', '2021', '--spec', mvVariant('mv.yaml', ''), '--out', join(work, 'multiverse')), 1),
   );
+  bench('multiverse national, 256 specifications in 6 dimensions (bench/multiverse-256.yaml, dyadic SEs)', '<= 20 s', () =>
+    median(tongban('run', '--data', 'data/demo', '--year', '2021', '--spec', 'bench/multiverse-256.yaml', '--out', join(work, 'multiverse256')), 1),
+  );
+  if (!quick || only.includes('null')) {
+    bench('multiverse national with its permutation null, 200 draws (specs/multiverse.yaml: 108 specifications, 54 permutable, × 2 variances)', '<= 5 min', () =>
+      timeOnce(tongban('run', '--data', 'data/demo', '--year', '2021', '--spec', mvVariant('mv-null.yaml', '  curve_null: { reps: 200, seed: 2021 }'), '--out', join(work, 'multiverse-null'))),
+    );
+  }
   bench('panel national (tongban panel --spec specs/panel.yaml: 106,512 pair-years, 3 models, report)', '', () =>
     median(tongban('panel', '--data', 'data/demo', '--years', '2021:2022', '--spec', 'specs/panel.yaml', '--out', join(work, 'panel')), 1),
   );

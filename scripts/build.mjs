@@ -13,6 +13,7 @@ await build({
     'crossprod-worker': 'src/linalg/crossprod-worker.ts',
     'serialize-worker': 'src/data/serialize-worker.ts',
     'qap-worker': 'src/inference/qap-worker.ts',
+    'curve-null-worker': 'src/inference/curve-null-worker.ts',
     'multiverse-worker': 'src/stages/multiverse-worker.ts',
   },
   bundle: true,

@@ -9,7 +9,7 @@ import { UsageError } from '../util/errors.ts';
 import { denseCodes, type Table } from '../data/table.ts';
 import { buildDesign, type Design } from '../formula/design.ts';
 import type { Grouping, ScoreRows, VariancePieces } from '../vcov/vcov.ts';
-import { checkVcovRequest, computeVcov, SSC_PRESETS, VARIANCES, VCOV_TYPES, type VcovRequest, type VcovResult } from '../vcov/registry.ts';
+import { checkVcovRequest, computeVcov, SSC_PRESETS, VARIANCES, VCOV_TYPES, type SmallSampleRule, type Ssc, type VcovChoice, type VcovRequest, type VcovResult } from '../vcov/registry.ts';
 import { coefficientRows, type CoefRow } from '../inference/wald.ts';
 import { binaryFitStats } from '../inference/fit-stats.ts';
 import type { EstBlock, Estimate } from '../models/estimates.ts';
@@ -27,6 +27,8 @@ export const FitOptionsSchema = z.object({
   fixPsd: z.boolean().default(false),
   level: z.number().gt(0).lt(1).default(0.95),
   maxLevels: z.number().int().positive().optional(),
+  /** a binary model's AUC and PR-AUC (a sort of the fitted values); a multiverse, which does not show them, turns them off */
+  fitStats: z.boolean().default(true),
 });
 export type FitOptions = z.input<typeof FitOptionsSchema>;
 
@@ -163,6 +165,15 @@ export function dyadCodes(table: Table, [ni, nj]: [string, string], rows: Int32A
   return { i, j, G: coder.size(), names: [ni, nj] as [string, string], cities: coder.keys };
 }
 
+/** A variance request on the given table rows (clusters and dyads coded on them), as `fitModel` makes it. */
+export function varianceRequest(table: Table, rows: Int32Array, o: Pick<VcovChoice, 'type' | 'cluster' | 'dyad'> & { ssc?: Ssc; fixPsd?: boolean }, rule: SmallSampleRule): VcovRequest {
+  const req: VcovRequest = { type: o.type, ssc: o.ssc, rule, fixPsd: o.fixPsd };
+  const kind = VARIANCES[o.type].needs;
+  if (kind === 'cluster1' || kind === 'cluster2') req.clusters = o.cluster!.map((c) => groupingOf(table, c, rows));
+  if (kind === 'dyad') req.dyad = dyadCodes(table, o.dyad!, rows);
+  return req;
+}
+
 /**
  * Designs and estimates already made in one run, for models that share them: the same
  * formula on the same table (and the same id columns, which decide the rows used) has one
@@ -236,14 +247,7 @@ export function fitModel(table: Table, options: FitOptions, cache?: FitCache): M
     throw new UsageError(`family ${o.family} does not take weights or offsets yet`);
   }
   const est = cache ? cache.estimate(design, o.family, () => fam.estimate(design)) : fam.estimate(design);
-  /** the variance request on the given table rows (clusters and dyads coded on them) */
-  const requestOn = (rows: Int32Array): VcovRequest => {
-    const req: VcovRequest = { type: o.vcov, ssc: o.ssc, rule: fam.smallSample, fixPsd: o.fixPsd };
-    const kind = VARIANCES[o.vcov].needs;
-    if (kind === 'cluster1' || kind === 'cluster2') req.clusters = o.cluster!.map((c) => groupingOf(table, c, rows));
-    if (kind === 'dyad') req.dyad = dyadCodes(table, o.dyad!, rows);
-    return req;
-  };
+  const requestOn = (rows: Int32Array) => varianceRequest(table, rows, { ...o, type: o.vcov }, fam.smallSample);
   const vcovs = est.blocks.map((b) => computeVcov(b.pieces, requestOn(b.rowSubset ? Int32Array.from(b.rowSubset, (k) => design.rows[k]) : design.rows)));
   const tDf = fam.statistic === 't' ? design.n - part.p : null;
   const rowsOf = (b: EstBlock, V: Float64Array, which: EstBlock['report'][number]) => {
@@ -315,7 +319,7 @@ export function fitModel(table: Table, options: FitOptions, cache?: FitCache): M
     theta_se: est.theta === null ? null : thetaSe,
     alpha: est.theta === null ? null : 1 / est.theta,
     parts,
-    ...binaryStats(fam.response === 'binary' ? est.mu : null, design.y),
+    ...binaryStats(fam.response === 'binary' && o.fitStats ? est.mu : null, design.y),
     loglik_null_constant: est.nullLoglikConstant,
   };
   if (!est.converged && est.warnings.length === 0) result.warnings.push('the estimator did not converge');

@@ -112,9 +112,13 @@ function engine(fit: ModelFit, level: number, outcome: MeanOutcome) {
   };
   const G = new Float64Array(n * Q);
   const H = new Float64Array(n * Q * Q);
+  const gr = new Float64Array(Q);
+  const hr = new Float64Array(Q * Q);
   for (let r = 0; r < n; r++) {
-    kern.value(inputAt(r, null), G.subarray(r * Q, (r + 1) * Q));
-    kern.hessian(x, H.subarray(r * Q * Q, (r + 1) * Q * Q));
+    kern.value(inputAt(r, null), gr);
+    kern.hessian(x, hr);
+    G.set(gr, r * Q);
+    H.set(hr, r * Q * Q);
   }
 
   /** the columns (indices j of a predictor's non-aliased design) that involve one of the formula variables ks */

@@ -139,12 +139,39 @@ export async function specificationCurveSvg(specs: CurveSpec[], dims: { name: st
         mark: { type: 'tick', thickness: 1.5, size: 10 },
         encoding: {
           x: { field: 'rank', type: 'quantitative', title: null, axis: { labels: false, ticks: false } },
-          y: { field: 'row', type: 'nominal', sort: rows, title: null, axis: { labelLimit: 320 } },
+          y: { field: 'row', type: 'nominal', sort: rows, title: null, axis: { labelLimit: 480 } },
           color: colour,
         },
       },
     ],
-    padding: { left: Math.ceil(Math.max(...rows.map(textWidth)) * 0.6) + 5, top: 5, right: 5, bottom: 5 },
+    padding: 5,
+    config: { font: 'sans-serif' },
+  };
+  return renderSvg(spec);
+}
+
+/**
+ * The observed specification curve against the permutation null (Simonsohn et al. 2020, Fig. 3
+ * kind): the tested specifications' effects ranked, and at each rank the 2.5–97.5% band and the
+ * median of the ranked effects over the null's draws.
+ */
+export async function curveNullSvg(curve: { rank: number; observed: number; low: number; mid: number; high: number }[], title: string, yTitle: string, labels: { observed: string; null: string; rank: string }): Promise<string> {
+  const colour = { field: 'series', type: 'nominal', scale: { domain: [labels.observed, labels.null], range: ['#1f5aa6', '#9aa4b1'] }, title: null, legend: { orient: 'top-left', labelLimit: 400 } };
+  const lines = curve.flatMap((c) => [
+    { rank: c.rank, value: c.observed, series: labels.observed },
+    { rank: c.rank, value: c.mid, series: labels.null },
+  ]);
+  const x = { field: 'rank', type: 'quantitative', title: labels.rank, axis: { tickMinStep: 1 } };
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    width: Math.max(360, Math.min(700, curve.length * 8)),
+    height: 220,
+    layer: [
+      { data: { values: curve }, mark: { type: 'area', color: '#9aa4b1', opacity: 0.3 }, encoding: { x, y: { field: 'low', type: 'quantitative', title: yTitle }, y2: { field: 'high' } } },
+      { mark: { type: 'rule', color: '#999', strokeDash: [3, 3] }, encoding: { y: { datum: 0 } } },
+      { data: { values: lines }, mark: { type: 'line', point: { filled: true, size: 14 } }, encoding: { x, y: { field: 'value', type: 'quantitative' }, color: colour } },
+    ],
     config: { font: 'sans-serif' },
   };
   return renderSvg(spec);

@@ -3,6 +3,7 @@
  * per level in four formats, descriptive statistics, SVG coefficient plots and a
  * self-contained report.html). Used by `tongban run` and `tongban report`.
  */
+import { isVcovType, VARIANCES } from '../vcov/registry.ts';
 import { toCsv } from '../data/csv.ts';
 import { formatNumber } from '../data/table.ts';
 import type { FitResult } from '../fit/types.ts';
@@ -11,7 +12,7 @@ import { labelText } from '../specfile/schema.ts';
 import type { OutputFiles } from '../util/output.ts';
 import type { DescriptiveRow } from './descriptives.ts';
 import { htmlEscape, htmlPage, regGrid, toCsvTable, toHtmlFragment, toLatex, toMarkdown, type Grid } from './formats.ts';
-import { coefficientPlotSvg, plotPoints, predictionCurveSvg, specificationCurveSvg } from './plot.ts';
+import { coefficientPlotSvg, plotPoints, predictionCurveSvg, specificationCurveSvg, curveNullSvg } from './plot.ts';
 import { buildRegTable } from './regtable.ts';
 import { effectsGrid } from './effects-table.ts';
 import { multiverseSummary } from './multiverse.ts';
@@ -148,9 +149,38 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
   if (record.multiverse) {
     const mv = record.multiverse;
     const cols = ['spec', ...mv.dimensions.map((d) => `choice_${d}`), 'sample', 'family', 'vcov', 'formula', 'interest', 'estimate', 'std_error', 'conf_low', 'conf_high', 'p_value', 'sd', 'n', 'aic', 'converged', 'skipped'];
-    files.set('multiverse.csv', toCsv(cols, mv.rows.map((r) => cols.map((c) => (c.startsWith('choice_') ? r.choices[c.slice(7)] : cell((r as unknown as Record<string, unknown>)[c]))))));
+    // with a permutation test: whether each specification is in it, or why not
+    const inTest = mv.null ? new Map<number, string>([...mv.null.specs.map((k): [number, string] => [k, 'included']), ...mv.null.left_out.map((l): [number, string] => [l.spec, l.reason])]) : null;
+    if (inTest) cols.push('permutation_test');
+    const csvCell = (r: (typeof mv.rows)[number], c: string) => (c.startsWith('choice_') ? r.choices[c.slice(7)] : c === 'permutation_test' ? (inTest!.get(r.spec) ?? '') : cell((r as unknown as Record<string, unknown>)[c]));
+    files.set('multiverse.csv', toCsv(cols, mv.rows.map((r) => cols.map((c) => csvCell(r, c)))));
     const s = multiverseSummary(mv);
+    const vcovLabel = (v: string) => (isVcovType(v) ? VARIANCES[v].short[zh ? 'zh' : 'en'] : v);
     const pct = (x: number | null) => (x === null ? '—' : `${(x * 100).toFixed(1)}%`);
+    // the permutation test of the whole curve
+    const nullRows: string[][] = [];
+    const nullNotes: string[] = [];
+    const cn = mv.null;
+    if (cn) {
+      const pv = (x: number) => x.toFixed(3);
+      const dir = cn.direction > 0 ? (zh ? '正向' : 'positive') : zh ? '负向' : 'negative';
+      nullRows.push(
+        [zh ? `置换检验：零假设下的抽样次数（种子 ${cn.seed}）` : `Permutation test: draws under the null (seed ${cn.seed})`, String(cn.valid_draws)],
+        [zh ? '置换检验涵盖的设定' : 'Specifications in the permutation test', `${cn.specs.length} / ${cn.specs.length + cn.left_out.length}`],
+        [zh ? '其效应中位数 / p 值' : 'Their median effect / p-value', `${cn.median.observed.toFixed(record.spec.digits + 1)} / ${pv(cn.median.p_value)}`],
+        ...cn.share_significant.map((x) => [
+          zh ? `其中${dir}且显著的占比（${vcovLabel(x.vcov)}）/ p 值` : `Share ${dir} and significant (${vcovLabel(x.vcov)}) / p-value`,
+          `${pct(x.observed)} / ${pv(x.p_value)}`,
+        ]),
+      );
+      nullNotes.push(
+        zh
+          ? `置换检验：每次抽样对城市标签做一次置换，所有设定共用；每个设定中关注变量对其余协变量回归的残差按该置换重排后替换关注变量并重新估计（双重半偏，Dekker 等 2007）。p 值 = (1 + 至少同样极端的抽样数) / (1 + 抽样数)；中位数为双侧，显著占比按观测中位数的方向单侧。只在完整网络样本上进行（按配对属性筛选的样本无法置换${cn.left_out.length ? `，${cn.left_out.length} 个设定未纳入，原因见 multiverse.csv 的 permutation_test 列` : ''}）。`
+          : `Permutation test: each draw permutes the city labels once, shared by all specifications; in each specification the residual of the variable of interest on its other covariates is permuted and replaces it, and the model is refitted (double semi-partialling, Dekker et al. 2007). p = (1 + draws at least as extreme)/(1 + draws); two-sided for the median, one-sided in the observed median's direction for the shares. Only samples that are complete networks can be permuted (a sample selected by a pair attribute cannot${cn.left_out.length ? `; ${cn.left_out.length} specifications are not in the test, reasons in the permutation_test column of multiverse.csv` : ''}).`,
+      );
+      const ncols = ['draw', 'median', ...cn.share_significant.map((x) => `share_significant_${x.vcov}`)];
+      files.set('multiverse_null.csv', toCsv(ncols, cn.draws.map((d, t) => [String(t + 1), cell(Number.isFinite(d.median) ? d.median : null), ...d.shares.map((x) => cell(Number.isFinite(x) ? x : null))])));
+    }
     const sg: Grid = {
       title: zh ? '多重设定分析（设定曲线）' : 'Multiverse (specification curve)',
       header: [[zh ? '指标' : 'Statistic', zh ? '数值' : 'Value']],
@@ -161,26 +191,43 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
         [zh ? '按设定排除' : 'Excluded by the spec', String(s.excluded)],
         [zh ? '效应中位数（1 个标准差变化的平均边际效应）' : 'Median effect (AME of a one-SD change)', s.median === null ? '—' : s.median.toFixed(record.spec.digits + 1)],
         [zh ? '正向' : 'Positive', pct(s.share_positive)],
-        [zh ? '正向且显著（p < 0.05）' : 'Positive and significant (p < 0.05)', pct(s.share_positive_significant)],
-        [zh ? '负向且显著（p < 0.05）' : 'Negative and significant (p < 0.05)', pct(s.share_negative_significant)],
+        ...s.significance.flatMap((x) => {
+          const by = s.significance.length > 1 ? (zh ? `，${vcovLabel(x.vcov)}` : `, ${vcovLabel(x.vcov)}`) : '';
+          return [
+            [zh ? `正向且显著（p < 0.05${by}）` : `Positive and significant (p < 0.05${by})`, pct(x.positive)],
+            [zh ? `负向且显著（p < 0.05${by}）` : `Negative and significant (p < 0.05${by})`, pct(x.negative)],
+          ];
+        }),
+        ...nullRows,
       ].map((cells) => ({ cells })),
       notes: [
         zh
-          ? `注：效应为关注变量变化一个标准差时的平均边际效应（不同测量与 logit/probit 之间可比），显著性与区间按 ${s.vcov ?? '—'} 方差；其他方差选择见 multiverse.csv。尚未提供整条曲线在零假设下的置换检验。`
-          : `Note: effects are average marginal effects of a one-standard-deviation change in the variable of interest (comparable across measures and across logit/probit); significance and intervals with the ${s.vcov ?? '—'} variance, other variance choices in multiverse.csv. A permutation test of the whole curve under the null is not offered yet.`,
+          ? `注：效应为关注变量变化一个标准差时的平均边际效应（不同测量与 logit/probit 之间可比）；方差选择只改变区间与显著性，不产生新的设定，每种方差各有一幅设定曲线图。`
+          : `Note: effects are average marginal effects of a one-standard-deviation change in the variable of interest (comparable across measures and across logit/probit); variance choices change only the intervals and significance, not the points: each has its own curve plot.`,
+        ...nullNotes,
       ],
     };
     writeGrid(files, 'tables/multiverse', sg);
-    const firstVcov = s.vcov;
-    const pts = mv.rows
-      .filter((r) => r.skipped === null && r.vcov === firstVcov)
-      .map((r) => ({ estimate: r.estimate!, conf_low: r.conf_low!, conf_high: r.conf_high!, significant: r.p_value! < 0.05, choices: r.choices }));
+    // one curve per variance choice (the first as plots/multiverse.svg)
     let plot = '';
-    if (pts.length) {
-      const dims = mv.dimensions.filter((d) => d !== 'vcov').map((d) => ({ name: d, label: d, alternatives: [...new Set(mv.rows.map((r) => r.choices[d]))] }));
-      const svg = await specificationCurveSvg(pts, dims, sg.title, zh ? '平均边际效应（1 个标准差）与 95% 置信区间' : 'AME of a one-SD change, 95% CI');
-      files.set('plots/multiverse.svg', svg);
-      plot = `<div class="plot">${svg}</div>`;
+    const dims = mv.dimensions.filter((d) => d !== 'vcov').map((d) => ({ name: d, label: d, alternatives: [...new Set(mv.rows.map((r) => r.choices[d]))] }));
+    for (const [k, { vcov }] of s.significance.entries()) {
+      const pts = mv.rows
+        .filter((r) => r.skipped === null && r.vcov === vcov)
+        .map((r) => ({ estimate: r.estimate!, conf_low: r.conf_low!, conf_high: r.conf_high!, significant: r.p_value! < 0.05, choices: r.choices }));
+      const title = s.significance.length > 1 ? `${sg.title}${zh ? `：${vcovLabel(vcov)}标准误` : ` — ${vcovLabel(vcov)} SEs`}` : sg.title;
+      const svg = await specificationCurveSvg(pts, dims, title, zh ? '平均边际效应（1 个标准差）与 95% 置信区间' : 'AME of a one-SD change, 95% CI');
+      files.set(k === 0 ? 'plots/multiverse.svg' : `plots/multiverse_${vcov}.svg`, svg);
+      plot += `${plot ? '\n' : ''}<div class="plot">${svg}</div>`;
+    }
+    if (cn) {
+      const svg = await curveNullSvg(cn.curve, zh ? '设定曲线与置换零分布' : 'The specification curve against the permutation null', zh ? '平均边际效应（1 个标准差），按大小排序' : 'AME of a one-SD change, ranked', {
+        observed: zh ? '观测' : 'observed',
+        null: zh ? '零假设（中位数与 2.5–97.5% 区间）' : 'null (median, 2.5–97.5%)',
+        rank: zh ? '置换检验涵盖的设定（按效应排序）' : 'Specifications in the test, ranked by effect',
+      });
+      files.set('plots/multiverse_null.svg', svg);
+      plot += `\n<div class="plot">${svg}</div>`;
     }
     multiverseHtml = `<h2>${htmlEscape(sg.title)}</h2>\n${toHtmlFragment(sg)}\n${plot}`;
   }

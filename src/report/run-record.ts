@@ -9,6 +9,7 @@ import type { CleaningReport } from '../data/clean.ts';
 import type { FitResult } from '../fit/types.ts';
 import type { DescriptiveRow } from './descriptives.ts';
 import type { EffectRow, Prediction } from '../inference/effects.ts';
+import type { CurveNullResult } from '../inference/curve-null.ts';
 import type { QapResult } from '../inference/qap.ts';
 import type { CityStats, NetworkSummary } from '../inference/network-stats.ts';
 import type { WaldTest } from '../inference/wald-test.ts';
@@ -92,6 +93,8 @@ export interface MultiverseResult {
   rows: MultiverseRow[];
   /** combinations left out by `exclude:` */
   excluded: number;
+  /** the permutation test of the whole curve (`curve_null:` in the spec) */
+  null?: CurveNullResult;
 }
 
 /** What `tongban panel` built: the risk sets by year and what was left out (pair_years_report.json). */

@@ -81,6 +81,16 @@ export const multiverseSchema = z
     exclude: z.array(z.record(id, alternative)).default([]),
     /** most specifications before the run is refused (raise it on purpose) */
     limit: z.number().int().positive().default(1000),
+    /** the permutation test of the whole curve under the null of no effect (inference/curve-null.ts) */
+    curve_null: z
+      .object({
+        reps: z.number().int().positive(),
+        seed: z.number().int().default(1),
+        /** a point counts as significant below this p-value */
+        alpha: z.number().gt(0).lt(1).default(0.05),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 export type Multiverse = z.output<typeof multiverseSchema>;

@@ -33,7 +33,7 @@ export function evaluateSpecs(samples: Map<string, Table>, items: PlanItem[], ti
   return items.map((p) => {
     const empty = { index: p.index, estimate: null, std_error: null, conf_low: null, conf_high: null, p_value: null, sd: null, n: null, aic: null, converged: null };
     try {
-      const fit = fitModel(samples.get(p.sample)!, { formula: p.formula, family: p.family, vcov: p.vcov, ...dyadTableDefaults(p.vcov) }, cache);
+      const fit = fitModel(samples.get(p.sample)!, { formula: p.formula, family: p.family, vcov: p.vcov, ...dyadTableDefaults(p.vcov), fitStats: false }, cache);
       // a term made constant or collinear by the sample (same_province among cross-province pairs): skipped, with the reason
       const part = fit.design.parts[0];
       const dropped = part.names.filter((_, k) => part.aliased[k]);

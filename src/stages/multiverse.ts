@@ -15,6 +15,7 @@ import type { Multiverse } from '../specfile/schema.ts';
 import type { Reporter } from '../util/progress.ts';
 import { startWorker, threadsAllowed } from '../util/workers.ts';
 import type { VcovType } from '../vcov/registry.ts';
+import { curveNull } from '../inference/curve-null.ts';
 import { evaluateSpecs, type Outcome, type PlanItem } from './multiverse-fit.ts';
 import type { MultiverseResult, MultiverseRow } from '../report/run-record.ts';
 
@@ -101,7 +102,25 @@ export async function fitMultiverse(loaded: LoadedSpec, samples: Map<string, Tab
     void _index;
     rows.push({ spec, choices: Object.fromEntries(dims.map((d) => [d, altText(combos[k][d])])), sample: p.sample, family: p.family, vcov: p.vcov, formula: p.formula, interest: p.interest, ...numbers });
   });
-  return { dimensions: dims, rows, excluded };
+  const result: MultiverseResult = { dimensions: dims, rows, excluded };
+  if (mv.curve_null) {
+    const { reps, seed, alpha } = mv.curve_null;
+    const nullBar = rep.bar('curve null', reps);
+    let last = 0;
+    try {
+      result.null = await curveNull(samples, rows, {
+        reps,
+        seed,
+        alpha,
+        progress: (done) => {
+          for (; last < done; last++) nullBar.tick();
+        },
+      });
+    } finally {
+      nullBar.stop();
+    }
+  }
+  return result;
 }
 
 /**

@@ -9,7 +9,7 @@
  */
 import { sandwich, scale } from '../linalg/dense.ts';
 import { UsageError } from '../util/errors.ts';
-import { checkPsd, countPresent, dyadicVcov, intersect, meats, type Grouping, type VariancePieces } from './vcov.ts';
+import { checkPsd, countPresent, dyadicVcov, intersect, meats, outerOf, type Grouping, type VariancePieces } from './vcov.ts';
 
 export const SSC_PRESETS = ['r', 'stata', 'none'] as const;
 export type Ssc = (typeof SSC_PRESETS)[number];
@@ -81,7 +81,7 @@ const addScaled = (acc: Float64Array, m: Float64Array, f: number) => {
 function hc(type: 'HC0' | 'HC1'): VarianceType['compute'] {
   return (pieces, req, ssc) => {
     const { n, k } = pieces;
-    const { outer } = meats(pieces.scores ?? noScores(type), [], []);
+    const outer = outerOf(pieces.scores ?? noScores(type));
     let f = 1;
     if (type === 'HC1') f = ssc === 'none' ? 1 : ssc === 'stata' && req.rule === 'ml' ? n / (n - 1) : n / (n - k);
     return { V: scale(sandwich(pieces.bread, outer, k), f), type, ssc: type === 'HC1' ? ssc : null, sscFactor: f, clusters: null, warnings: [] };
@@ -129,7 +129,7 @@ export const VARIANCES = {
       const { n, k } = pieces;
       const g = req.clusters![0];
       atLeastTwo(g);
-      const { groups } = meats(pieces.scores ?? noScores('cluster'), [g.codes], [g.G]);
+      const groups = meats(pieces.scores ?? noScores('cluster'), [g.codes], [g.G]);
       const f = ssc === 'none' ? 1 : ssc === 'stata' && req.rule === 'ml' ? gg(g.G) : gg(g.G) * ((n - 1) / (n - k));
       return { V: scale(sandwich(pieces.bread, groups[0], k), f), type: 'cluster', ssc, sscFactor: f, clusters: { [g.name]: g.G }, warnings: fewClusters([g]) };
     },
@@ -145,7 +145,9 @@ export const VARIANCES = {
       atLeastTwo(a);
       atLeastTwo(b);
       const ab = intersect(a, b);
-      const { groups } = meats(pieces.scores ?? noScores('cluster2'), [a.codes, b.codes, ab.codes], [a.G, b.G, ab.G]);
+      const scores = pieces.scores ?? noScores('cluster2');
+      // when every row is its own (a, b) cell — a pair table clustered by its two cities — that meat is Σ u u'
+      const groups = ab.G === n ? [...meats(scores, [a.codes, b.codes], [a.G, b.G]), outerOf(scores)] : meats(scores, [a.codes, b.codes, ab.codes], [a.G, b.G, ab.G]);
       const per = ssc === 'none' ? [1, 1, 1] : [gg(a.G), gg(b.G), ab.G > 1 ? gg(ab.G) : 1];
       const meat = new Float64Array(k * k);
       addScaled(meat, groups[0], per[0]);

@@ -63,16 +63,39 @@ export interface Grouping {
   G: number;
 }
 
-/** Σ over groups of S_g S_g' for each grouping, and Σ_r u_r u_r', in one pass over the rows. */
-export function meats(scores: ScoreRows, groupings: Int32Array[], Gs: number[]): { outer: Float64Array; groups: Float64Array[] } {
+/** Σ_r u_r u_r' of score rows, computed once per ScoreRows object (several variances of one fit share it). */
+const outers = new WeakMap<ScoreRows, Float64Array>();
+export function outerOf(scores: ScoreRows): Float64Array {
+  let outer = outers.get(scores);
+  if (outer) return outer;
   const { n, k } = scores;
-  const u = new Float64Array(k);
-  const sums = Gs.map((G) => new Float64Array(G * k));
-  let outer: Float64Array;
   if (scores.scalar) {
-    // Σ u u' = X' diag(s²) X, and group sums of s_r x_r
+    // Σ u u' = X' diag(s²) X
     const { X, s } = scores.scalar;
     outer = weightedCrossprod(X, n, k, s.map((v) => v * v));
+  } else {
+    outer = new Float64Array(k * k);
+    const u = new Float64Array(k);
+    for (let r = 0; r < n; r++) {
+      scores.row(r, u);
+      for (let a = 0; a < k; a++) {
+        const ua = u[a];
+        if (ua === 0) continue;
+        for (let b = a; b < k; b++) outer[a * k + b] += ua * u[b];
+      }
+    }
+    for (let a = 0; a < k; a++) for (let b = a + 1; b < k; b++) outer[b * k + a] = outer[a * k + b];
+  }
+  outers.set(scores, outer);
+  return outer;
+}
+
+/** Σ over groups of S_g S_g' for each grouping (S_g the sum of the score rows of group g), in one pass over the rows. */
+export function meats(scores: ScoreRows, groupings: Int32Array[], Gs: number[]): Float64Array[] {
+  const { n, k } = scores;
+  const sums = Gs.map((G) => new Float64Array(G * k));
+  if (scores.scalar) {
+    const { X, s } = scores.scalar;
     for (let g = 0; g < groupings.length; g++) {
       const S = sums[g];
       const codes = groupings[g];
@@ -84,31 +107,37 @@ export function meats(scores: ScoreRows, groupings: Int32Array[], Gs: number[]):
       }
     }
   } else {
-    outer = new Float64Array(k * k);
+    const u = new Float64Array(k);
     for (let r = 0; r < n; r++) {
       scores.row(r, u);
-      for (let a = 0; a < k; a++) {
-        const ua = u[a];
-        if (ua === 0) continue;
-        for (let b = a; b < k; b++) outer[a * k + b] += ua * u[b];
-      }
       for (let g = 0; g < groupings.length; g++) {
         const S = sums[g];
         const o = groupings[g][r] * k;
         for (let a = 0; a < k; a++) S[o + a] += u[a];
       }
     }
-    for (let a = 0; a < k; a++) for (let b = a + 1; b < k; b++) outer[b * k + a] = outer[a * k + b];
   }
-  const groups = sums.map((S, g) => weightedCrossprod(S, Gs[g], k, null));
-  return { outer, groups };
+  return sums.map((S, g) => weightedCrossprod(S, Gs[g], k, null));
 }
+
+/** intersections already made, by the two groupings' code arrays (permutation nulls recompute a two-way variance thousands of times on the same clusters) */
+const intersections = new WeakMap<Int32Array, WeakMap<Int32Array, Grouping>>();
 
 /**
  * Codes of the intersection of two groupings (distinct (a, b) pairs present). Typed-array
  * sort and binary search instead of a hash map: millions of dyads are millions of pairs.
  */
 export function intersect(a: Grouping, b: Grouping): Grouping {
+  let byB = intersections.get(a.codes);
+  const known = byB?.get(b.codes);
+  if (known && known.name === `${a.name}:${b.name}`) return known;
+  const made = intersectCodes(a, b);
+  if (!byB) intersections.set(a.codes, (byB = new WeakMap()));
+  byB.set(b.codes, made);
+  return made;
+}
+
+function intersectCodes(a: Grouping, b: Grouping): Grouping {
   const n = a.codes.length;
   const keys = new Float64Array(n);
   for (let r = 0; r < n; r++) keys[r] = a.codes[r] * b.G + b.codes[r];
@@ -168,7 +197,7 @@ export function dyadicVcov(scores: ScoreRows, bread: Float64Array, i: Int32Array
   // cities and were counted twice above; with one row per pair, U_p is the row's score
   const pairs = pairCodes(i, j, G);
   let outer: Float64Array;
-  if (pairs.P === n) outer = meats(scores, [], []).outer;
+  if (pairs.P === n) outer = outerOf(scores);
   else {
     const U = new Float64Array(pairs.P * k);
     for (let r = 0; r < n; r++) {
