@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileRestricted } from '../src/expr/restricted.ts';
 import { makeTable, numColumn, strColumn } from '../src/data/table.ts';
@@ -14,6 +14,7 @@ import { buildPairYears, runPanel } from '../src/stages/panel.ts';
 import { fitModel } from '../src/fit/fit-model.ts';
 import { waldTest } from '../src/inference/wald-test.ts';
 import { runCli, tmp, expectClose } from './helpers.ts';
+import { silentReporter } from '../src/util/progress.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 const DATA = join(ROOT, 'data', 'demo');
@@ -111,6 +112,52 @@ describe('change between years: Wald tests on the stacked cross-sections with th
         expectClose(got.p_value, w.p, 1e-7, 1e-15, `${vcov} ${w.terms.join(' & ')} p`);
       }
     }
+  });
+});
+
+describe('compare-years: the differences between years with their SEs, the joint test and the plot', () => {
+  const ref = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'panel', 'panel_reference.json'), 'utf8')).stacked;
+  it("equal R's stacked fit with year interactions and the cross-year dyadic variance", async () => {
+    const { compareYears } = await import('../src/stages/compare-years.ts');
+    const dir = tmp();
+    const spec = join(dir, 'change.yaml');
+    writeFileSync(
+      spec,
+      [
+        'name: change',
+        'language: en',
+        'samples:',
+        '  all: { table: dyads }',
+        '  cities: { table: cities }',
+        'levels:',
+        '  - id: partner',
+        '    models:',
+        '      - { id: m, main: true, family: logit, sample: all, outcome: coop, terms: [log_distance, log_flow, same_province], vcov: cluster2, cluster: [i, j] }',
+        '  - id: breadth',
+        '    models:',
+        '      - { id: b, main: true, family: poisson, sample: cities, outcome: degree, terms: [log_population] }',
+      ].join('\n') + '\n',
+    );
+    const out = await compareYears({ data: DATA, years: [2021, 2022], spec, out: join(dir, 'out') }, silentReporter);
+    const changes = JSON.parse(readFileSync(join(out, 'year_changes.json'), 'utf8'));
+    const m = changes.find((c: { model: string }) => c.model === 'm');
+    expect(m.formula).toBe(ref.formula);
+    expect(m.n).toBe(ref.n);
+    const names = ['log_distance', 'log_flow', 'same_province'];
+    expect(m.differences.map((d: { term: string }) => d.term)).toEqual(['(Intercept)', ...names]);
+    m.differences.forEach((d: { difference: number; std_error: number; year: number }, k: number) => {
+      expect(d.year).toBe(2022);
+      expectClose(d.difference, ref.coefficients[4 + k], 1e-6, 0, `difference ${k}`);
+      expectClose(d.std_error, ref.se_dyadic[4 + k], 1e-5, 0, `SE ${k}`);
+    });
+    // the joint test of the three slopes against R's
+    const w = ref.wald.find((x: { vcov: string; terms: string[] }) => x.vcov === 'dyadic' && x.terms.length === 3);
+    expect(m.wald.df).toBe(3);
+    expectClose(m.wald.statistic, w.W, 1e-8, 0, 'joint W');
+    // a city-level model is listed with the reason, not tested
+    expect(changes.find((c: { model: string }) => c.model === 'b').skipped).toMatch(/cities sample/);
+    expect(readFileSync(join(out, 'm_change.md'), 'utf8')).toMatch(/Joint test \(every slope the same in all years; the constant may shift\): χ²\(3\) = \d+\.\d+/);
+    expect(readFileSync(join(out, 'm_by_year.svg'), 'utf8')).toMatch(/<svg/);
   });
 });
 

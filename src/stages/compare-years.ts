@@ -15,6 +15,10 @@ import { htmlPage, regGrid, toCsvTable, toHtmlFragment, toLatex, toMarkdown } fr
 import { withOutput, writeOutputsAtomically, type OutputFiles } from '../util/output.ts';
 import { UsageError } from '../util/errors.ts';
 import type { Reporter } from '../util/progress.ts';
+import { loadSpec } from '../specfile/load.ts';
+import { coefficientPlotSvg } from '../report/plot.ts';
+import type { Grid } from '../report/formats.ts';
+import { yearChanges, type YearChange } from './year-change.ts';
 
 export async function compareYears(o: { data: string; years: number[]; spec: string; out: string }, rep: Reporter): Promise<string> {
   if (o.years.length < 2) throw new UsageError('--years needs at least two years, e.g. --years 2021,2022');
@@ -41,22 +45,93 @@ async function compareYearsLocked(o: { data: string; years: number[]; spec: stri
   const zh = lang === 'zh';
   const files: OutputFiles = new Map();
   const html: string[] = [];
+  const termLabels = new Map<string, string>();
+  for (const g of first.spec.groups) for (const [v, l] of Object.entries(g.variables)) termLabels.set(v, labelText(l, lang, v));
+  const termLabel = (t: string) => termLabels.get(t) ?? t;
+  // the tests of change: the main models refitted on the stacked years with year interactions
+  const loaded = await loadSpec(o.spec);
+  const mainIds = new Set(first.spec.levels.flatMap((level) => level.models.filter((id) => first.models.find((m) => m.id === id)?.main)));
+  if (!mainIds.size) throw new UsageError(`${o.spec} marks no model as main: (add main: true to the models to compare across years)`);
+  const changes = new Map((await yearChanges({ data: o.data, years: o.years, loaded, mains: loaded.models.filter((m) => mainIds.has(m.id)) }, rep)).map((c) => [c.model, c]));
+  const summary: YearChange[] = [];
   for (const level of first.spec.levels) {
-    const mains = level.models.filter((id) => first.models.find((m) => m.id === id)?.main);
+    const mains = level.models.filter((id) => mainIds.has(id));
     for (const id of mains) {
       const m = first.models.find((x) => x.id === id)!;
       const models = o.years.map((y) => ({ id: `${id}_${y}`, label: String(y) as string, fit: byYear.get(y)!.fits.get(id)! }));
-      const title = `${labelText(level.label, lang, level.id)}：${labelText(m.label, lang, id)}（${zh ? '分年度' : 'by year'}）`;
+      const name = `${labelText(level.label, lang, level.id)}：${labelText(m.label, lang, id)}`;
+      const title = `${name}（${zh ? '分年度' : 'by year'}）`;
       const grid = regGrid(buildRegTable(models, { title, lang, stars: first.spec.stars, digits: first.spec.digits, groups: first.spec.groups, statistics: first.spec.statistics, pseudoR2: first.spec.pseudo_r2 }));
       files.set(`${id}.md`, toMarkdown(grid));
       files.set(`${id}.csv`, toCsvTable(grid));
       files.set(`${id}.tex`, toLatex(grid));
       html.push(toHtmlFragment(grid));
+      // the coefficients by year, one colour per year
+      const pts = models.flatMap((x) =>
+        x.fit.coefficients
+          .filter((c) => c.term !== '(Intercept)' && c.estimate !== null && Number.isFinite(c.conf_low) && Number.isFinite(c.conf_high))
+          .map((c) => ({ model: x.label, term: termLabel(c.term), estimate: c.estimate!, conf_low: c.conf_low!, conf_high: c.conf_high! })),
+      );
+      if (pts.length) {
+        const svg = await coefficientPlotSvg(pts, title, zh ? '估计值与 95% 置信区间' : 'Estimate and 95% CI');
+        files.set(`${id}_by_year.svg`, svg);
+        html.push(`<div class="plot">${svg}</div>`);
+      }
+      const change = changes.get(id);
+      if (change) {
+        summary.push(change);
+        const cg = changeGrid(change, `${name}（${zh ? '年份间变化' : 'change between years'}）`, o.years, lang, first.spec.digits, termLabel);
+        files.set(`${id}_change.md`, toMarkdown(cg));
+        files.set(`${id}_change.csv`, toCsvTable(cg));
+        files.set(`${id}_change.tex`, toLatex(cg));
+        html.push(toHtmlFragment(cg));
+      }
     }
   }
-  if (!html.length) throw new UsageError(`${o.spec} marks no model as main: (add main: true to the models to compare across years)`);
+  files.set('year_changes.json', `${JSON.stringify(summary, null, 2)}\n`);
   files.set('index.html', htmlPage(zh ? '主模型分年度比较' : 'Main models by year', html.join('\n')));
   writeOutputsAtomically(outDir, files);
-  rep.step(`compare-years: ${html.length} tables -> ${outDir}`);
+  rep.step(`compare-years: ${files.size} files -> ${outDir}`);
   return outDir;
+}
+
+/** The table of a model's change between years: each term's difference from the first year (SE) and p, and the joint test. */
+function changeGrid(c: YearChange, title: string, years: number[], lang: 'zh' | 'en', digits: number, termLabel: (t: string) => string): Grid {
+  const zh = lang === 'zh';
+  const later = years.slice(1);
+  const f = (x: number | null) => (x === null ? '' : x.toFixed(digits));
+  const pv = (x: number | null) => (x === null ? '' : x < 0.001 ? '<0.001' : x.toFixed(3));
+  const terms = [...new Set(c.differences.map((d) => d.term))];
+  const body = terms.map((t) => ({
+    cells: [
+      t === '(Intercept)' ? (zh ? '常数项' : 'Constant') : termLabel(t),
+      ...later.flatMap((y) => {
+        const d = c.differences.find((x) => x.term === t && x.year === y);
+        return [d && d.difference !== null ? `${f(d.difference)} (${f(d.std_error)})` : '', pv(d?.p_value ?? null)];
+      }),
+    ],
+  }));
+  const notes: string[] = [];
+  if (c.skipped) notes.push(zh ? `未检验：${c.skipped}` : `Not tested: ${c.skipped}`);
+  else {
+    if (c.wald) {
+      notes.push(
+        zh
+          ? `联合检验（各斜率在各年相同，常数项可变）：χ²(${c.wald.df}) = ${c.wald.statistic.toFixed(2)}，p = ${pv(c.wald.p_value)}。`
+          : `Joint test (every slope the same in all years; the constant may shift): χ²(${c.wald.df}) = ${c.wald.statistic.toFixed(2)}, p = ${pv(c.wald.p_value)}.`,
+      );
+    }
+    notes.push(
+      zh
+        ? `注：差异为各年份叠加数据（每年全部城市对）上 ${c.formula} 的年份交互项系数，即相对 ${years[0]} 年的变化，括号内为跨年份的二元组稳健标准误（城市为单位，同一城市对的各年观测与共享城市的城市对均相关）；N = ${c.n}。`
+        : `Note: differences are the year-interaction coefficients of ${c.formula} on the stacked years (every pair in every year), i.e. the change from ${years[0]}; standard errors in parentheses are dyadic-robust across years (cities as the units: a pair's rows in different years, and all pairs sharing a city, are dependent); N = ${c.n}.`,
+    );
+  }
+  for (const w of c.warnings) notes.push(w);
+  return {
+    title,
+    header: [[zh ? '变量' : 'Variable', ...later.flatMap((y) => [`${y} − ${years[0]}`, 'p'])]],
+    body,
+    notes,
+  };
 }
