@@ -101,6 +101,7 @@ function changeGrid(c: YearChange, title: string, years: number[], lang: 'zh' | 
   const later = years.slice(1);
   const f = (x: number | null) => (x === null ? '' : x.toFixed(digits));
   const pv = (x: number | null) => (x === null ? '' : x < 0.001 ? '<0.001' : x.toFixed(3));
+  const pEq = (x: number) => (x < 0.001 ? 'p < 0.001' : `p = ${x.toFixed(3)}`);
   const terms = [...new Set(c.differences.map((d) => d.term))];
   const body = terms.map((t) => ({
     cells: [
@@ -112,19 +113,19 @@ function changeGrid(c: YearChange, title: string, years: number[], lang: 'zh' | 
     ],
   }));
   const notes: string[] = [];
-  if (c.skipped) notes.push(zh ? `未检验：${c.skipped}` : `Not tested: ${c.skipped}`);
+  if (c.skipped) notes.push(zh ? `未检验：${c.skipped.zh}` : `Not tested: ${c.skipped.en}`);
   else {
     if (c.wald) {
       notes.push(
         zh
-          ? `联合检验（各斜率在各年相同，常数项可变）：χ²(${c.wald.df}) = ${c.wald.statistic.toFixed(2)}，p = ${pv(c.wald.p_value)}。`
-          : `Joint test (every slope the same in all years; the constant may shift): χ²(${c.wald.df}) = ${c.wald.statistic.toFixed(2)}, p = ${pv(c.wald.p_value)}.`,
+          ? `联合检验（各斜率在各年相同，常数项可变）：χ²(${c.wald.df}) = ${c.wald.statistic.toFixed(2)}，${pEq(c.wald.p_value)}。`
+          : `Joint test (every slope the same in all years; the constant may shift): χ²(${c.wald.df}) = ${c.wald.statistic.toFixed(2)}, ${pEq(c.wald.p_value)}.`,
       );
     }
     notes.push(
       zh
-        ? `注：差异为各年份叠加数据（每年全部城市对）上 ${c.formula} 的年份交互项系数，即相对 ${years[0]} 年的变化，括号内为跨年份的二元组稳健标准误（城市为单位，同一城市对的各年观测与共享城市的城市对均相关）；N = ${c.n}。`
-        : `Note: differences are the year-interaction coefficients of ${c.formula} on the stacked years (every pair in every year), i.e. the change from ${years[0]}; standard errors in parentheses are dyadic-robust across years (cities as the units: a pair's rows in different years, and all pairs sharing a city, are dependent); N = ${c.n}.`,
+        ? `注：差异为各年份样本叠加后 ${c.formula} 的年份交互项系数，即相对 ${years[0]} 年的变化；括号内为跨年份的二元组稳健标准误（城市为单位：同一城市对的各年观测、共享城市的城市对均视为相关）；N = ${c.n}。`
+        : `Note: differences are the year-interaction coefficients of ${c.formula} on the model's sample of every year stacked, i.e. the change from ${years[0]}; standard errors in parentheses are dyadic-robust across years (cities as the units: a pair's rows in different years, and all pairs sharing a city, are dependent); N = ${c.n}.`,
     );
   }
   for (const w of c.warnings) notes.push(w);

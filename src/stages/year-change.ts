@@ -36,7 +36,7 @@ export interface YearChange {
   /** every slope is the same in all years (the intercept may shift) */
   wald: WaldTest | null;
   /** why the model has no test (a city-level sample, a two-part family, a variable the stacked table lacks) */
-  skipped: string | null;
+  skipped: { zh: string; en: string } | null;
   warnings: string[];
 }
 
@@ -51,13 +51,13 @@ export function yearInteracted(formula: string): string {
 export async function yearChanges(o: { data: string; years: number[]; loaded: LoadedSpec; mains: ResolvedModel[] }, rep: Reporter): Promise<YearChange[]> {
   const { loaded } = o;
   const years = [...o.years].sort((a, b) => a - b);
-  const reasons = new Map<string, string>();
+  const reasons = new Map<string, { zh: string; en: string }>();
   const eligible: ResolvedModel[] = [];
   for (const m of o.mains) {
     const table = loaded.spec.samples[m.sample]?.table;
-    if (table !== 'dyads') reasons.set(m.id, `its sample '${m.sample}' is a ${table} sample; year differences are tested on pair samples`);
-    else if (family(m.family).parts !== 1 || m.formula.includes('|')) reasons.set(m.id, `${m.family} has two parts; year differences are tested for one-part models`);
-    else if (!family(m.family).variances.includes('dyadic')) reasons.set(m.id, `${m.family} has no dyadic variance`);
+    if (table !== 'dyads') reasons.set(m.id, { zh: `样本 ${m.sample} 为城市层面样本，年份间变化只对城市对样本检验`, en: `its sample '${m.sample}' is a ${table} sample; year differences are tested on pair samples` });
+    else if (family(m.family).parts !== 1 || m.formula.includes('|')) reasons.set(m.id, { zh: `${m.family} 为两部分模型，年份间变化只对单部分模型检验`, en: `${m.family} has two parts; year differences are tested for one-part models` });
+    else if (!family(m.family).variances.includes('dyadic')) reasons.set(m.id, { zh: `${m.family} 没有二元组稳健方差`, en: `${m.family} has no dyadic variance` });
     else eligible.push(m);
   }
   const out = new Map<string, YearChange>();
@@ -70,7 +70,7 @@ export async function yearChanges(o: { data: string; years: number[]; loaded: Lo
       samples = await prepareModels({ ...loaded, spec: { ...loaded.spec, multiverse: undefined }, models }, { dyads: stacked });
     } catch (e) {
       if (!(e instanceof UsageError)) throw e;
-      for (const m of eligible) reasons.set(m.id, `the stacked years cannot take its sample or variables: ${e.message}`);
+      for (const m of eligible) reasons.set(m.id, { zh: `叠加年份数据无法构建其样本或变量：${e.message}`, en: `the stacked years cannot take its sample or variables: ${e.message}` });
     }
     if (samples) {
       for (const m of models) {
@@ -79,12 +79,12 @@ export async function yearChanges(o: { data: string; years: number[]; loaded: Lo
           out.set(m.id, changeOf(m.id, fit.result, (h) => waldTest(fit, h)));
         } catch (e) {
           if (!(e instanceof UsageError)) throw e;
-          reasons.set(m.id, e.message);
+          reasons.set(m.id, { zh: `无法估计：${e.message}`, en: e.message });
         }
       }
     }
   }
-  return o.mains.map((m) => out.get(m.id) ?? { model: m.id, formula: yearInteracted(m.formula.includes('|') ? m.formula.split('|')[0] : m.formula), n: null, differences: [], wald: null, skipped: reasons.get(m.id) ?? 'not tested', warnings: [] });
+  return o.mains.map((m) => out.get(m.id) ?? { model: m.id, formula: yearInteracted(m.formula.includes('|') ? m.formula.split('|')[0] : m.formula), n: null, differences: [], wald: null, skipped: reasons.get(m.id) ?? { zh: '未检验', en: 'not tested' }, warnings: [] });
 }
 
 /** The differences (interaction coefficients) of a stacked fit, and their joint Wald test. */
