@@ -2,6 +2,7 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync }
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
+import { inflateRawSync } from 'node:zlib';
 import { expect } from 'vitest';
 
 export const TINY = join(import.meta.dirname, 'fixtures', 'tiny', '2021');
@@ -61,3 +62,29 @@ export function expectClose(actual: number | null, expected: number, rtol: numbe
   expect(err, `${what}: ${actual} vs ${expected}`).toBeLessThanOrEqual(Math.max(rtol * Math.abs(expected), atol));
 }
 
+
+/** The text of one entry of a zip archive (a .docx), read through its central directory. */
+export function zipEntry(buf: Uint8Array, name: string): string {
+  const b = Buffer.from(buf);
+  let eocd = b.length - 22;
+  while (eocd >= 0 && b.readUInt32LE(eocd) !== 0x06054b50) eocd--;
+  if (eocd < 0) throw new Error('not a zip archive');
+  const entries = b.readUInt16LE(eocd + 10);
+  let p = b.readUInt32LE(eocd + 16);
+  for (let k = 0; k < entries; k++) {
+    if (b.readUInt32LE(p) !== 0x02014b50) throw new Error('bad zip central directory');
+    const method = b.readUInt16LE(p + 10);
+    const size = b.readUInt32LE(p + 20);
+    const nameLen = b.readUInt16LE(p + 28);
+    const extraLen = b.readUInt16LE(p + 30);
+    const commentLen = b.readUInt16LE(p + 32);
+    const local = b.readUInt32LE(p + 42);
+    if (b.toString('utf8', p + 46, p + 46 + nameLen) === name) {
+      const start = local + 30 + b.readUInt16LE(local + 26) + b.readUInt16LE(local + 28);
+      const data = b.subarray(start, start + size);
+      return (method === 0 ? data : inflateRawSync(data)).toString('utf8');
+    }
+    p += 46 + nameLen + extraLen + commentLen;
+  }
+  throw new Error(`no ${name} in the archive`);
+}

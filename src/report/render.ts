@@ -8,10 +8,11 @@ import { toCsv } from '../data/csv.ts';
 import { formatNumber } from '../data/table.ts';
 import type { FitResult } from '../fit/types.ts';
 import type { RunRecord } from './run-record.ts';
-import { labelText } from '../specfile/schema.ts';
+import { labelText, TABLE_FORMATS } from '../specfile/schema.ts';
+import { TableWriter } from './table-writer.ts';
 import type { OutputFiles } from '../util/output.ts';
 import type { DescriptiveRow } from './descriptives.ts';
-import { htmlEscape, htmlPage, regGrid, toCsvTable, toHtmlFragment, toLatex, toMarkdown, type Grid } from './formats.ts';
+import { htmlEscape, htmlPage, regGrid, toHtmlFragment, type Grid } from './formats.ts';
 import { coefficientPlotSvg, plotPoints, predictionCurveSvg, specificationCurveSvg, curveNullSvg } from './plot.ts';
 import { buildRegTable } from './regtable.ts';
 import { effectsGrid } from './effects-table.ts';
@@ -84,18 +85,13 @@ function networkGrids(net: NonNullable<RunRecord['network']>, lang: 'zh' | 'en')
   return [summary, cities];
 }
 
-function writeGrid(files: OutputFiles, base: string, g: Grid): void {
-  files.set(`${base}.md`, toMarkdown(g));
-  files.set(`${base}.csv`, toCsvTable(g));
-  files.set(`${base}.tex`, toLatex(g));
-  files.set(`${base}.html`, htmlPage(g.title, toHtmlFragment(g)));
-}
-
 /** In: the run record and the fits by model id. Out: every file of the report (tidy, glance, tables, plots, report.html). */
 export async function renderReport(record: RunRecord, fits: Map<string, FitResult>): Promise<OutputFiles> {
   const files: OutputFiles = new Map();
   const lang = record.spec.language;
   const zh = lang === 'zh';
+  // runs saved before `outputs:` existed wrote every format but Word
+  const tables = new TableWriter(files, new Set(record.spec.outputs ?? TABLE_FORMATS.filter((f) => f !== 'docx')));
   const modelLabel = new Map(record.models.map((m) => [m.id, labelText(m.label, lang, m.id)]));
   const termLabels = new Map<string, string>();
   for (const g of record.spec.groups) for (const [v, l] of Object.entries(g.variables)) termLabels.set(v, labelText(l, lang, v));
@@ -124,7 +120,7 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
   // descriptive statistics
   const sampleLabels = record.spec.sample_labels ?? {};
   const desc = descriptivesGrid(record.descriptives, lang, record.spec.digits, termLabel, (id) => labelText(sampleLabels[id], lang, id));
-  writeGrid(files, 'tables/descriptives', desc);
+  tables.write('tables/descriptives', desc);
 
   // a panel run: the risk sets by year and what was left out
   let panelHtml = '';
@@ -140,7 +136,7 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
           : `Note: a pair is at risk in every year before its first agreement; the year it signs has event = 1 and it has no row after. Signing dates from the ${pr.dates_from} agreements file; covariates of the ${pr.lag ? 'year before' : 'same year'}; t = year − ${pr.origin}. ${pr.signed_before_first_year} pairs had signed before ${pr.years[0]} (not at risk); ${pr.undated_pairs_left_out} pairs with agreements but no date are left out.${pr.date_disagreements.map((d) => ` The ${d.year} agreements file dates ${d.pairs} pairs differently from the ${pr.dates_from} file (the latter is used).`).join('')}`,
       ],
     };
-    writeGrid(files, 'tables/pair_years', pg);
+    tables.write('tables/pair_years', pg);
     panelHtml = `<h2>${htmlEscape(pg.title)}</h2>\n${toHtmlFragment(pg)}`;
   }
 
@@ -207,7 +203,7 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
         ...nullNotes,
       ],
     };
-    writeGrid(files, 'tables/multiverse', sg);
+    tables.write('tables/multiverse', sg);
     // one curve per variance choice (the first as plots/multiverse.svg)
     let plot = '';
     const dims = mv.dimensions.filter((d) => d !== 'vcov').map((d) => ({ name: d, label: d, alternatives: [...new Set(mv.rows.map((r) => r.choices[d]))] }));
@@ -236,8 +232,8 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
   let networkHtml = '';
   if (record.network) {
     const [ng, cg] = networkGrids(record.network, lang);
-    writeGrid(files, 'tables/network', ng);
-    writeGrid(files, 'tables/network_cities', cg);
+    tables.write('tables/network', ng);
+    tables.write('tables/network_cities', cg);
     const cols = ['city', 'name', 'degree', 'strength', 'betweenness', 'betweenness_normalized', 'eigenvector', 'closeness', 'component'] as const;
     files.set('network.csv', rowsCsv(record.network.cities, [...cols]));
     networkHtml = `<h2>${zh ? '合作网络' : 'Cooperation network'}</h2>\n${toHtmlFragment(ng)}\n${toHtmlFragment(cg)}`;
@@ -249,7 +245,7 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
     const levelTitle = labelText(level.label, lang, level.id);
     const table = buildRegTable(models, { title: levelTitle, lang, stars: record.spec.stars, digits: record.spec.digits, groups: record.spec.groups, statistics: record.spec.statistics, pseudoR2: record.spec.pseudo_r2 });
     const grid = regGrid(table);
-    writeGrid(files, `tables/${level.id}`, grid);
+    tables.write(`tables/${level.id}`, grid);
     const pts = plotPoints(
       tidyRows.filter((r) => r.level === level.id),
       (id) => modelLabel.get(id) ?? id,
@@ -268,7 +264,7 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
       const ameTitle = `${levelTitle}${zh ? '：平均边际效应' : ': average marginal effects'}`;
       const models = withAme.map((id) => ({ id, label: record.models.find((m) => m.id === id)!.label, rows: record.effects[id] }));
       const ag = effectsGrid(models, { title: ameTitle, lang, stars: record.spec.stars, digits: record.spec.digits, groups: record.spec.groups });
-      writeGrid(files, `tables/${level.id}_ame`, ag);
+      tables.write(`tables/${level.id}_ame`, ag);
       const apts = plotPoints(
         // each model's own mean only (a hurdle's P(y > 0) is on another scale: it stays in the table)
         models.flatMap((m) => m.rows.filter((r) => r.part === m.rows[0].part).map((r) => ({ ...r, model: m.id, vcov_type: '', part: null }))),
@@ -313,5 +309,6 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
   sections.push(`<pre>${htmlEscape(JSON.stringify({ dataset: record.dataset, year: record.year, spec: { file: record.spec.file, sha256: record.spec.sha256 }, models: record.models.map((m) => ({ id: m.id, family: m.family, sample: m.sample, formula: m.formula, vcov: m.vcov })) }, null, 2))}</pre>`);
   sections.push(`<p>${zh ? '输入与输出文件的 SHA-256、版本与运行时间见' : 'SHA-256 of inputs and outputs, versions and times:'} <code>manifest.json</code>.</p>`);
   files.set('report.html', htmlPage(title, sections.join('\n')));
+  await tables.finish(lang, 'tables/tables.docx');
   return files;
 }

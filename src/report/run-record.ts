@@ -19,7 +19,7 @@ import type { Spec } from '../specfile/schema.ts';
 import { z } from 'zod';
 import { FAMILY_NAMES, type FamilyName } from '../fit/families.ts';
 import { fitResultSchema } from '../fit/types.ts';
-import { id, label } from '../specfile/schema.ts';
+import { id, label, TABLE_FORMATS } from '../specfile/schema.ts';
 import { InputError, UsageError } from '../util/errors.ts';
 import { SSC_PRESETS, VCOV_TYPES, type VcovType } from '../vcov/registry.ts';
 import type { SampleInfo } from '../data/dyads.ts';
@@ -37,6 +37,8 @@ export interface RunRecord {
     digits: number;
     statistics: Spec['statistics'];
     pseudo_r2: Spec['pseudo_r2'];
+    /** table formats (runs saved before this field: all but docx) */
+    outputs?: Spec['outputs'];
     groups: Spec['groups'];
     /** the samples' labels, by id (those that have one) */
     sample_labels?: Record<string, Label>;
@@ -136,6 +138,7 @@ const runRecordSchema = z
         digits: z.number().int().min(1).max(8),
         statistics: z.array(z.enum(['auc', 'pr_auc'])).default([]),
         pseudo_r2: z.enum(['same_theta', 'constant_only']).default('same_theta'),
+        outputs: z.array(z.enum(TABLE_FORMATS)).optional(),
         groups: z.array(z.object({ id, label: label.optional(), variables: z.record(z.string(), label) }).strict()),
         sample_labels: z.record(id, label).optional(),
         levels: z.array(z.object({ id, label: label.optional(), models: z.array(id) }).strict()),

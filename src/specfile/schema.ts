@@ -58,6 +58,10 @@ export const modelSchema = z
   })
   .strict();
 
+/** The formats a table can be written in: Markdown, CSV, LaTeX, HTML and Word. */
+export const TABLE_FORMATS = ['md', 'csv', 'tex', 'html', 'docx'] as const;
+export type TableFormat = (typeof TABLE_FORMATS)[number];
+
 /** An alternative of a multiverse dimension: a term, a list of terms ([] = none), or a sample/family/vcov name. */
 const alternative = z.union([z.string().min(1), z.array(z.string().min(1))]);
 
@@ -109,6 +113,8 @@ export const specSchema = z
     statistics: z.array(z.enum(['auc', 'pr_auc'])).default([]),
     /** McFadden R² of NB models: null model at the same θ (glm.nb) or constant-only with its own θ (Stata) */
     pseudo_r2: z.enum(['same_theta', 'constant_only']).default('same_theta'),
+    /** the formats every table is written in (default: all) */
+    outputs: z.array(z.enum(TABLE_FORMATS)).min(1).default([...TABLE_FORMATS]),
     monadic: z.array(z.string()).optional(),
     derived: z
       .object({ cities: z.record(id, z.string()).optional(), dyads: z.record(id, z.string()).optional() })

@@ -11,7 +11,8 @@ import { labelText } from '../specfile/schema.ts';
 import { readFits, type RunRecord } from '../report/run-record.ts';
 import { runYear } from './run-year.ts';
 import { buildRegTable } from '../report/regtable.ts';
-import { htmlPage, regGrid, toCsvTable, toHtmlFragment, toLatex, toMarkdown } from '../report/formats.ts';
+import { htmlPage, regGrid, toHtmlFragment } from '../report/formats.ts';
+import { TableWriter } from '../report/table-writer.ts';
 import { withOutput, writeOutputsAtomically, type OutputFiles } from '../util/output.ts';
 import { UsageError } from '../util/errors.ts';
 import type { Reporter } from '../util/progress.ts';
@@ -45,11 +46,12 @@ async function compareYearsLocked(o: { data: string; years: number[]; spec: stri
   const zh = lang === 'zh';
   const files: OutputFiles = new Map();
   const html: string[] = [];
+  const loaded = await loadSpec(o.spec);
+  const tables = new TableWriter(files, new Set(loaded.spec.outputs.filter((f) => f !== 'html')));
   const termLabels = new Map<string, string>();
   for (const g of first.spec.groups) for (const [v, l] of Object.entries(g.variables)) termLabels.set(v, labelText(l, lang, v));
   const termLabel = (t: string) => termLabels.get(t) ?? t;
   // the tests of change: the main models refitted on the stacked years with year interactions
-  const loaded = await loadSpec(o.spec);
   const mainIds = new Set(first.spec.levels.flatMap((level) => level.models.filter((id) => first.models.find((m) => m.id === id)?.main)));
   if (!mainIds.size) throw new UsageError(`${o.spec} marks no model as main: (add main: true to the models to compare across years)`);
   const changes = new Map((await yearChanges({ data: o.data, years: o.years, loaded, mains: loaded.models.filter((m) => mainIds.has(m.id)) }, rep)).map((c) => [c.model, c]));
@@ -62,9 +64,7 @@ async function compareYearsLocked(o: { data: string; years: number[]; spec: stri
       const name = `${labelText(level.label, lang, level.id)}：${labelText(m.label, lang, id)}`;
       const title = `${name}（${zh ? '分年度' : 'by year'}）`;
       const grid = regGrid(buildRegTable(models, { title, lang, stars: first.spec.stars, digits: first.spec.digits, groups: first.spec.groups, statistics: first.spec.statistics, pseudoR2: first.spec.pseudo_r2 }));
-      files.set(`${id}.md`, toMarkdown(grid));
-      files.set(`${id}.csv`, toCsvTable(grid));
-      files.set(`${id}.tex`, toLatex(grid));
+      tables.write(id, grid);
       html.push(toHtmlFragment(grid));
       // the coefficients by year, one colour per year
       const pts = models.flatMap((x) =>
@@ -81,14 +81,13 @@ async function compareYearsLocked(o: { data: string; years: number[]; spec: stri
       if (change) {
         summary.push(change);
         const cg = changeGrid(change, `${name}（${zh ? '年份间变化' : 'change between years'}）`, o.years, lang, first.spec.digits, termLabel);
-        files.set(`${id}_change.md`, toMarkdown(cg));
-        files.set(`${id}_change.csv`, toCsvTable(cg));
-        files.set(`${id}_change.tex`, toLatex(cg));
+        tables.write(`${id}_change`, cg);
         html.push(toHtmlFragment(cg));
       }
     }
   }
   files.set('year_changes.json', `${JSON.stringify(summary, null, 2)}\n`);
+  await tables.finish(lang, 'tables.docx');
   files.set('index.html', htmlPage(zh ? '主模型分年度比较' : 'Main models by year', html.join('\n')));
   writeOutputsAtomically(outDir, files);
   rep.step(`compare-years: ${files.size} files -> ${outDir}`);

@@ -1,0 +1,91 @@
+/**
+ * Word tables: the journal's three-line layout (rules above and under the header, above the
+ * statistics, at the bottom; no vertical rules), the text of every cell and note in order, CJK and
+ * Latin fonts; a spec's `outputs:` chooses the formats a run writes.
+ */
+import { describe, expect, it } from 'vitest';
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { toDocx } from '../src/report/docx.ts';
+import type { Grid } from '../src/report/formats.ts';
+import { runYear } from '../src/stages/run-year.ts';
+import { tmp, zipEntry } from './helpers.ts';
+import { writeFileSync } from 'node:fs';
+
+const grid: Grid = {
+  title: '表 1 伙伴选择',
+  header: [
+    ['', '(1)', '(2)'],
+    ['', 'Logit', 'Probit'],
+  ],
+  body: [
+    { cells: ['需求', '', ''], kind: 'group' },
+    { cells: ['距离（对数）', '-0.512***', '-0.231***'], kind: 'coef' },
+    { cells: ['', '(0.041)', '(0.020)'], kind: 'se' },
+    { cells: ['N', '55278', '55278'], kind: 'stat' },
+    { cells: ['AIC', '14290.3', '14302.2'], kind: 'stat' },
+  ],
+  notes: ['注：括号内为二元组稳健标准误。', '*** p<0.01'],
+};
+
+/** The borders of each table row's first cell: [top size, bottom size] in eighths of a point, 0 = none. */
+function rowRules(xml: string): [number, number][] {
+  return [...xml.matchAll(/<w:tr>(.*?)<\/w:tr>/g)].map((m) => {
+    const b = /<w:tcBorders>(.*?)<\/w:tcBorders>/.exec(m[1])![1];
+    const size = (side: string) => {
+      const e = new RegExp(`<w:${side} ([^>]*)/>`).exec(b)![1];
+      return /w:val="none"/.test(e) ? 0 : Number(/w:sz="(\d+)"/.exec(e)![1]);
+    };
+    expect(size('left')).toBe(0);
+    expect(size('right')).toBe(0);
+    return [size('top'), size('bottom')];
+  });
+}
+
+describe('Word tables', () => {
+  it('a three-line table with every cell and note in order, SimSun for Chinese and Times New Roman for numbers', async () => {
+    const xml = zipEntry(await toDocx([grid], 'zh'), 'word/document.xml');
+    const text = [...xml.matchAll(/<w:t(?: [^>]*)?>([^<]*)<\/w:t>/g)].map((m) => m[1]).filter((t) => t !== '');
+    expect(text).toEqual(['表 1 伙伴选择', '(1)', '(2)', 'Logit', 'Probit', '需求', '距离（对数）', '-0.512***', '-0.231***', '(0.041)', '(0.020)', 'N', '55278', '55278', 'AIC', '14290.3', '14302.2', '注：括号内为二元组稳健标准误。', '*** p&lt;0.01']);
+    // heavy rule on top, light under the header, light above the first statistic, heavy at the bottom
+    expect(rowRules(xml)).toEqual([
+      [12, 0],
+      [0, 6],
+      [0, 0],
+      [0, 0],
+      [0, 0],
+      [6, 0],
+      [0, 12],
+    ]);
+    expect(xml).toMatch(/w:eastAsia="SimSun"/);
+    expect(xml).toMatch(/w:ascii="Times New Roman"/);
+    // the group label in italics
+    expect(xml).toMatch(/<w:i\/>.*?需求/);
+  });
+
+  it('several tables in one file, each after a page break', async () => {
+    const xml = zipEntry(await toDocx([grid, { ...grid, title: '表 2' }], 'en'), 'word/document.xml');
+    expect(xml.match(/<w:br w:type="page"\/>/g)).toHaveLength(1);
+    expect(xml.indexOf('表 2')).toBeGreaterThan(xml.indexOf('表 1 伙伴选择'));
+    expect(xml).not.toMatch(/SimSun/);
+  });
+
+  it("a spec's outputs: chooses the formats (Word: each table and all in tables/tables.docx)", async () => {
+    const dir = tmp();
+    const spec = join(dir, 's.yaml');
+    writeFileSync(
+      spec,
+      ['name: s', 'language: zh', 'outputs: [md, docx]', 'samples:', '  all: { table: dyads }', 'levels:', '  - id: partner', '    models:', '      - { id: m, family: logit, sample: all, outcome: coop, terms: [log_distance, same_province] }'].join('\n') + '\n',
+    );
+    await runYear({ data: join(import.meta.dirname, '..', 'data', 'demo'), year: 2021, out: join(dir, 'out'), spec });
+    const t = join(dir, 'out', 'demo', '2021', 'tables');
+    expect(existsSync(join(t, 'partner.md'))).toBe(true);
+    expect(existsSync(join(t, 'partner.tex'))).toBe(false);
+    expect(existsSync(join(t, 'partner.csv'))).toBe(false);
+    const one = zipEntry(readFileSync(join(t, 'partner.docx')), 'word/document.xml');
+    expect(one).toMatch(/same_province/);
+    expect(one).toMatch(/被解释变量/);
+    const all = zipEntry(readFileSync(join(t, 'tables.docx')), 'word/document.xml');
+    expect(all.match(/<w:tbl>/g)!.length).toBeGreaterThanOrEqual(2); // the descriptives and the partner table
+  });
+});
