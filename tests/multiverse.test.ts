@@ -90,6 +90,26 @@ describe('a multiverse run', async () => {
   });
 });
 
+describe('the permutation test of the curve in a run', () => {
+  it('runs when an exclusion leaves some specifications without a variance choice, on the complete network of the provinces sample', async () => {
+    const file = join(tmp(), 'mv.yaml');
+    writeFileSync(file, spec(GOOD, '  exclude: [{ family: probit, vcov: HC1 }]\n  curve_null: { reps: 9, seed: 3 }'));
+    const { record } = await runYear({ data: DATA, year: 2021, out: tmp(), spec: file });
+    const n = record!.multiverse!.null!;
+    expect(n.samples).toEqual(['delta']);
+    // delta: 2 demand × 2 supply × 2 controls × 2 families; delta_cross is not a complete network
+    expect(n.specs).toHaveLength(16);
+    expect(n.left_out.every((l) => /delta_cross/.test(l.reason) || /not fitted/.test(l.reason))).toBe(true);
+    expect(n.valid_draws).toBe(9);
+    expect(n.share_significant.map((x) => x.vcov)).toEqual(['dyadic', 'HC1']);
+    // the HC1 share counts only the logit specifications (probit has no HC1 row)
+    const rows = record!.multiverse!.rows.filter((r) => n.specs.includes(r.spec) && r.vcov === 'HC1');
+    expect(rows.every((r) => r.family === 'logit')).toBe(true);
+    const sig = rows.filter((r) => r.p_value! < 0.05 && Math.sign(r.estimate!) === n.direction).length / rows.length;
+    expect(n.share_significant[1].observed).toBe(sig);
+  });
+});
+
 describe('bad multiverse blocks are refused before any fit, with line and field', () => {
   const run = async (text: string) => {
     const file = join(tmp(), 'mv.yaml');
@@ -104,6 +124,16 @@ describe('bad multiverse blocks are refused before any fit, with line and field'
   });
   it('a sample with no rows', async () => {
     await expect(run(spec(GOOD.replace('sample: [delta, delta_cross]', 'sample: [delta, nothing]')))).rejects.toThrow(/nothing.*(no rows|empty)/);
+  });
+  it('a variable of interest that is an expression, not a column', async () => {
+    await expect(run(spec(GOOD.replace('demand: [log_outflow_sum, log_flow]', 'demand: [log_outflow_sum, log(flow + 1)]')))).rejects.toThrow(
+      /field 'multiverse\.dimensions\.demand\.1': value "log\(flow \+ 1\)": expected a column of sample delta: .*not an expression \(make it one under derived:/,
+    );
+  });
+  it('a permutation test with nothing it could permute, before any fit', async () => {
+    const onlyCross = spec(GOOD.replace('sample: [delta, delta_cross]', 'sample: [delta_cross]'), '  curve_null: { reps: 5 }').replace('  sample: delta\n', '  sample: delta_cross\n');
+    await expect(run(onlyCross)).rejects.toThrow(/field 'multiverse\.curve_null'.*no sample of the multiverse \(delta_cross\) is every pair of its cities/);
+    await expect(run(spec(GOOD.replace('family: [logit, probit]', 'family: [poisson]'), '  curve_null: { reps: 5 }'))).rejects.toThrow(/field 'multiverse\.curve_null'.*refits logit and probit specifications, and this multiverse has poisson/);
   });
   it('more specifications than the limit, and an interest that is neither a dimension nor a term', async () => {
     await expect(run(spec(GOOD, '  limit: 10'))).rejects.toThrow(/field 'multiverse\.limit'.*the 32 specifications/);

@@ -6,7 +6,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compileRestricted } from '../src/expr/restricted.ts';
 import { makeTable, numColumn, strColumn } from '../src/data/table.ts';
@@ -138,7 +138,9 @@ describe('compare-years: the differences between years with their SEs, the joint
         '      - { id: b, main: true, family: poisson, sample: cities, outcome: degree, terms: [log_population] }',
       ].join('\n') + '\n',
     );
-    const out = await compareYears({ data: DATA, years: [2021, 2022], spec, out: join(dir, 'out') }, silentReporter);
+    // years in any order: the changes are from the earlier year
+    const out = await compareYears({ data: DATA, years: [2022, 2021], spec, out: join(dir, 'out') }, silentReporter);
+    expect(out).toMatch(/compare-years_2021-2022$/);
     const changes = JSON.parse(readFileSync(join(out, 'year_changes.json'), 'utf8'));
     const m = changes.find((c: { model: string }) => c.model === 'm');
     expect(m.formula).toBe(ref.formula);
@@ -158,6 +160,18 @@ describe('compare-years: the differences between years with their SEs, the joint
     expect(changes.find((c: { model: string }) => c.model === 'b').skipped.en).toMatch(/cities sample/);
     expect(readFileSync(join(out, 'm_change.md'), 'utf8')).toMatch(/Joint test \(every slope the same in all years; the constant may shift\): χ²\(3\) = \d+\.\d+, p [=<] /);
     expect(readFileSync(join(out, 'm_by_year.svg'), 'utf8')).toMatch(/<svg/);
+    expect(readFileSync(join(out, 'm_change.md'), 'utf8')).toMatch(/^\*\*partner: m \(change between years\)\*\*/);
+    // a rerun replaces the whole folder: nothing of an earlier comparison stays behind
+    writeFileSync(join(out, 'stale_change.md'), 'old');
+    await compareYears({ data: DATA, years: [2021, 2022], spec, out: join(dir, 'out') }, silentReporter);
+    expect(existsSync(join(out, 'stale_change.md'))).toBe(false);
+    expect(existsSync(join(out, 'm_change.md'))).toBe(true);
+    // a year given twice, a missing year folder, and a spec without main models are refused before any year runs
+    await expect(compareYears({ data: DATA, years: [2021, 2021], spec, out: join(dir, 'o2') }, silentReporter)).rejects.toThrow(/2021 is given twice/);
+    await expect(compareYears({ data: DATA, years: [2021, 2030], spec, out: join(dir, 'o2') }, silentReporter)).rejects.toThrow(/no folder .*2030/);
+    writeFileSync(spec, readFileSync(spec, 'utf8').replaceAll('main: true', 'main: false'));
+    await expect(compareYears({ data: DATA, years: [2021, 2022], spec, out: join(dir, 'o2') }, silentReporter)).rejects.toThrow(/field 'levels'.*main: true/);
+    expect(existsSync(join(dir, 'o2'))).toBe(false);
   });
 });
 

@@ -78,5 +78,18 @@ describe('journal tables', () => {
     expect(tex).toContain('0.20\\sym{**}');
     expect(toHtmlFragment(g)).toContain('a_b &amp; &lt;c&gt;');
     expect(texEscape('α (1/θ), R²')).toBe('$\\alpha$ (1/$\\theta$), R$^2$');
+    expect(texEscape('χ²(3), 0 → 1, 2022 − 2021')).toBe('$\\chi$$^2$(3), 0 $\\rightarrow$ 1, 2022 $-$ 2021');
+  });
+
+  it('LaTeX: notes in a threeparttable, a label, scaled to the text width only when wider; long tables break across pages', () => {
+    const g = regGrid(buildRegTable([{ id: 'm', label: 'M', fit: fit() }], { title: 'T', lang: 'en', stars: [0.1, 0.05, 0.01], digits: 2, groups: [] }));
+    const tex = toLatex(g, { label: 'partner' });
+    const order = ['\\begin{table}', '\\caption{T}\\label{tab:partner}', '\\begin{adjustbox}{max totalsize={\\linewidth}{0.9\\textheight}}', '\\begin{threeparttable}', '\\toprule', '\\bottomrule', '\\end{tabular}', '\\begin{tablenotes}', '\\end{threeparttable}', '\\end{adjustbox}', '\\end{table}'];
+    const at = order.map((x) => tex.indexOf(x));
+    expect(at.every((k) => k >= 0)).toBe(true);
+    expect([...at].sort((a, b) => a - b)).toEqual(at);
+    const long = toLatex({ ...g, body: Array.from({ length: 45 }, (_, k) => ({ cells: [`v${k}`, '1'] })) }, { label: 'descriptives' });
+    expect(long).toMatch(/\\begin\{ThreePartTable\}[\s\S]*\\begin\{longtable\}\{lc\}\n\\caption\{T\}\\label\{tab:descriptives\} \\\\[\s\S]*\\endfirsthead[\s\S]*\\endhead[\s\S]*\\insertTableNotes\n\\endlastfoot\nv0 & 1/);
+    expect(long).not.toContain("\\begin{adjustbox}");
   });
 });

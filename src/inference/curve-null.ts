@@ -37,6 +37,8 @@ export interface CurveNullOptions {
   seed: number;
   /** significance level of a point (default 0.05) */
   alpha?: number;
+  /** the sample whose cities are permuted when several are complete networks (default: the first met) */
+  reference?: string;
   /** threads for the draws (default: both cores; TONGBAN_THREADS=1 forces one) */
   threads?: number;
   progress?: (done: number, total: number) => void;
@@ -58,6 +60,8 @@ export interface CurveNullResult {
   valid_draws: number;
   /** specifications (the multiverse's spec numbers) whose points are in the test */
   specs: number[];
+  /** the samples of those specifications */
+  samples: string[];
   /** specifications not in the test, with the reason */
   left_out: { spec: number; reason: string }[];
   /** sign of the observed median: the direction the share of significant points counts */
@@ -102,7 +106,12 @@ function shared<T extends Float64Array | Int32Array>(a: T): T {
 }
 
 /** The job of the draws: the permutable points (with their designs and residuals) and the ones left out. */
-export function prepareCurveNull(samples: Map<string, Table>, rows: CurveRow[], seed: number): { job: CurveJob; specs: number[]; leftOut: { spec: number; reason: string }[]; observedRows: CurveRow[][] } {
+export function prepareCurveNull(
+  samples: Map<string, Table>,
+  rows: CurveRow[],
+  seed: number,
+  reference?: string,
+): { job: CurveJob; specs: number[]; leftOut: { spec: number; reason: string }[]; observedRows: (CurveRow | undefined)[][]; tested: string[] } {
   if (!Number.isInteger(seed)) throw new UsageError(`seed ${seed}: give a whole number`);
   const vcovs = [...new Set(rows.map((r) => r.vcov))];
   const planned = new Map<number, PlannedPoint>();
@@ -110,6 +119,8 @@ export function prepareCurveNull(samples: Map<string, Table>, rows: CurveRow[], 
     if (!planned.has(r.spec)) planned.set(r.spec, { spec: r.spec, rows: [] });
     planned.get(r.spec)!.rows.push(r);
   }
+  // the reference sample's cities are the ones permuted: its specifications come first
+  const order = [...planned.values()].sort((a, b) => Number(b.rows[0].sample === reference) - Number(a.rows[0].sample === reference));
   const leftOut: { spec: number; reason: string }[] = [];
   const networks: CurveNetwork[] = [];
   const networkOf = new Map<string, number | string>();
@@ -117,10 +128,11 @@ export function prepareCurveNull(samples: Map<string, Table>, rows: CurveRow[], 
   const designOf = new Map<string, Design>();
   const sharedOf = new Map<string, { X: Float64Array; y: Float64Array; resid: Float64Array }>();
   let baseCities: string[] | null = null;
+  let networkSample = '';
   const points: CurvePoint[] = [];
   const specs: number[] = [];
-  const observedRows: CurveRow[][] = [];
-  for (const pt of planned.values()) {
+  const observedRows: (CurveRow | undefined)[][] = [];
+  for (const pt of order) {
     const r0 = pt.rows[0];
     const skip = (reason: string) => leftOut.push({ spec: pt.spec, reason });
     if (r0.skipped !== null) {
@@ -141,11 +153,14 @@ export function prepareCurveNull(samples: Map<string, Table>, rows: CurveRow[], 
     if (net === undefined) {
       try {
         const { a, b, m, pos, cities } = completeNetwork({ design, table }, ['i', 'j']);
-        if (!baseCities) baseCities = cities;
+        if (!baseCities) {
+          baseCities = cities;
+          networkSample = r0.sample;
+        }
         const index = new Map(cities.map((c, k) => [c, k]));
         const local = Int32Array.from(baseCities, (c) => index.get(c) ?? -1);
         if (cities.length !== baseCities.length || local.includes(-1)) {
-          net = `sample ${r0.sample} has other cities than the first permutable sample; one permutation of the cities cannot serve both`;
+          net = `sample ${r0.sample} has other cities than sample ${networkSample}, whose cities are permuted; one permutation of the cities cannot serve both`;
         } else {
           const baseOf = new Int32Array(m);
           local.forEach((c, g) => (baseOf[c] = g));
@@ -196,13 +211,22 @@ export function prepareCurveNull(samples: Map<string, Table>, rows: CurveRow[], 
     const { dev, info, g, w, score } = binaryStart(X, n, p, design.y, fam, start);
     points.push({ family: fam, ...arrays, n, p, k, start, first: { dev, info, g, w: shared(w), score: shared(score) }, sd: r0.sd!, network: net, requests });
     specs.push(pt.spec);
-    observedRows.push(vcovs.map((v) => pt.rows.find((x) => x.vcov === v)!));
+    observedRows.push(vcovs.map((v) => pt.rows.find((x) => x.vcov === v)));
   }
   if (!points.length) {
     const why = [...new Set(leftOut.map((l) => l.reason))].slice(0, 3).join('; ');
     throw new UsageError(`the permutation null has no specification it can permute (${why})`);
   }
-  return { job: { seed, m: baseCities!.length, networks, points, vcovs }, specs, leftOut, observedRows };
+  // specifications in expansion order, whatever the reference
+  const byOrder = specs.map((_, k) => k).sort((a, b) => specs[a] - specs[b]);
+  const tested = [...new Set(byOrder.map((k) => order.find((pt) => pt.spec === specs[k])!.rows[0].sample))];
+  return {
+    job: { seed, m: baseCities!.length, networks, points: byOrder.map((k) => points[k]), vcovs },
+    specs: byOrder.map((k) => specs[k]),
+    leftOut: leftOut.sort((a, b) => a.spec - b.spec),
+    observedRows: byOrder.map((k) => observedRows[k]),
+    tested,
+  };
 }
 
 /**
@@ -290,14 +314,15 @@ const SELF_CHECK = 1e-6;
 export async function curveNull(samples: Map<string, Table>, rows: CurveRow[], o: CurveNullOptions): Promise<CurveNullResult> {
   if (!Number.isInteger(o.reps) || o.reps < 1) throw new UsageError(`reps ${o.reps}: give a positive whole number of draws`);
   const alpha = o.alpha ?? 0.05;
-  const { job, specs, leftOut, observedRows } = prepareCurveNull(samples, rows, o.seed);
+  const { job, specs, leftOut, observedRows, tested } = prepareCurveNull(samples, rows, o.seed, o.reference);
   const P = job.points.length;
   const V = job.vcovs.length;
   const threads = threadsAllowed() ? Math.max(1, Math.min(o.threads ?? 2, availableParallelism())) : 1;
   const all = await runTasks(job, o.reps, threads, o.progress);
   // the identity permutation refits every point as fitted: the null's statistic is the curve's
+  const estimateOf = (vrows: (CurveRow | undefined)[]) => vrows.find((r) => r)!.estimate!;
   observedRows.forEach((vrows, i) => {
-    const e = vrows[0].estimate!;
+    const e = estimateOf(vrows);
     const got = all.estimate[i];
     if (!(Math.abs(got - e) <= SELF_CHECK * Math.max(Math.abs(e), 1e-12))) {
       throw new Error(`internal: the permutation null's refit of specification ${specs[i]} gives ${got}, not its estimate ${e}`);
@@ -308,7 +333,7 @@ export async function curveNull(samples: Map<string, Table>, rows: CurveRow[], o
   // observed p-values from the multiverse's rows (what the curve shows)
   const obsP = new Float64Array(P * V).fill(NaN);
   observedRows.forEach((vrows, i) => vrows.forEach((r, v) => r && (obsP[i * V + v] = r.p_value ?? NaN)));
-  const obsEst = observedRows.map((vrows) => vrows[0].estimate!);
+  const obsEst = observedRows.map(estimateOf);
   const med0 = median(obsEst);
   const direction: 1 | -1 = med0 < 0 ? -1 : 1;
   const observed = curveStatistics(obsEst, (i, v) => obsP[i * V + v], P, V, direction, alpha);
@@ -354,5 +379,5 @@ export async function curveNull(samples: Map<string, Table>, rows: CurveRow[], o
     const at = valid.map((d) => d.sorted[rank]).sort((a, b) => a - b);
     return { rank: rank + 1, observed: x, low: quantile(at, 0.025), mid: quantile(at, 0.5), high: quantile(at, 0.975) };
   });
-  return { reps: o.reps, seed: o.seed, alpha, valid_draws: R, specs, left_out: leftOut, direction, median: medianTest, share_significant: shareTests, draws, curve, warnings };
+  return { reps: o.reps, seed: o.seed, alpha, valid_draws: R, specs, samples: tested, left_out: leftOut, direction, median: medianTest, share_significant: shareTests, draws, curve, warnings };
 }

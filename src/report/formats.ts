@@ -73,39 +73,84 @@ const TEX_SPECIAL: Record<string, string> = {
   '^': '\\textasciicircum{}',
 };
 /** Math-mode replacements so that English tables also compile with pdflatex. */
-const TEX_MATH: Record<string, string> = { '<': '$<$', '>': '$>$', 'α': '$\\alpha$', 'θ': '$\\theta$', '²': '$^2$', '≥': '$\\geq$', '≤': '$\\leq$' };
+const TEX_MATH: Record<string, string> = { '<': '$<$', '>': '$>$', 'α': '$\\alpha$', 'θ': '$\\theta$', 'χ': '$\\chi$', '²': '$^2$', '≥': '$\\geq$', '≤': '$\\leq$', '→': '$\\rightarrow$', '×': '$\\times$', '−': '$-$' };
 export const texEscape = (s: string) =>
   s
     .replace(/\r?\n|\r/g, ' ')
     .replace(/[\\&%$#_{}~^]/g, (c) => TEX_SPECIAL[c])
-    .replace(/[<>αθ²≥≤]/g, (c) => TEX_MATH[c])
+    .replace(/[<>αθχ²≥≤→×−]/g, (c) => TEX_MATH[c])
     .replace(/\*+$/, (m) => `\\sym{${m}}`);
 
-/** booktabs table; \sym{} is defined as a superscript so stars line up, as esttab does. */
-export function toLatex(g: Grid): string {
+/** Tables with more body rows than this, and at most LONG_COLS columns, are longtables that break across pages. */
+const LONG_ROWS = 40;
+const LONG_COLS = 6;
+
+/** The packages a document needs for tongban's LaTeX tables (docs/spec-files.md says so too). */
+export const LATEX_PACKAGES = 'booktabs, threeparttable, threeparttablex, longtable, adjustbox';
+
+/**
+ * A booktabs table with its notes under it (threeparttable), `\label{tab:<label>}` after the
+ * caption, scaled down only when it is wider than the text or taller than 90% of the page
+ * (adjustbox's max totalsize); a long and narrow table (more than 40 rows, at most 6 columns: the
+ * descriptives) is a longtable that breaks across pages, with its header repeated (threeparttablex). \sym{} is a superscript so that stars line up, as esttab does.
+ */
+export function toLatex(g: Grid, o: { label?: string } = {}): string {
   const ncol = g.header[0].length;
-  const out = [
-    '% requires \\usepackage{booktabs}; for Chinese labels compile with xelatex and \\usepackage{ctex}',
-    '\\providecommand{\\sym}[1]{\\ensuremath{^{#1}}}',
-    '\\begin{table}[htbp]\\centering',
-    `\\caption{${texEscape(g.title)}}`,
-    `\\begin{tabular}{l${'c'.repeat(ncol - 1)}}`,
-    '\\toprule',
-    ...g.header.map((h) => h.map(texEscape).join(' & ') + ' \\\\'),
-    '\\midrule',
-  ];
+  const cols = `l${'c'.repeat(ncol - 1)}`;
+  const label = o.label ? `\\label{tab:${o.label.replace(/[^A-Za-z0-9_:-]/g, '-')}}` : '';
+  const header = g.header.map((h) => h.map(texEscape).join(' & ') + ' \\\\');
+  const body: string[] = [];
   let statsStarted = false;
   for (const r of g.body) {
     if (r.kind === 'stat' && !statsStarted) {
-      out.push('\\midrule');
+      body.push('\\midrule');
       statsStarted = true;
     }
     const cells = r.kind === 'group' ? [`\\textit{${texEscape(r.cells[0])}}`, ...r.cells.slice(1)] : r.cells.map(texEscape);
-    out.push(cells.join(' & ') + ' \\\\');
+    body.push(cells.join(' & ') + ' \\\\');
   }
-  out.push('\\bottomrule', '\\end{tabular}');
-  out.push(`\\par\\vspace{0.5ex}\\parbox{\\linewidth}{\\footnotesize ${g.notes.map(texEscape).join(' \\\\ ')}}`);
-  out.push('\\end{table}');
+  const notes = g.notes.map((n) => `\\item ${texEscape(n)}`);
+  const out = [`% requires \\usepackage{${LATEX_PACKAGES}}; for Chinese labels compile with xelatex and \\usepackage{ctex}`, '\\providecommand{\\sym}[1]{\\ensuremath{^{#1}}}'];
+  if (g.body.length > LONG_ROWS && ncol <= LONG_COLS) {
+    out.push(
+      '\\begin{ThreePartTable}',
+      ...(notes.length ? ['\\begin{TableNotes}[flushleft]\\footnotesize', ...notes, '\\end{TableNotes}'] : []),
+      `\\begin{longtable}{${cols}}`,
+      `\\caption{${texEscape(g.title)}}${label} \\\\`,
+      '\\toprule',
+      ...header,
+      '\\midrule',
+      '\\endfirsthead',
+      '\\toprule',
+      ...header,
+      '\\midrule',
+      '\\endhead',
+      '\\bottomrule',
+      ...(notes.length ? ['\\insertTableNotes'] : []),
+      '\\endlastfoot',
+      ...body,
+      '\\end{longtable}',
+      '\\end{ThreePartTable}',
+    );
+    return out.join('\n') + '\n';
+  }
+  out.push(
+    '\\begin{table}[htbp]\\centering',
+    `\\caption{${texEscape(g.title)}}${label}`,
+    '\\begin{adjustbox}{max totalsize={\\linewidth}{0.9\\textheight}}',
+    '\\begin{threeparttable}',
+    `\\begin{tabular}{${cols}}`,
+    '\\toprule',
+    ...header,
+    '\\midrule',
+    ...body,
+    '\\bottomrule',
+    '\\end{tabular}',
+    ...(notes.length ? ['\\begin{tablenotes}[flushleft]\\footnotesize', ...notes, '\\end{tablenotes}'] : []),
+    '\\end{threeparttable}',
+    '\\end{adjustbox}',
+    '\\end{table}',
+  );
   return out.join('\n') + '\n';
 }
 

@@ -162,17 +162,17 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
       const dir = cn.direction > 0 ? (zh ? '正向' : 'positive') : zh ? '负向' : 'negative';
       nullRows.push(
         [zh ? `置换检验：零假设下的抽样次数（种子 ${cn.seed}）` : `Permutation test: draws under the null (seed ${cn.seed})`, String(cn.valid_draws)],
-        [zh ? '置换检验涵盖的设定' : 'Specifications in the permutation test', `${cn.specs.length} / ${cn.specs.length + cn.left_out.length}`],
+        [zh ? `置换检验涵盖的设定（样本 ${(cn.samples ?? []).join('、')}）` : `Specifications in the permutation test (sample${(cn.samples ?? []).length > 1 ? 's' : ''} ${(cn.samples ?? []).join(', ')})`, `${cn.specs.length} / ${cn.specs.length + cn.left_out.length}`],
         [zh ? '其效应中位数 / p 值' : 'Their median effect / p-value', `${cn.median.observed.toFixed(record.spec.digits + 1)} / ${pv(cn.median.p_value)}`],
         ...cn.share_significant.map((x) => [
-          zh ? `其中${dir}且显著的占比（${vcovLabel(x.vcov)}）/ p 值` : `Share ${dir} and significant (${vcovLabel(x.vcov)}) / p-value`,
+          zh ? `其中${dir}且显著（p < ${cn.alpha}，${vcovLabel(x.vcov)}）的占比 / p 值` : `Share ${dir} and significant (p < ${cn.alpha}, ${vcovLabel(x.vcov)}) / p-value`,
           `${pct(x.observed)} / ${pv(x.p_value)}`,
         ]),
       );
       nullNotes.push(
         zh
-          ? `置换检验：每次抽样对城市标签做一次置换，所有设定共用；每个设定中关注变量对其余协变量回归的残差按该置换重排后替换关注变量并重新估计（双重半偏，Dekker 等 2007）。p 值 = (1 + 至少同样极端的抽样数) / (1 + 抽样数)；中位数为双侧，显著占比按观测中位数的方向单侧。只在完整网络样本上进行（按配对属性筛选的样本无法置换${cn.left_out.length ? `，${cn.left_out.length} 个设定未纳入，原因见 multiverse.csv 的 permutation_test 列` : ''}）。`
-          : `Permutation test: each draw permutes the city labels once, shared by all specifications; in each specification the residual of the variable of interest on its other covariates is permuted and replaces it, and the model is refitted (double semi-partialling, Dekker et al. 2007). p = (1 + draws at least as extreme)/(1 + draws); two-sided for the median, one-sided in the observed median's direction for the shares. Only samples that are complete networks can be permuted (a sample selected by a pair attribute cannot${cn.left_out.length ? `; ${cn.left_out.length} specifications are not in the test, reasons in the permutation_test column of multiverse.csv` : ''}).`,
+          ? `置换检验：每次抽样对城市标签做一次置换，所有设定共用；每个设定中关注变量对其余协变量回归的残差按该置换重排后替换关注变量并重新估计（双重半偏，Dekker 等 2007）。p 值 = (1 + 至少同样极端的抽样数) / (1 + 抽样数)，最小为 ${pv(1 / (cn.valid_draws + 1))}；中位数为双侧，显著占比按观测中位数的方向单侧。只在完整网络样本上进行（按配对属性筛选的样本无法置换${cn.left_out.length ? `，${cn.left_out.length} 个设定未纳入，原因见 multiverse.csv 的 permutation_test 列` : ''}）。`
+          : `Permutation test: each draw permutes the city labels once, shared by all specifications; in each specification the residual of the variable of interest on its other covariates is permuted and replaces it, and the model is refitted (double semi-partialling, Dekker et al. 2007). p = (1 + draws at least as extreme)/(1 + draws), so the smallest possible is ${pv(1 / (cn.valid_draws + 1))}; two-sided for the median, one-sided in the observed median's direction for the shares. Only samples that are complete networks can be permuted (a sample selected by a pair attribute cannot${cn.left_out.length ? `; ${cn.left_out.length} specifications are not in the test, reasons in the permutation_test column of multiverse.csv` : ''}).`,
       );
       const ncols = ['draw', 'median', ...cn.share_significant.map((x) => `share_significant_${x.vcov}`)];
       files.set('multiverse_null.csv', toCsv(ncols, cn.draws.map((d, t) => [String(t + 1), cell(Number.isFinite(d.median) ? d.median : null), ...d.shares.map((x) => cell(Number.isFinite(x) ? x : null))])));

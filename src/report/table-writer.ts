@@ -18,7 +18,7 @@ export class TableWriter {
   write(base: string, g: Grid): void {
     if (this.formats.has('md')) this.files.set(`${base}.md`, toMarkdown(g));
     if (this.formats.has('csv')) this.files.set(`${base}.csv`, toCsvTable(g));
-    if (this.formats.has('tex')) this.files.set(`${base}.tex`, toLatex(g));
+    if (this.formats.has('tex')) this.files.set(`${base}.tex`, toLatex(g, { label: base.split('/').pop() }));
     if (this.formats.has('html')) this.files.set(`${base}.html`, htmlPage(g.title, toHtmlFragment(g)));
     if (this.formats.has('docx')) this.word.push([base, g]);
   }

@@ -11,24 +11,33 @@ import { labelText } from '../specfile/schema.ts';
 import { readFits, type RunRecord } from '../report/run-record.ts';
 import { runYear } from './run-year.ts';
 import { buildRegTable } from '../report/regtable.ts';
-import { htmlPage, regGrid, toHtmlFragment } from '../report/formats.ts';
+import { htmlEscape, htmlPage, regGrid, toHtmlFragment } from '../report/formats.ts';
 import { TableWriter } from '../report/table-writer.ts';
 import { withOutput, writeOutputsAtomically, type OutputFiles } from '../util/output.ts';
 import { UsageError } from '../util/errors.ts';
 import type { Reporter } from '../util/progress.ts';
-import { loadSpec } from '../specfile/load.ts';
+import { loadSpec, type LoadedSpec } from '../specfile/load.ts';
 import { coefficientPlotSvg } from '../report/plot.ts';
 import type { Grid } from '../report/formats.ts';
 import { yearChanges, type YearChange } from './year-change.ts';
 
-export async function compareYears(o: { data: string; years: number[]; spec: string; out: string }, rep: Reporter): Promise<string> {
-  if (o.years.length < 2) throw new UsageError('--years needs at least two years, e.g. --years 2021,2022');
+export async function compareYears(given: { data: string; years: number[]; spec: string; out: string }, rep: Reporter): Promise<string> {
+  const repeated = given.years.filter((y, k) => given.years.indexOf(y) !== k);
+  if (repeated.length) throw new UsageError(`--years ${given.years.join(',')}: ${repeated[0]} is given twice; give each year once, e.g. --years 2021,2022`);
+  if (given.years.length < 2) throw new UsageError('--years needs at least two years, e.g. --years 2021,2022');
+  // in time order: the changes are from the first year
+  const o = { ...given, years: [...given.years].sort((a, b) => a - b) };
+  const missing = o.years.filter((y) => !existsSync(join(o.data, String(y))));
+  if (missing.length) throw new UsageError(`--years: no folder ${missing.map((y) => join(o.data, String(y))).join(', ')} (the data folder has one folder per year)`);
+  // a spec without main models has nothing to compare: said before any year is run
+  const loaded = await loadSpec(o.spec);
+  if (!loaded.models.some((m) => m.main)) throw loaded.error(['levels'], 'levels', 'at least one model with main: true (compare-years compares the main models across years)');
   const dataset = basename(resolve(o.data));
   const outDir = join(o.out, dataset, `compare-years_${o.years.join('-')}`);
-  return withOutput(outDir, () => compareYearsLocked(o, dataset, outDir, rep));
+  return withOutput(outDir, () => compareYearsLocked(o, loaded, dataset, outDir, rep));
 }
 
-async function compareYearsLocked(o: { data: string; years: number[]; spec: string; out: string }, dataset: string, outDir: string, rep: Reporter): Promise<string> {
+async function compareYearsLocked(o: { data: string; years: number[]; spec: string; out: string }, loaded: LoadedSpec, dataset: string, outDir: string, rep: Reporter): Promise<string> {
   const specHash = createHash('sha256').update(readFileSync(o.spec, 'utf8')).digest('hex');
   const byYear = new Map<number, { record: RunRecord; fits: Map<string, FitResult> }>();
   for (const year of o.years) {
@@ -46,14 +55,12 @@ async function compareYearsLocked(o: { data: string; years: number[]; spec: stri
   const zh = lang === 'zh';
   const files: OutputFiles = new Map();
   const html: string[] = [];
-  const loaded = await loadSpec(o.spec);
   const tables = new TableWriter(files, new Set(loaded.spec.outputs.filter((f) => f !== 'html')));
   const termLabels = new Map<string, string>();
   for (const g of first.spec.groups) for (const [v, l] of Object.entries(g.variables)) termLabels.set(v, labelText(l, lang, v));
   const termLabel = (t: string) => termLabels.get(t) ?? t;
   // the tests of change: the main models refitted on the stacked years with year interactions
   const mainIds = new Set(first.spec.levels.flatMap((level) => level.models.filter((id) => first.models.find((m) => m.id === id)?.main)));
-  if (!mainIds.size) throw new UsageError(`${o.spec} marks no model as main: (add main: true to the models to compare across years)`);
   const changes = new Map((await yearChanges({ data: o.data, years: o.years, loaded, mains: loaded.models.filter((m) => mainIds.has(m.id)) }, rep)).map((c) => [c.model, c]));
   const summary: YearChange[] = [];
   for (const level of first.spec.levels) {
@@ -61,8 +68,8 @@ async function compareYearsLocked(o: { data: string; years: number[]; spec: stri
     for (const id of mains) {
       const m = first.models.find((x) => x.id === id)!;
       const models = o.years.map((y) => ({ id: `${id}_${y}`, label: String(y) as string, fit: byYear.get(y)!.fits.get(id)! }));
-      const name = `${labelText(level.label, lang, level.id)}：${labelText(m.label, lang, id)}`;
-      const title = `${name}（${zh ? '分年度' : 'by year'}）`;
+      const name = zh ? `${labelText(level.label, lang, level.id)}：${labelText(m.label, lang, id)}` : `${labelText(level.label, lang, level.id)}: ${labelText(m.label, lang, id)}`;
+      const title = zh ? `${name}（分年度）` : `${name} (by year)`;
       const grid = regGrid(buildRegTable(models, { title, lang, stars: first.spec.stars, digits: first.spec.digits, groups: first.spec.groups, statistics: first.spec.statistics, pseudoR2: first.spec.pseudo_r2 }));
       tables.write(id, grid);
       html.push(toHtmlFragment(grid));
@@ -80,16 +87,22 @@ async function compareYearsLocked(o: { data: string; years: number[]; spec: stri
       const change = changes.get(id);
       if (change) {
         summary.push(change);
-        const cg = changeGrid(change, `${name}（${zh ? '年份间变化' : 'change between years'}）`, o.years, lang, first.spec.digits, termLabel);
-        tables.write(`${id}_change`, cg);
-        html.push(toHtmlFragment(cg));
+        if (change.skipped) {
+          // no table: a line in the page and the reason in year_changes.json
+          html.push(`<p class="notes">${htmlEscape(zh ? `${name}：未检验年份间变化（${change.skipped.zh}）。` : `${name}: change between years not tested (${change.skipped.en}).`)}</p>`);
+        } else {
+          const cg = changeGrid(change, zh ? `${name}（年份间变化）` : `${name} (change between years)`, o.years, lang, first.spec.digits, termLabel);
+          tables.write(`${id}_change`, cg);
+          html.push(toHtmlFragment(cg));
+        }
       }
     }
   }
   files.set('year_changes.json', `${JSON.stringify(summary, null, 2)}\n`);
   await tables.finish(lang, 'tables.docx');
   files.set('index.html', htmlPage(zh ? '主模型分年度比较' : 'Main models by year', html.join('\n')));
-  writeOutputsAtomically(outDir, files);
+  // the folder is wholly compare-years': no table of an earlier comparison stays behind
+  writeOutputsAtomically(outDir, files, { replaceAll: true });
   rep.step(`compare-years: ${files.size} files -> ${outDir}`);
   return outDir;
 }

@@ -71,6 +71,19 @@ export async function fitMultiverse(loaded: LoadedSpec, samples: Map<string, Tab
     }
     for (const v of [mv.outcome, ...mv.terms]) if (!isKnownTerm(v, t)) throw loaded.error(['multiverse'], v, `a variable of sample ${sid}`);
   }
+  // the variable of interest is a column: its effect is the AME of a one-SD change of that variable
+  const interests = Object.hasOwn(mv.dimensions, mv.interest) ? (mv.dimensions[mv.interest] as (string | string[])[]) : [mv.interest];
+  interests.forEach((a, k) => {
+    const v = typeof a === 'string' ? a : a.join(' + ');
+    const at = Object.hasOwn(mv.dimensions, mv.interest) ? ['multiverse', 'dimensions', mv.interest, String(k)] : ['multiverse', 'interest'];
+    for (const sid of multiverseSamples(mv)) {
+      if (typeof a !== 'string' || !samples.get(sid)!.columns.has(a)) {
+        throw loaded.error(at, v, `a column of sample ${sid}: the curve shows the AME of a one-SD change in the variable of interest, so it must be a variable, not an expression (make it one under derived:, e.g. derived: { dyads: { log_flow1: log(flow + 1) } })`);
+      }
+    }
+  });
+  // the permutation test needs logit or probit specifications on a complete network: checked before any fit
+  if (mv.curve_null) checkPermutable(loaded, mv, samples);
   const dims = Object.keys(mv.dimensions);
   const interestDim = Object.hasOwn(mv.dimensions, mv.interest) ? mv.interest : null;
   // the specifications: a model and a variance each
@@ -112,6 +125,7 @@ export async function fitMultiverse(loaded: LoadedSpec, samples: Map<string, Tab
         reps,
         seed,
         alpha,
+        reference: mv.sample,
         progress: (done) => {
           for (; last < done; last++) nullBar.tick();
         },
@@ -160,6 +174,39 @@ async function evaluateInParallel(samples: Map<string, Table>, planned: PlanItem
   );
   const byIndex = new Map(results.flat().map((o) => [o.index, o]));
   return planned.map((p) => byIndex.get(p.index)!);
+}
+
+/**
+ * Refuses a `curve_null:` that could test nothing — no logit or probit family, or no sample that is
+ * every pair of its cities — before the specifications are fitted.
+ */
+function checkPermutable(loaded: LoadedSpec, mv: Multiverse, samples: Map<string, Table>): void {
+  const families = (mv.dimensions.family as string[] | undefined) ?? [mv.family];
+  const fail = (why: string) => loaded.error(['multiverse', 'curve_null'], 'curve_null', `a multiverse the permutation test can permute: ${why}`);
+  if (!families.some((f) => f === 'logit' || f === 'probit')) throw fail(`it refits logit and probit specifications, and this multiverse has ${families.join(', ')}`);
+  const complete = multiverseSamples(mv).filter((sid) => isCompleteNetwork(samples.get(sid)!));
+  if (!complete.length) {
+    throw fail(`no sample of the multiverse (${multiverseSamples(mv).join(', ')}) is every pair of its cities; samples chosen by a pair attribute (cross-province pairs, cooperating pairs) cannot be permuted — add a sample of all pairs, or all pairs among a set of provinces`);
+  }
+}
+
+/** Whether a pair table holds each pair of its cities exactly once (ids compared as text). */
+function isCompleteNetwork(t: Table): boolean {
+  const i = t.columns.get('i');
+  const j = t.columns.get('j');
+  if (!i || !j) return false;
+  const text = (c: NonNullable<typeof i>, r: number) => (c.kind === 'number' ? String(c.values[r]) : c.levels[c.codes[r]]);
+  const cities = new Set<string>();
+  const pairs = new Set<string>();
+  for (let r = 0; r < t.nrow; r++) {
+    const a = text(i, r);
+    const b = text(j, r);
+    cities.add(a);
+    cities.add(b);
+    pairs.add(a < b ? `${a}\t${b}` : `${b}\t${a}`);
+  }
+  const m = cities.size;
+  return pairs.size === t.nrow && t.nrow === (m * (m - 1)) / 2;
 }
 
 /** A term the formula layer can read from the table: a column, or an expression of columns (checked when fitted). */

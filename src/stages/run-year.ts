@@ -28,7 +28,7 @@ export interface RunOptions {
 }
 
 /** The outputs of a run with a spec, which a run without one removes (they would describe other data). */
-const SPEC_OUTPUTS = ['fits', 'tables', 'plots', 'report.html', 'tidy.csv', 'glance.csv', 'network.csv', 'manifest.json'];
+const SPEC_OUTPUTS = ['fits', 'tables', 'plots', 'report.html', 'tidy.csv', 'glance.csv', 'network.csv', 'multiverse.csv', 'multiverse_null.csv', 'manifest.json'];
 
 export interface YearResult {
   outDir: string;

@@ -100,6 +100,14 @@ function changeOf(model: string, r: FitResult, wald: (hypothesis: string) => Wal
     differences.push({ term: slope[1], year: Number(slope[2]), difference: c.estimate, std_error: c.std_error, p_value: c.p_value });
     if (c.estimate !== null) names.push(c.term);
   }
-  const test = names.length ? wald(names.map((t) => `\`${t}\` = 0`).join(', ')) : null;
-  return { model, formula: r.formula, n: r.n, differences, wald: test, skipped: null, warnings: r.warnings };
+  const warnings = [...r.warnings];
+  let test: WaldTest | null = null;
+  try {
+    test = names.length ? wald(names.map((t) => `\`${t}\` = 0`).join(', ')) : null;
+  } catch (e) {
+    // the differences stand; the joint test needs an invertible variance of them
+    if (!(e instanceof UsageError)) throw e;
+    warnings.push(`no joint test: ${e.message.replace(/^--wald "[^"]*": /, '')}`);
+  }
+  return { model, formula: r.formula, n: r.n, differences, wald: test, skipped: null, warnings };
 }

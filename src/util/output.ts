@@ -47,6 +47,8 @@ export interface WriteOptions {
   replaceDirs?: string[];
   /** files or folders of an earlier run that are not carried over (outputs this run makes stale) */
   drop?: string[];
+  /** nothing of an earlier run is carried over (a folder that is wholly this command's, e.g. compare-years') */
+  replaceAll?: boolean;
   /** called with the SHA-256 of every file written; its text is written as manifest.json */
   manifest?: (sha256: Map<string, string>) => string;
 }
@@ -281,7 +283,7 @@ export function writeOutputsAtomically(outDir: string, files: OutputFiles, opts:
       writeFileSync(join(partial, 'manifest.json'), opts.manifest(hashes));
       names.push('manifest.json');
     }
-    if (existsSync(target)) {
+    if (existsSync(target) && !opts.replaceAll) {
       const written = new Set(names);
       const gone = [...(opts.replaceDirs ?? []), ...(opts.drop ?? [])];
       const keep = (rel: string) => !written.has(rel) && !gone.some((d) => rel === d || rel.startsWith(`${d}/`));
