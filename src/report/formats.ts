@@ -188,6 +188,20 @@ figure.regtable .notes { font-size: 0.85em; max-width: 60em; margin: 0.4em auto;
 figure.regtable .notes p { margin: 0.1em 0; }
 pre { background: #f6f6f6; padding: 1em; overflow-x: auto; font-size: 0.8em; }
 .plot { margin: 1em 0; text-align: center; }
+/* print (and print to PDF): the whole width of every table on A4 — smaller type, narrower cells,
+   header labels that may wrap — instead of a scroll box that print cuts after the fifth column */
+@page { size: A4; margin: 12mm; }
+@media print {
+  body { margin: 0; max-width: none; font-size: 10pt; }
+  figure.regtable { overflow: visible; }
+  figure.regtable table { font-size: 7.5pt; }
+  figure.regtable th, figure.regtable td { padding: 0.05em 0.3em; }
+  figure.regtable thead th { white-space: normal; }
+  figure.regtable tr { break-inside: avoid; }
+  figure.regtable figcaption, h2, h3 { break-after: avoid; }
+  .plot svg { max-width: 100%; height: auto; }
+  pre { white-space: pre-wrap; }
+}
 `;
 
 export function htmlPage(title: string, body: string): string {
