@@ -63,3 +63,27 @@ describe('the demo network (2021) equals igraph', () => {
     expect(bad.stderr).toMatch(/'items' must be 0 or 1 \(a tie or not\); row \d+ has \d+/);
   });
 });
+
+describe("the report's network figures", () => {
+  it('partners per city, items per pair and the map: one line per cooperating pair, cities at their coordinates', async () => {
+    const { runYear } = await import('../src/stages/run-year.ts');
+    const dir = tmp();
+    const spec = join(dir, 's.yaml');
+    writeFileSync(spec, ['name: s', 'language: en', 'outputs: [md]', 'samples:', '  all: { table: dyads }', 'levels:', '  - id: partner', '    models:', '      - { id: m, family: logit, sample: all, outcome: coop, terms: [log_distance] }'].join('\n') + '\n');
+    const { outDir, record } = await runYear({ data: join(ROOT, 'data', 'demo'), year: 2021, out: join(dir, 'out'), spec });
+    const net = record!.network!;
+    expect(net.ties).toHaveLength(net.summary.ties);
+    // every tie is a cooperating pair with its items; the degrees recount from the ties
+    const degree = new Array(net.cities.length).fill(0);
+    for (const [a, b, items] of net.ties!) {
+      degree[a]++;
+      degree[b]++;
+      expect(items).toBeGreaterThanOrEqual(1);
+    }
+    expect(degree).toEqual(net.cities.map((c) => c.degree));
+    expect(net.cities.every((c) => c.lon != null && c.lat != null)).toBe(true);
+    const map = readFileSync(join(outDir, 'plots', 'network_map.svg'), 'utf8');
+    expect(map.match(/<line/g)).toHaveLength(net.summary.ties);
+    for (const f of ['degree_distribution', 'items_distribution']) expect(readFileSync(join(outDir, 'plots', `${f}.svg`), 'utf8')).toMatch(/<svg[\s\S]*mark-rect/);
+  });
+});

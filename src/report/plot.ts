@@ -176,3 +176,58 @@ export async function curveNullSvg(curve: { rank: number; observed: number; low:
   };
   return renderSvg(spec);
 }
+
+/** A histogram of counts (partners per city, items per cooperating pair): one bar per value when there are few, else up to 40 bins. */
+export async function distributionSvg(values: number[], title: string, xTitle: string, yTitle: string): Promise<string> {
+  const distinct = new Set(values).size;
+  const integers = values.every(Number.isInteger);
+  const x =
+    integers && Math.max(...values) - Math.min(...values) <= 60
+      ? { field: 'value', type: 'ordinal', title: xTitle, axis: { labelAngle: 0, values: distinct > 30 ? [...new Set(values)].sort((a, b) => a - b).filter((v) => v % 5 === 0) : undefined } }
+      : { field: 'value', type: 'quantitative', bin: { maxbins: 40 }, title: xTitle };
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    width: 420,
+    height: 200,
+    data: { values: values.map((value) => ({ value })) },
+    mark: { type: 'bar', color: '#1f5aa6' },
+    encoding: { x, y: { aggregate: 'count', type: 'quantitative', title: yTitle } },
+    config: { font: 'sans-serif' },
+  };
+  return renderSvg(spec);
+}
+
+/**
+ * The cooperation network on a map (the kind of the book's Figure 1.1): cities at their longitude
+ * and latitude (Mercator), sized by their number of partners, and a line for every cooperating pair.
+ * No borders are drawn (tongban ships no map data).
+ */
+export async function networkMapSvg(cities: { name: string; lon: number; lat: number; degree: number }[], ties: [number, number][], title: string, sizeTitle: string): Promise<string> {
+  const lines = ties.map(([a, b]) => ({ lon: cities[a].lon, lat: cities[a].lat, lon2: cities[b].lon, lat2: cities[b].lat }));
+  const spec = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    width: 560,
+    height: 460,
+    projection: { type: 'mercator' },
+    layer: [
+      {
+        data: { values: lines },
+        mark: { type: 'rule', color: '#1f5aa6', opacity: 0.12, strokeWidth: 0.6 },
+        encoding: { longitude: { field: 'lon', type: 'quantitative' }, latitude: { field: 'lat', type: 'quantitative' }, longitude2: { field: 'lon2' }, latitude2: { field: 'lat2' } },
+      },
+      {
+        data: { values: cities },
+        mark: { type: 'circle', color: '#c0392b', opacity: 0.8, stroke: 'white', strokeWidth: 0.3 },
+        encoding: {
+          longitude: { field: 'lon', type: 'quantitative' },
+          latitude: { field: 'lat', type: 'quantitative' },
+          size: { field: 'degree', type: 'quantitative', title: sizeTitle, scale: { range: [4, 160] }, legend: { orient: 'bottom', direction: 'horizontal' } },
+        },
+      },
+    ],
+    config: { font: 'sans-serif', view: { stroke: null } },
+  };
+  return renderSvg(spec);
+}

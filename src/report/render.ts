@@ -13,7 +13,7 @@ import { TableWriter } from './table-writer.ts';
 import type { OutputFiles } from '../util/output.ts';
 import type { DescriptiveRow } from './descriptives.ts';
 import { htmlEscape, htmlPage, regGrid, toHtmlFragment, type Grid } from './formats.ts';
-import { coefficientPlotSvg, plotPoints, predictionCurveSvg, specificationCurveSvg, curveNullSvg } from './plot.ts';
+import { coefficientPlotSvg, curveNullSvg, distributionSvg, networkMapSvg, plotPoints, predictionCurveSvg, specificationCurveSvg } from './plot.ts';
 import { buildRegTable } from './regtable.ts';
 import { effectsGrid } from './effects-table.ts';
 import { multiverseSummary } from './multiverse.ts';
@@ -236,7 +236,35 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
     tables.write('tables/network_cities', cg);
     const cols = ['city', 'name', 'degree', 'strength', 'betweenness', 'betweenness_normalized', 'eigenvector', 'closeness', 'component'] as const;
     files.set('network.csv', rowsCsv(record.network.cities, [...cols]));
-    networkHtml = `<h2>${zh ? '合作网络' : 'Cooperation network'}</h2>\n${toHtmlFragment(ng)}\n${toHtmlFragment(cg)}`;
+    // the figures a paper shows: partners per city, items per cooperating pair, the network on a map
+    const figures: string[] = [];
+    const nc = record.network.cities;
+    const degreeSvg = await distributionSvg(
+      nc.map((c) => c.degree),
+      zh ? '城市的合作伙伴数分布' : 'Partners per city',
+      zh ? '合作伙伴数（城市对数）' : 'Partners (cooperating pairs)',
+      zh ? '城市数' : 'Cities',
+    );
+    files.set('plots/degree_distribution.svg', degreeSvg);
+    figures.push(degreeSvg);
+    const items = (record.network.ties ?? []).map((t) => t[2]).filter((x): x is number => x !== null);
+    if (items.length) {
+      const svg = await distributionSvg(items, zh ? '合作城市对的事项数分布' : 'Items per cooperating pair', zh ? '事项数' : 'Items', zh ? '城市对数' : 'Pairs');
+      files.set('plots/items_distribution.svg', svg);
+      figures.push(svg);
+    }
+    const placed = nc.map((c) => (c.lon != null && c.lat != null ? { name: c.name ?? c.city, lon: c.lon, lat: c.lat, degree: c.degree } : null));
+    if (record.network.ties && placed.every((c) => c)) {
+      const svg = await networkMapSvg(
+        placed as NonNullable<(typeof placed)[number]>[],
+        record.network.ties.map(([a, b]) => [a, b]),
+        zh ? '合作网络（按经纬度）' : 'The cooperation network (by longitude and latitude)',
+        zh ? '合作伙伴数' : 'Partners',
+      );
+      files.set('plots/network_map.svg', svg);
+      figures.push(svg);
+    }
+    networkHtml = `<h2>${zh ? '合作网络' : 'Cooperation network'}</h2>\n${toHtmlFragment(ng)}\n${figures.map((f) => `<div class="plot">${f}</div>`).join('\n')}\n${toHtmlFragment(cg)}`;
   }
 
   const levelHtml: string[] = [];

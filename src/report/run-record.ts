@@ -58,7 +58,12 @@ export interface RunRecord {
   /** a panel run (tongban panel --spec): the pair-year table's report */
   panel?: PanelReport;
   /** the cooperation network of the run's pairs (coop = 1), with every city's statistics and name */
-  network: { summary: NetworkSummary; cities: (CityStats & { name: string | null })[] } | null;
+  network: {
+    summary: NetworkSummary;
+    cities: (CityStats & { name: string | null; lon?: number | null; lat?: number | null })[];
+    /** the cooperating pairs: positions in `cities` and the pair's items (runs saved before: absent) */
+    ties?: [number, number, number | null][];
+  } | null;
   descriptives: DescriptiveRow[];
   cleaning: CleaningReport & { sample: SampleInfo };
 }
@@ -245,9 +250,12 @@ const runRecordSchema = z
               eigenvector: z.number(),
               closeness: z.number().nullable(),
               component: count,
+              lon: z.number().nullable().optional(),
+              lat: z.number().nullable().optional(),
             })
             .strict(),
         ),
+        ties: z.array(z.tuple([count, count, z.number().nullable()])).optional(),
       })
       .strict()
       .nullable()

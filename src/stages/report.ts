@@ -70,7 +70,36 @@ export function runNetwork(dyads: Table, cities: Table): NonNullable<RunRecord['
   if (ids && names && ids.kind === 'string' && names.kind === 'string') {
     for (let r = 0; r < cities.nrow; r++) nameOf.set(ids.levels[ids.codes[r]], names.levels[names.codes[r]]);
   }
-  return { summary: net.summary, cities: net.cities.map((c) => ({ ...c, name: nameOf.get(c.city) ?? null })) };
+  // coordinates for the map (when the cities file has lon/lat)
+  const lon = cities.columns.get('lon');
+  const lat = cities.columns.get('lat');
+  const at = new Map<string, [number, number]>();
+  if (ids && ids.kind === 'string' && lon?.kind === 'number' && lat?.kind === 'number') {
+    for (let r = 0; r < cities.nrow; r++) if (Number.isFinite(lon.values[r]) && Number.isFinite(lat.values[r])) at.set(ids.levels[ids.codes[r]], [lon.values[r], lat.values[r]]);
+  }
+  // the ties (cooperating pairs) by the cities' positions in the list, with their items
+  const index = new Map(net.cities.map((c, k) => [c.city, k]));
+  const text = (name: string) => {
+    const c = dyads.columns.get(name)!;
+    return (r: number) => (c.kind === 'number' ? String(c.values[r]) : c.levels[c.codes[r]]);
+  };
+  const ti = text('i');
+  const tj = text('j');
+  const coop = dyads.columns.get('coop');
+  const items = dyads.columns.get('items');
+  const ties: [number, number, number | null][] = [];
+  if (coop?.kind === 'number') {
+    for (let r = 0; r < dyads.nrow; r++) {
+      if (coop.values[r] !== 1) continue;
+      const it = items?.kind === 'number' && Number.isFinite(items.values[r]) ? items.values[r] : null;
+      ties.push([index.get(ti(r))!, index.get(tj(r))!, it]);
+    }
+  }
+  return {
+    summary: net.summary,
+    cities: net.cities.map((c) => ({ ...c, name: nameOf.get(c.city) ?? null, lon: at.get(c.city)?.[0] ?? null, lat: at.get(c.city)?.[1] ?? null })),
+    ties,
+  };
 }
 
 /** Every file of the report stage: fits/*.json, fits/_run.json, tables, plots, report.html. */
