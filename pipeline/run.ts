@@ -18,7 +18,7 @@ try {
     rep.step(`pipeline: demo ${year} done -> ${outDir}/report.html`);
   }
   await compareYears({ data: 'data/demo', years: [2021, 2022], spec: 'specs/book.yaml', out: 'outputs' }, rep);
-  const panel = await runPanel({ data: 'data/demo', years: [2021, 2022], lag: 0, spec: 'specs/panel.yaml', out: 'outputs' }, rep);
+  const panel = await runPanel({ data: 'data/demo', years: [2019, 2020, 2021, 2022], lag: 0, spec: 'specs/panel.yaml', out: 'outputs' }, rep);
   rep.step(`pipeline: years as a panel -> ${panel.outDir}/report.html`);
   const { outDir } = await runYear({ data: 'data/demo', year: 2021, out: 'outputs/measures', spec: 'specs/measures.yaml' }, rep);
   rep.step(`pipeline: specification comparison -> ${outDir}/report.html`);

@@ -9,7 +9,7 @@ import { getNum } from '../src/data/table.ts';
 const DEMO = join(import.meta.dirname, '..', 'data', 'demo');
 
 describe('embedded demo data', () => {
-  for (const year of [2021, 2022]) {
+  for (const year of [2019, 2020, 2021, 2022]) {
     it(`data/demo/${year} is exactly what the simulator writes (seed 20211231)`, () => {
       const sim = simulate({ cities: 333, seed: 20211231, year });
       for (const [name, text] of sim.files) {
@@ -30,6 +30,18 @@ describe('embedded demo data', () => {
     const pop = getNum(data.cities, 'population');
     expect(Math.min(...pop)).toBeGreaterThanOrEqual(20);
     expect(Math.max(...pop)).toBeLessThanOrEqual(3500);
+  });
+
+  it('2019 and 2020 hold the 2021 agreements dated by the end of that year, and covariates of their own', () => {
+    const rows = (y: number) => readFileSync(join(DEMO, String(y), 'agreements.csv'), 'utf8').trim().split('\n');
+    const base = rows(2021);
+    for (const y of [2019, 2020]) {
+      const want = base.filter((l, k) => k === 0 || (l.split(',')[3] !== '' && l.split(',')[3] <= `${y}-12-31`));
+      expect(rows(y)).toEqual(want);
+      expect(readFileSync(join(DEMO, String(y), 'cities.csv'), 'utf8')).not.toBe(readFileSync(join(DEMO, '2021', 'cities.csv'), 'utf8'));
+    }
+    expect(rows(2019).length).toBeLessThan(rows(2020).length);
+    expect(() => simulate({ cities: 333, seed: 1, year: 2018 })).toThrow(/start in 2019/);
   });
 
   it('2022 keeps every 2021 agreement and adds new ones', () => {

@@ -42,7 +42,7 @@ const simulateCmd: CommandModule = {
     y
       .option('cities', { type: 'number', default: 333, describe: 'number of cities' })
       .option('seed', { type: 'number', default: 20211231, describe: 'random seed' })
-      .option('year', { type: 'number', default: 2021, describe: 'year (2021 = base year; later years drift from it)' })
+      .option('year', { type: 'number', default: 2021, describe: 'year (2021 = base year; later years drift forward from it, 2019 and 2020 back, with the agreements signed by then)' })
       .option('out', { type: 'string', demandOption: true, describe: 'output folder (the year folder itself)' })
       .option('force', { type: 'boolean', default: false, describe: 'replace the files of a folder that is not empty' })
       .example('$0 simulate --cities 100 --seed 1 --year 2021 --out data/sim/2021', ''),

@@ -3,7 +3,7 @@
  * declared in commands.ts): clean, dyads, simulate, run, report, compare-years, panel.
  */
 import { z } from 'zod';
-import { simulate } from '../data/simulate.ts';
+import { FIRST_YEAR, simulate } from '../data/simulate.ts';
 import { readFits } from '../report/run-record.ts';
 import { renderReport } from '../report/render.ts';
 import { runClean } from '../stages/clean.ts';
@@ -35,7 +35,7 @@ export async function runSimulateCommand(args: unknown): Promise<void> {
     z.object({
       cities: z.number().int().min(2).max(20000),
       seed: z.number().int().min(0).max(4294967295),
-      year: z.number().int().min(2021).max(2100),
+      year: z.number().int().min(FIRST_YEAR).max(2100),
       out: z.string().min(1),
       force: z.boolean().default(false),
       ...common,

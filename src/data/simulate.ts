@@ -296,8 +296,66 @@ function ztnb(rng: Rng, mu: number, theta: number): number {
   }
 }
 
+/** The earliest year the simulator writes: the agreements are dated from 2019-01-01. */
+export const FIRST_YEAR = 2019;
+
+/**
+ * A year before the base year: the base year's cities drifted back year by year (the forward
+ * drift's growth rates with the sign reversed, drawn from a stream of their own so that the base
+ * and later years stay exactly as they were), that year's flows, and the base year's agreements
+ * signed by the end of that year. Agreements without a date are left out (when they were signed is
+ * not known); a pair's later batches are in the folders of the years they were signed.
+ */
+function simulateEarlier(opts: SimulateOptions): Simulated {
+  const base = simulate({ ...opts, year: DGP.baseYear });
+  // the base year's cities and flow noise: the first draws of simulate()'s own stream
+  const rng = new Rng(opts.seed);
+  const cities = drawCities(rng, opts.cities);
+  const n = cities.length;
+  const flowNoise = new Float64Array(n * n);
+  for (let k = 0; k < flowNoise.length; k++) flowNoise[k] = rng.normal(0, 0.7);
+  const back = new Rng((opts.seed ^ 0x5bd1e995) >>> 0);
+  for (let year = DGP.baseYear - 1; year >= opts.year; year--) {
+    for (const c of cities) {
+      const g = Math.exp(-back.normal(0.003, 0.01));
+      c.population *= g;
+      c.registered *= g;
+      c.outflow *= Math.exp(-back.normal(0.01, 0.05));
+      c.gdp *= Math.exp(-back.normal(0.06, 0.03));
+      c.revenue *= Math.exp(-back.normal(0.05, 0.05));
+      c.expenditure *= Math.exp(-back.normal(0.04, 0.04));
+      c.gov -= back.normal(0.05, 0.2);
+    }
+  }
+  const end = `${opts.year}-12-31`;
+  const [header, ...lines] = base.files.get('agreements.csv')!.trimEnd().split('\n');
+  const kept = lines.filter((l) => {
+    const signed = l.split(',')[3];
+    return signed !== '' && signed <= end;
+  });
+  const items = new Map<string, number>();
+  for (const l of kept) {
+    const [a, b, k] = l.split(',');
+    const key = a < b ? `${a}|${b}` : `${b}|${a}`;
+    items.set(key, (items.get(key) ?? 0) + Number(k));
+  }
+  let itemsSum = 0;
+  for (const v of items.values()) itemsSum += v;
+  const dyads = (n * (n - 1)) / 2;
+  return {
+    files: new Map([
+      ['cities.csv', citiesCsv(cities)],
+      ['agreements.csv', [header, ...kept].join('\n') + '\n'],
+      ['flows.csv', flowsCsv(cities, flowNoise, opts.year)],
+      ['regions.csv', regionsCsv(cities)],
+    ]),
+    summary: { ...base.summary, dyads, coop_pairs: items.size, coop_rate: items.size / dyads, agreement_rows: kept.length, mean_items: itemsSum / items.size },
+  };
+}
+
 export function simulate(opts: SimulateOptions): Simulated {
-  if (opts.year < DGP.baseYear) throw new Error(`the simulator starts in ${DGP.baseYear}; --year must be >= ${DGP.baseYear}`);
+  if (opts.year < FIRST_YEAR) throw new Error(`the simulator's agreements start in ${FIRST_YEAR}; --year must be >= ${FIRST_YEAR}`);
+  if (opts.year < DGP.baseYear) return simulateEarlier(opts);
   const rng = new Rng(opts.seed);
   const cities = drawCities(rng, opts.cities);
   const n = cities.length;
