@@ -3,6 +3,10 @@ import { buildRegTable, starsFor } from '../src/report/regtable.ts';
 import { regGrid, texEscape, toCsvTable, toHtmlFragment, toLatex, toMarkdown } from '../src/report/formats.ts';
 import { pseudoR2, tidy } from '../src/report/tidy.ts';
 import type { FitResult } from '../src/fit/types.ts';
+import { warningText } from '../src/report/warnings.ts';
+import { computeDyads } from '../src/stages/dyads.ts';
+import { fitModel } from '../src/fit/fit-model.ts';
+import { join } from 'node:path';
 
 const fit = (over: Partial<FitResult> = {}): FitResult => ({
   schema_version: 2, family: 'logit', link: 'logit', formula: 'y ~ x', n: 100, df_residual: 98, converged: true, iterations: 5,
@@ -91,5 +95,59 @@ describe('journal tables', () => {
     const long = toLatex({ ...g, body: Array.from({ length: 45 }, (_, k) => ({ cells: [`v${k}`, '1'] })) }, { label: 'descriptives' });
     expect(long).toMatch(/\\begin\{ThreePartTable\}[\s\S]*\\begin\{longtable\}\{lc\}\n\\caption\{T\}\\label\{tab:descriptives\} \\\\[\s\S]*\\endfirsthead[\s\S]*\\endhead[\s\S]*\\insertTableNotes\n\\endlastfoot\nv0 & 1/);
     expect(long).not.toContain("\\begin{adjustbox}");
+  });
+});
+
+describe('estimation warnings in a Chinese table are in Chinese', () => {
+  const examples = [
+    "the dyadic variance matrix is not positive semi-definite: smallest eigenvalue -0.00954195 (1 negative); standard errors may be unreliable (repair on request: --fix-psd, or fix_psd: true in a spec)",
+    'the two-way cluster variance matrix was not positive semi-definite (smallest eigenvalue -1.2e-05); repaired on request by setting 2 negative eigenvalues to 0',
+    "only 12 clusters in 'province': cluster-robust standard errors are unreliable with fewer than about 30",
+    'fitted probabilities numerically 0 or 1 occurred for 3 rows (possible separation: coefficients may be diverging; consider firth-logit)',
+    'perfectly collinear column dropped (estimate null, as R reports NA): same_region',
+    "'log(x)' is not a number on 2 rows where its inputs are present (data rows 5, 9; e.g. the log of a negative number): they are left out like missing values",
+    "the weighted information matrix X'WX became singular at iteration 4 (separation or a degenerate design?)",
+    'the deviance became non-finite at iteration 3; no valid step found',
+    'IRLS did not converge in 100 iterations',
+    'the information matrix is singular at the estimate: standard errors are not available',
+    'the estimator did not converge',
+    'firth: the information matrix became singular',
+    'firth: did not converge in 100 iterations (largest modified score 1.20e-03)',
+    'alternating estimation of β and θ did not converge in 25 rounds',
+    'theta ran to the Poisson boundary (θ = 1.23e+06, α = 1/θ ≈ 0): the data show no overdispersion; the Poisson model is the better description',
+    'the log-likelihood is not finite at the starting values',
+    'Newton: no ascent direction could be found',
+    'Newton stalled at iteration 12 (largest gradient 3.10e-04)',
+    'Newton did not converge in 200 iterations (largest gradient 3.10e-04)',
+    'the observed information is not positive definite at the estimate: standard errors are not available',
+    'the observed information is badly conditioned (pivot ratio 1.2e+13): standard errors may be unreliable',
+    'ml-regression and the normal equations disagree by 1.00e-06 (relative): the design is ill-conditioned',
+    'count part: IRLS did not converge in 100 iterations',
+  ];
+  const latin = /[A-Za-z]{4,}/g;
+  it('every warning the estimators word has a Chinese version keeping its numbers', () => {
+    for (const w of examples) {
+      const zh = warningText(w, 'zh');
+      expect(zh, w).not.toBe(w);
+      expect(zh, w).toMatch(/[\u4e00-\u9fff]/);
+      // numbers carried over; no English words left (names such as Firth, Newton, IRLS, logit allowed)
+      for (const n of w.match(/-?\d[\d.e+-]*/g) ?? []) expect(zh, w).toContain(n);
+      expect((zh.match(latin) ?? []).filter((x) => !['Firth', 'logit', 'Newton', 'IRLS', 'regression', 'true', 'same', 'region', 'log', 'province'].includes(x)), zh).toEqual([]);
+    }
+    expect(warningText(examples[0], 'en')).toBe(examples[0]);
+  });
+  it("the warning of a real fit: the Yangtze delta sample's dyadic variance (41 cities) in the book's Chinese table", () => {
+    const stage = computeDyads(join(import.meta.dirname, '..', 'data', 'demo', '2021'), { provinces: ['上海', '江苏', '浙江', '安徽'] });
+    const f = fitModel(stage.dyads.dyads, {
+      formula: 'coop ~ log_distance + log_gdp_sum + log_population_absdiff + log_flow + log_outflow_sum + same_province + gov_index_sum + fiscal_ratio_min',
+      family: 'logit',
+      vcov: 'dyadic',
+      dyad: ['i', 'j'],
+    });
+    expect(f.result.warnings.length).toBeGreaterThan(0);
+    const t = buildRegTable([{ id: 'y', label: { zh: '长三角样本', en: 'Yangtze' }, fit: f.result }], { title: 'T', lang: 'zh', stars: [0.1, 0.05, 0.01], digits: 3, groups: [] });
+    const note = t.notes.find((n) => n.startsWith('长三角样本：'))!;
+    expect(note).toMatch(/^长三角样本：二元组稳健方差矩阵非半正定：最小特征值 -?\d/);
+    expect(note.match(latin) ?? []).toEqual(['true']); // fix_psd: true, the spec field to write
   });
 });

@@ -4,6 +4,7 @@
  * pseudo-R², α for NB; the notes say the SE type, clustering, small-sample preset and
  * star thresholds of every column. One backend per output format renders the grid.
  */
+import { warningText } from './warnings.ts';
 import { family } from '../fit/families.ts';
 import type { FitResult } from '../fit/types.ts';
 import { isVcovType, VARIANCES } from '../vcov/registry.ts';
@@ -211,7 +212,7 @@ export function buildRegTable(models: TableModel[], o: TableOptions): RegTable {
     notes.push(zh ? '联合检验为 Wald 检验，使用各列的标准误类型（二元组稳健等），星号表示其 p 值。' : "Joint tests are Wald tests with each column's variance (dyadic-robust etc.); stars give their p-values.");
   }
   for (const m of models) {
-    for (const w of m.fit.warnings) notes.push(`${labelText(m.label, o.lang, m.id)}: ${w}`);
+    for (const w of m.fit.warnings) notes.push(o.lang === 'zh' ? `${labelText(m.label, o.lang, m.id)}：${warningText(w, 'zh')}` : `${labelText(m.label, o.lang, m.id)}: ${w}`);
   }
   return { title: o.title, lang: o.lang, columns, rows, notes };
 }
