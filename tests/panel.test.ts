@@ -97,6 +97,67 @@ describe('the pair-year table of the demo data', () => {
   });
 });
 
+/** C's %.17g (R's sprintf): 17 significant digits, trailing zeros dropped, exponent form outside 1e-4 … 1e17. */
+function g17(x: number): string {
+  if (x === 0) return '0';
+  const [mant, e] = x.toExponential(16).split('e');
+  const exp = Number(e);
+  const strip = (t: string) => (t.includes('.') ? t.replace(/0+$/, '').replace(/\.$/, '') : t);
+  if (exp < -4 || exp >= 17) return `${strip(mant)}e${exp < 0 ? '-' : '+'}${String(Math.abs(exp)).padStart(2, '0')}`;
+  return strip(x.toFixed(16 - exp));
+}
+
+describe('the demo panel 2019–2022 (lag 0) and 2020–2022 (lag 1) equal an independent build in R', () => {
+  const ref = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'panel', 'panel_2019_2022.json'), 'utf8'));
+  const COV = ['log_distance', 'log_flow', 'same_province', 'gov_index_sum', 'fiscal_ratio_min'];
+  const FORMULA = 'event ~ log_distance + log_flow + same_province + gov_index_sum + fiscal_ratio_min + factor(year)';
+  const digests = (table: ReturnType<typeof buildPairYears>['table']) => {
+    const col = (name: string) => table.columns.get(name)!;
+    const text = (name: string, r: number) => {
+      const c = col(name);
+      return c.kind === 'string' ? c.levels[c.codes[r]] : String(c.values[r]);
+    };
+    const num = (name: string) => (col(name) as { values: Float64Array }).values;
+    const rows = Array.from({ length: table.nrow }, (_, r) => r).map((r) => ({ r, i: text('i', r), j: text('j', r), y: Number(text('year', r)) }));
+    rows.sort((a, b) => a.y - b.y || (a.i < b.i ? -1 : a.i > b.i ? 1 : a.j < b.j ? -1 : a.j > b.j ? 1 : 0));
+    const event = num('event');
+    const key = rows.map((x) => `${x.i},${x.j},${x.y},${event[x.r]}\n`);
+    const cov = rows.map((x) => `${x.i},${x.j},${x.y},${event[x.r]},${COV.map((c) => g17(num(c)[x.r])).join(',')}\n`);
+    return { key, cov, md5: (lines: string[]) => createHash('md5').update(lines.join('')).digest('hex') };
+  };
+  for (const [name, years, lag, panelKey, hazards] of [
+    ['lag 0, 2019–2022', [2019, 2020, 2021, 2022], 0, 'panel', [['hazard_cloglog', 'cloglog'], ['hazard_logit', 'logit']]],
+    ['lag 1, 2020–2022 (covariates of the year before)', [2020, 2021, 2022], 1, 'panel_lag1', [['hazard_cloglog_lag1', 'cloglog']]],
+  ] as const) {
+    it(`${name}: the risk sets row for row, the covariates bit for bit, and the hazards`, () => {
+      const r = ref[panelKey];
+      const { table, report } = buildPairYears({ data: DATA, years: [...years], lag });
+      expect(report.by_year.map((b) => b.pairs_at_risk)).toEqual(years.map((y) => r.rows_by_year[String(y)]));
+      expect(report.by_year.map((b) => b.events)).toEqual(years.map((y) => r.events_by_year[String(y)]));
+      expect(report.undated_pairs_left_out).toBe(r.undated_pairs);
+      expect(report.signed_before_first_year).toBe(r.signed_before_first_year);
+      const d = digests(table);
+      expect(d.cov.slice(0, 3).join('')).toBe(r.cov_first_lines.map((l: string) => `${l}\n`).join(''));
+      expect(d.md5(d.key)).toBe(r.key_md5);
+      expect(d.md5(d.cov)).toBe(r.cov_md5);
+      if (lag === 0) {
+        // earlier agreements files that date a pair differently from the 2022 file (R counts every earlier year)
+        const differ = Object.fromEntries(report.date_disagreements.map((x) => [String(x.year), x.pairs]));
+        for (const [y, n] of Object.entries(r.earlier_file_date_differences_tongban_rule as Record<string, number>)) expect(differ[y] ?? 0, y).toBe(n);
+      }
+      for (const [key, family] of hazards) {
+        const h = ref[key];
+        const f = fitModel(table, { formula: FORMULA, family, vcov: 'dyadic', dyad: ['i', 'j'] }).result;
+        expect(f.coefficients.map((c) => c.term)).toEqual(h.coef_names);
+        f.coefficients.forEach((c, k) => {
+          expectClose(c.estimate, h.coefficients[k], 1e-6, 0, `${key} ${c.term}`);
+          expectClose(c.std_error, h.se_dyadic[k], 1e-5, 0, `${key} ${c.term} dyadic SE`);
+        });
+      }
+    });
+  }
+});
+
 describe('change between years: Wald tests on the stacked cross-sections with the cross-year dyadic variance', () => {
   const ref = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'panel', 'panel_reference.json'), 'utf8')).stacked;
   const { stacked } = buildPairYears({ data: DATA, years: [2021, 2022], lag: 0 });
