@@ -14,7 +14,7 @@ import type { OutputFiles } from '../util/output.ts';
 import type { DescriptiveRow } from './descriptives.ts';
 import { htmlEscape, htmlPage, regGrid, toHtmlFragment, type Grid } from './formats.ts';
 import { coefficientPlotSvg, curveNullSvg, distributionSvg, networkMapSvg, plotPoints, predictionCurveSvg, specificationCurveSvg } from './plot.ts';
-import { buildRegTable } from './regtable.ts';
+import { buildRegTable, starsFor } from './regtable.ts';
 import { effectsGrid } from './effects-table.ts';
 import { multiverseSummary } from './multiverse.ts';
 import { glance, tidy, type GlanceRow, type TidyRow } from './tidy.ts';
@@ -317,7 +317,26 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
       files.set(`plots/${level.id}_predict_${v.replace(/[^A-Za-z0-9_]/g, '_')}.svg`, svg);
       curveHtml += `\n<h3>${htmlEscape(curveTitle)}</h3>\n<div class="plot">${svg}</div>`;
     }
-    levelHtml.push(`<h2>${htmlEscape(levelTitle)}</h2>\n${toHtmlFragment(grid)}\n${plotHtml}${ameHtml}${curveHtml}`);
+    // collinearity: VIFs of the level's models, and the correlations of its main model's variables
+    let collinearityHtml = '';
+    const withVif = level.models.filter((id) => record.vif?.[id]?.length);
+    if (withVif.length) {
+      const vg = vifGrid(
+        withVif.map((id) => ({ label: modelLabel.get(id) ?? id, rows: record.vif![id] })),
+        zh ? `${levelTitle}：方差膨胀因子（VIF）` : `${levelTitle}: variance inflation factors (VIF)`,
+        lang,
+        termLabel,
+      );
+      tables.write(`tables/${level.id}_vif`, vg);
+      collinearityHtml += `\n${toHtmlFragment(vg)}`;
+    }
+    const cor = record.correlations?.[level.id];
+    if (cor && cor.variables.length > 1) {
+      const cgr = correlationGrid(cor, zh ? `${levelTitle}：变量相关系数（${modelLabel.get(cor.model) ?? cor.model}）` : `${levelTitle}: correlations of the variables (${modelLabel.get(cor.model) ?? cor.model})`, lang, termLabel, record.spec.stars);
+      tables.write(`tables/${level.id}_correlations`, cgr);
+      collinearityHtml += `\n${toHtmlFragment(cgr)}`;
+    }
+    levelHtml.push(`<h2>${htmlEscape(levelTitle)}</h2>\n${toHtmlFragment(grid)}\n${plotHtml}${ameHtml}${curveHtml}${collinearityHtml}`);
   }
 
   // report.html: cleaning report, descriptives, tables and plots, the run record
@@ -339,4 +358,58 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
   files.set('report.html', htmlPage(title, sections.join('\n')));
   await tables.finish(lang, 'tables/tables.docx');
   return files;
+}
+
+/** VIFs of a level's models side by side, with the mean VIF of each. */
+function vifGrid(models: { label: string; rows: { term: string; vif: number | null }[] }[], title: string, lang: 'zh' | 'en', termLabel: (t: string) => string): Grid {
+  const zh = lang === 'zh';
+  const terms = [...new Set(models.flatMap((m) => m.rows.map((r) => r.term)))];
+  const f = (x: number | null | undefined) => (x == null ? '' : x.toFixed(2));
+  const body = terms.map((t) => ({ cells: [termLabel(t), ...models.map((m) => f(m.rows.find((r) => r.term === t)?.vif))], kind: 'coef' }));
+  const mean = (m: (typeof models)[number]) => {
+    const v = m.rows.map((r) => r.vif).filter((x): x is number => x !== null);
+    return v.length ? v.reduce((a, b) => a + b, 0) / v.length : null;
+  };
+  body.push({ cells: [zh ? '平均 VIF' : 'Mean VIF', ...models.map((m) => f(mean(m)))], kind: 'stat' });
+  return {
+    title,
+    header: [
+      ['', ...models.map((_, k) => `(${k + 1})`)],
+      ['', ...models.map((m) => m.label)],
+    ],
+    body,
+    notes: [
+      zh
+        ? '注：VIF = 1/(1 − R²)，R² 为该协变量对模型其余协变量（含常数项）回归的拟合优度（同 Stata 的 estat vif；因子变量每个虚拟变量一个值）；通常以大于 10 表示严重共线。空白：该模型不含此变量。'
+        : "Note: VIF = 1/(1 − R²), R² of the covariate on the model's other covariates with a constant (Stata's estat vif; one value per indicator of a factor); above 10 is commonly read as strong collinearity. Blank: the model does not have the variable.",
+    ],
+  };
+}
+
+/** The lower triangle of a correlation matrix with stars, variables numbered as columns. */
+function correlationGrid(c: { variables: string[]; n: number; r: (number | null)[][]; p: (number | null)[][] }, title: string, lang: 'zh' | 'en', termLabel: (t: string) => string, stars: [number, number, number]): Grid {
+  const zh = lang === 'zh';
+  const k = c.variables.length;
+  const body = c.variables.map((v, a) => ({
+    cells: [
+      `(${a + 1}) ${termLabel(v)}`,
+      ...c.variables.map((_, b) => {
+        if (b > a) return '';
+        if (b === a) return '1';
+        const r = c.r[a][b];
+        return r == null ? '' : `${r.toFixed(3)}${starsFor(c.p[a][b], stars)}`;
+      }),
+    ],
+  }));
+  const [s1, s2, s3] = stars;
+  return {
+    title,
+    header: [['', ...Array.from({ length: k }, (_, b) => `(${b + 1})`)]],
+    body,
+    notes: [
+      zh
+        ? `注：Pearson 相关系数，N = ${c.n}。* p<${s1}，** p<${s2}，*** p<${s3}（t 检验，视各观测为独立；共享城市的城市对并不独立，星号仅作描述）。`
+        : `Note: Pearson correlations, N = ${c.n}. * p<${s1}, ** p<${s2}, *** p<${s3} (t test treating the rows as independent; pairs sharing a city are not, so read the stars as descriptive).`,
+    ],
+  };
 }

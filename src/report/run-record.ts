@@ -10,6 +10,7 @@ import type { FitResult } from '../fit/types.ts';
 import type { DescriptiveRow } from './descriptives.ts';
 import type { EffectRow, Prediction } from '../inference/effects.ts';
 import type { CurveNullResult } from '../inference/curve-null.ts';
+import type { Correlations, VifRow } from '../inference/collinearity.ts';
 import type { QapResult } from '../inference/qap.ts';
 import type { CityStats, NetworkSummary } from '../inference/network-stats.ts';
 import type { WaldTest } from '../inference/wald-test.ts';
@@ -47,6 +48,10 @@ export interface RunRecord {
   models: ResolvedModel[];
   /** average marginal effects by model id (models whose spec asks for them) */
   effects: Record<string, EffectRow[]>;
+  /** VIFs of each one-part model's covariates, by model id (runs saved before: absent) */
+  vif?: Record<string, VifRow[]>;
+  /** correlations of each level's main model's variables, by level id (runs saved before: absent) */
+  correlations?: Record<string, Correlations & { model: string }>;
   /** predicted outcomes at values of a variable, by model id */
   predictions: Record<string, Prediction[]>;
   /** the spec's named Wald tests by model id */
@@ -184,6 +189,10 @@ const runRecordSchema = z
         ),
       )
       .default({}),
+    vif: z.record(id, z.array(z.object({ term: text, vif: z.number().nullable() }).strict())).optional(),
+    correlations: z
+      .record(id, z.object({ model: id, variables: z.array(text), n: count, r: z.array(z.array(z.number().nullable())), p: z.array(z.array(z.number().nullable())) }).strict())
+      .optional(),
     predictions: z
       .record(id, z.array(z.object({ variable: text, at: z.number(), estimate: z.number(), std_error: z.number(), conf_low: z.number(), conf_high: z.number() }).strict()))
       .default({}),

@@ -10,6 +10,7 @@ import { FitCache, fitModel } from '../fit/fit-model.ts';
 import { averageMarginalEffects, predictionsAt, type EffectRow, type Prediction } from '../inference/effects.ts';
 import { waldTest, type WaldTest } from '../inference/wald-test.ts';
 import { qap, type QapResult } from '../inference/qap.ts';
+import { correlations, vifs, type Correlations, type VifRow } from '../inference/collinearity.ts';
 import { multiverseColumns, multiverseSamples } from './multiverse.ts';
 import type { ModelFit } from '../fit/types.ts';
 import type { Label } from '../specfile/schema.ts';
@@ -165,6 +166,10 @@ export interface ModelsStageResult {
   predictions: Map<string, Prediction[]>;
   /** QAP p-values of the models that ask for them (qap:), by model id */
   qap: Map<string, QapResult>;
+  /** VIFs of each one-part model's covariates, by model id */
+  vif: Map<string, VifRow[]>;
+  /** the correlations of each level's main model's variables on its fitted rows, by level id */
+  correlations: Map<string, Correlations & { model: string }>;
   descriptives: DescriptiveRow[];
 }
 
@@ -192,6 +197,8 @@ export async function fitModels(loaded: LoadedSpec, samples: Map<string, Table>,
   const predictions = new Map<string, Prediction[]>();
   const qapResults = new Map<string, QapResult>();
   const forQap: [ResolvedModel, ModelFit][] = [];
+  const vif = new Map<string, VifRow[]>();
+  const fittedRows = new Map<string, Int32Array>();
   const cache = new FitCache();
   for (const m of loaded.models) {
     const ids = [...(m.cluster ?? []), ...(m.dyad ?? [])];
@@ -209,6 +216,8 @@ export async function fitModels(loaded: LoadedSpec, samples: Map<string, Table>,
         throw e;
       }
       fits.set(m.id, fit.result);
+      fittedRows.set(m.id, fit.design.rows);
+      if (fit.design.parts.length === 1) vif.set(m.id, vifs(fit.design.parts[0], fit.design.n));
       if (m.predict?.length) {
         try {
           predictions.set(m.id, m.predict.flatMap((q) => predictionsAt(fit, q.variable, q.values, { atmeans: q.atmeans })));
@@ -272,5 +281,12 @@ export async function fitModels(loaded: LoadedSpec, samples: Map<string, Table>,
     const vars = [...new Set(ms.flatMap((m) => formulaColumns(m.formula)))];
     descriptives.push(...describe(sid, samples.get(sid)!, vars));
   }
-  return { fits, effects, tests, predictions, qap: qapResults, descriptives };
+  // each level's main model (else its first): the correlations of its variables on its fitted rows
+  const correlationsByLevel = new Map<string, Correlations & { model: string }>();
+  for (const level of loaded.spec.levels) {
+    const m = loaded.models.find((x) => x.level === level.id && x.main) ?? loaded.models.find((x) => x.level === level.id);
+    if (!m || m.formula.includes('|')) continue;
+    correlationsByLevel.set(level.id, { model: m.id, ...correlations(samples.get(m.sample)!, fittedRows.get(m.id)!, formulaColumns(m.formula)) });
+  }
+  return { fits, effects, tests, predictions, qap: qapResults, vif, correlations: correlationsByLevel, descriptives };
 }

@@ -49,6 +49,8 @@ export function runRecord(
     },
     models: loaded.models.map((m) => ({ ...m, where: `${basename(loaded.file)}:${m.line}` })),
     effects: Object.fromEntries(models.effects),
+    vif: Object.fromEntries(models.vif),
+    correlations: Object.fromEntries(models.correlations),
     tests: Object.fromEntries(models.tests),
     predictions: Object.fromEntries(models.predictions),
     qap: Object.fromEntries(models.qap),
