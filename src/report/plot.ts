@@ -177,12 +177,17 @@ export async function curveNullSvg(curve: { rank: number; observed: number; low:
   return renderSvg(spec);
 }
 
-/** A histogram of counts (partners per city, items per cooperating pair): one bar per value when there are few, else up to 40 bins. */
-export async function distributionSvg(values: number[], title: string, xTitle: string, yTitle: string): Promise<string> {
+/**
+ * A histogram of counts (partners per city, items per cooperating pair): one bar per value when
+ * there are few, else up to 40 bins; `log`: bins of equal width in log10 of the value (positive
+ * values; a long right tail such as items per pair), the axis labelled in the values themselves.
+ */
+export async function distributionSvg(values: number[], title: string, xTitle: string, yTitle: string, o: { log?: boolean } = {}): Promise<string> {
   const distinct = new Set(values).size;
   const integers = values.every(Number.isInteger);
-  const x =
-    integers && Math.max(...values) - Math.min(...values) <= 60
+  const x = o.log
+    ? { field: 'lv', type: 'quantitative', bin: { maxbins: 30 }, title: xTitle, axis: { values: [0, 1, 2, 3, 4, 5].filter((e) => e <= Math.log10(Math.max(...values)) + 0.5), labelExpr: "format(pow(10, datum.value), ',')" } }
+    : integers && Math.max(...values) - Math.min(...values) <= 60
       ? { field: 'value', type: 'ordinal', title: xTitle, axis: { labelAngle: 0, values: distinct > 30 ? [...new Set(values)].sort((a, b) => a - b).filter((v) => v % 5 === 0) : undefined } }
       : { field: 'value', type: 'quantitative', bin: { maxbins: 40 }, title: xTitle };
   const spec = {
@@ -191,6 +196,7 @@ export async function distributionSvg(values: number[], title: string, xTitle: s
     width: 420,
     height: 200,
     data: { values: values.map((value) => ({ value })) },
+    ...(o.log ? { transform: [{ filter: 'datum.value > 0' }, { calculate: 'log(datum.value) / LN10', as: 'lv' }] } : {}),
     mark: { type: 'bar', color: '#1f5aa6' },
     encoding: { x, y: { aggregate: 'count', type: 'quantitative', title: yTitle } },
     config: { font: 'sans-serif' },
@@ -200,11 +206,13 @@ export async function distributionSvg(values: number[], title: string, xTitle: s
 
 /**
  * The cooperation network on a map (the kind of the book's Figure 1.1): cities at their longitude
- * and latitude (Mercator), sized by their number of partners, and a line for every cooperating pair.
+ * and latitude (Mercator), sized by their number of partners, and a line for every cooperating pair,
+ * wider and darker the more items it covers.
  * No borders are drawn (tongban ships no map data).
  */
-export async function networkMapSvg(cities: { name: string; lon: number; lat: number; degree: number }[], ties: [number, number][], title: string, sizeTitle: string): Promise<string> {
-  const lines = ties.map(([a, b]) => ({ lon: cities[a].lon, lat: cities[a].lat, lon2: cities[b].lon, lat2: cities[b].lat }));
+export async function networkMapSvg(cities: { name: string; lon: number; lat: number; degree: number }[], ties: [number, number, number | null][], title: string, sizeTitle: string): Promise<string> {
+  // lines weighted by the pair's items (wider and darker for more items)
+  const lines = ties.map(([a, b, items]) => ({ lon: cities[a].lon, lat: cities[a].lat, lon2: cities[b].lon, lat2: cities[b].lat, items: items ?? 1 }));
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
     title,
@@ -214,8 +222,15 @@ export async function networkMapSvg(cities: { name: string; lon: number; lat: nu
     layer: [
       {
         data: { values: lines },
-        mark: { type: 'rule', color: '#1f5aa6', opacity: 0.12, strokeWidth: 0.6 },
-        encoding: { longitude: { field: 'lon', type: 'quantitative' }, latitude: { field: 'lat', type: 'quantitative' }, longitude2: { field: 'lon2' }, latitude2: { field: 'lat2' } },
+        mark: { type: 'rule', color: '#1f5aa6' },
+        encoding: {
+          longitude: { field: 'lon', type: 'quantitative' },
+          latitude: { field: 'lat', type: 'quantitative' },
+          longitude2: { field: 'lon2' },
+          latitude2: { field: 'lat2' },
+          strokeWidth: { field: 'items', type: 'quantitative', scale: { type: 'sqrt', range: [0.3, 2.4] }, legend: null },
+          opacity: { field: 'items', type: 'quantitative', scale: { type: 'sqrt', range: [0.06, 0.35] }, legend: null },
+        },
       },
       {
         data: { values: cities },

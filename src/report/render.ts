@@ -119,7 +119,8 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
 
   // descriptive statistics
   const sampleLabels = record.spec.sample_labels ?? {};
-  const desc = descriptivesGrid(record.descriptives, lang, record.spec.digits, termLabel, (id) => labelText(sampleLabels[id], lang, id));
+  const sampleLabel = (id: string) => labelText(sampleLabels[id], lang, id);
+  const desc = descriptivesGrid(record.descriptives, lang, record.spec.digits, termLabel, sampleLabel);
   tables.write('tables/descriptives', desc);
 
   // a panel run: the risk sets by year and what was left out
@@ -249,7 +250,7 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
     figures.push(degreeSvg);
     const items = (record.network.ties ?? []).map((t) => t[2]).filter((x): x is number => x !== null);
     if (items.length) {
-      const svg = await distributionSvg(items, zh ? '合作城市对的事项数分布' : 'Items per cooperating pair', zh ? '事项数' : 'Items', zh ? '城市对数' : 'Pairs');
+      const svg = await distributionSvg(items, zh ? '合作城市对的事项数分布' : 'Items per cooperating pair', zh ? '事项数（对数刻度）' : 'Items (log scale)', zh ? '城市对数' : 'Pairs', { log: true });
       files.set('plots/items_distribution.svg', svg);
       figures.push(svg);
     }
@@ -257,7 +258,7 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
     if (record.network.ties && placed.every((c) => c)) {
       const svg = await networkMapSvg(
         placed as NonNullable<(typeof placed)[number]>[],
-        record.network.ties.map(([a, b]) => [a, b]),
+        record.network.ties,
         zh ? '合作网络（按经纬度）' : 'The cooperation network (by longitude and latitude)',
         zh ? '合作伙伴数' : 'Partners',
       );
@@ -353,7 +354,19 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
   sections.push(...levelHtml);
   if (multiverseHtml) sections.push(multiverseHtml);
   sections.push(`<h2>${zh ? '运行记录' : 'Run record'}</h2>`);
-  sections.push(`<pre>${htmlEscape(JSON.stringify({ dataset: record.dataset, year: record.year, spec: { file: record.spec.file, sha256: record.spec.sha256 }, models: record.models.map((m) => ({ id: m.id, family: m.family, sample: m.sample, formula: m.formula, vcov: m.vcov })) }, null, 2))}</pre>`);
+  // the run record as a small table: every model's family, sample, formula, variance and N
+  const runGrid: Grid = {
+    title: zh ? `数据 ${record.dataset}，${record.year} 年；设定文件 ${record.spec.file}（sha256 ${record.spec.sha256.slice(0, 12)}…）` : `Data ${record.dataset}, ${record.year}; spec ${record.spec.file} (sha256 ${record.spec.sha256.slice(0, 12)}…)`,
+    header: [[zh ? '模型' : 'Model', zh ? '族' : 'Family', zh ? '样本' : 'Sample', zh ? '公式' : 'Formula', zh ? '标准误' : 'SE', 'N', zh ? '收敛' : 'Converged']],
+    body: record.models.map((m) => {
+      const f = fits.get(m.id);
+      return {
+        cells: [zh ? `${m.id}（${modelLabel.get(m.id) ?? m.id}）` : `${m.id} (${modelLabel.get(m.id) ?? m.id})`, m.family, sampleLabel(m.sample), m.formula, m.vcov, f ? String(f.n) : '', f ? (f.converged ? (zh ? '是' : 'yes') : zh ? '否' : 'no') : ''],
+      };
+    }),
+    notes: [],
+  };
+  sections.push(`<div class="runrecord">${toHtmlFragment(runGrid)}</div>`);
   sections.push(`<p>${zh ? '输入与输出文件的 SHA-256、版本与运行时间见' : 'SHA-256 of inputs and outputs, versions and times:'} <code>manifest.json</code>.</p>`);
   files.set('report.html', htmlPage(title, sections.join('\n')));
   await tables.finish(lang, 'tables/tables.docx');
