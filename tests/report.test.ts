@@ -151,3 +151,22 @@ describe('estimation warnings in a Chinese table are in Chinese', () => {
     expect(note.match(latin) ?? []).toEqual(['true']); // fix_psd: true, the spec field to write
   });
 });
+
+describe('the line under each coefficient', () => {
+  const rows = [
+    { term: '(Intercept)', estimate: 1, std_error: 0.5, statistic: 2, p_value: 0.045, conf_low: 0.02, conf_high: 1.98 },
+    { term: 'x', estimate: -0.3, std_error: 0.2, statistic: -1.5, p_value: 0.13, conf_low: -0.69, conf_high: 0.09 },
+  ];
+  const f = { schema_version: 1, family: 'logit', link: 'logit', formula: 'y ~ x', n: 100, df_residual: 98, converged: true, iterations: 5, vcov_type: 'HC1', ssc: 'r', ssc_factor: 1, clusters: null, n_dropped: 0, warnings: [], coefficients: rows, loglik: -50, aic: 104, bic: 109, deviance: 100, null_deviance: 130, theta: null, theta_se: null, alpha: null, parts: null } as unknown as FitResult;
+  const table = (cells: 'se' | 'statistic' | 'ci', lang: 'zh' | 'en' = 'en') => buildRegTable([{ id: 'm', label: 'M', fit: f }], { title: 'T', lang, stars: [0.1, 0.05, 0.01], digits: 2, groups: [], cells });
+  it('is the SE, the z statistic or the confidence interval as the spec chooses; the stars stay those of the p-value', () => {
+    const line = (t: ReturnType<typeof table>) => t.rows.filter((r) => r.kind === 'se').map((r) => r.cells[0]);
+    const stars = (t: ReturnType<typeof table>) => t.rows.filter((r) => r.kind === 'coef').map((r) => r.cells[0]);
+    expect(line(table('se'))).toEqual(['(0.20)', '(0.50)']);
+    expect(line(table('statistic'))).toEqual(['(-1.50)', '(2.00)']);
+    expect(line(table('ci'))).toEqual(['[-0.69, 0.09]', '[0.02, 1.98]']);
+    for (const c of ['se', 'statistic', 'ci'] as const) expect(stars(table(c))).toEqual(['-0.30', '1.00**']);
+    expect(table('ci').notes[0]).toMatch(/^Note: 95% confidence intervals from each column's standard errors in brackets\./);
+    expect(table('statistic', 'zh').notes[0]).toMatch(/^注：括号内为 z 值（OLS 为 t 值）/);
+  });
+});

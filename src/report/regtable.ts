@@ -55,7 +55,12 @@ export interface TableOptions {
   /** the null model of an NB's McFadden R² (default: at the same θ) */
   pseudoR2?: PseudoR2Convention;
   groups: { id: string; label?: Label; variables: Record<string, Label> }[];
+  /** the line under each coefficient: its SE (default), its z or t statistic, or its confidence interval */
+  cells?: CellContent;
 }
+
+/** What the line under each coefficient shows; the stars always come from the p-value of the column's variance. */
+export type CellContent = 'se' | 'statistic' | 'ci';
 
 export function starsFor(p: number | null, t: [number, number, number]): string {
   if (p === null || Number.isNaN(p)) return '';
@@ -76,6 +81,7 @@ function vcovText(f: FitResult, lang: 'zh' | 'en'): string {
 
 export function buildRegTable(models: TableModel[], o: TableOptions): RegTable {
   const zh = o.lang === 'zh';
+  const content = o.cells ?? 'se';
   const fmt = (x: number | null) => (x === null || !Number.isFinite(x) ? '' : x.toFixed(o.digits));
   // one column per model, two for a two-part model
   interface Col {
@@ -116,7 +122,10 @@ export function buildRegTable(models: TableModel[], o: TableOptions): RegTable {
     });
     const ses = tidyByCol.map((t) => {
       const r = t.get(term);
-      return r && r.std_error !== null ? `(${fmt(r.std_error)})` : '';
+      if (!r || r.estimate === null) return '';
+      if (content === 'statistic') return r.statistic === null ? '' : `(${fmt(r.statistic)})`;
+      if (content === 'ci') return r.conf_low === null || r.conf_high === null ? '' : `[${fmt(r.conf_low)}, ${fmt(r.conf_high)}]`;
+      return r.std_error === null ? '' : `(${fmt(r.std_error)})`;
     });
     rows.push({ label: labelOf.get(term) ?? term, cells, kind: 'coef' }, { label: '', cells: ses, kind: 'se' });
     // QAP p-values in brackets, without stars (the stars follow the SE the column shows)
@@ -186,10 +195,18 @@ export function buildRegTable(models: TableModel[], o: TableOptions): RegTable {
       : constantOnly
         ? " (for NB, the constant-only NB with its own θ, as Stata's nbreg)"
         : ' (for NB, null model at the same θ)';
+  // what the line under each coefficient shows (spec runs fit at the 95% level)
+  const pct = '95%';
+  const cellNote =
+    content === 'statistic'
+      ? { zh: '括号内为 z 值（OLS 为 t 值），由各列所示标准误计算', en: "z statistics (t for OLS) from each column's standard errors in parentheses" }
+      : content === 'ci'
+        ? { zh: `方括号内为 ${pct} 置信区间，由各列所示标准误计算`, en: `${pct} confidence intervals from each column's standard errors in brackets` }
+        : { zh: '括号内为标准误', en: 'standard errors in parentheses' };
   const notes = [
     zh
-      ? `注：括号内为标准误。* p<${t[0]}，** p<${t[1]}，*** p<${t[2]}。伪 R² 为 McFadden R²${nbNote}。`
-      : `Note: standard errors in parentheses. * p<${t[0]}, ** p<${t[1]}, *** p<${t[2]}. Pseudo R² is McFadden's${nbNote}.`,
+      ? `注：${cellNote.zh}。* p<${t[0]}，** p<${t[1]}，*** p<${t[2]}。伪 R² 为 McFadden R²${nbNote}。`
+      : `Note: ${cellNote.en}. * p<${t[0]}, ** p<${t[1]}, *** p<${t[2]}. Pseudo R² is McFadden's${nbNote}.`,
   ];
   // one note per distinct variance description, naming every column it applies to
   const byText = new Map<string, string[]>();

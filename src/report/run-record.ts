@@ -38,6 +38,8 @@ export interface RunRecord {
     digits: number;
     statistics: Spec['statistics'];
     pseudo_r2: Spec['pseudo_r2'];
+    /** the line under each coefficient (runs saved before this field: se) */
+    cells?: Spec['cells'];
     /** table formats (runs saved before this field: all but docx) */
     outputs?: Spec['outputs'];
     groups: Spec['groups'];
@@ -149,6 +151,7 @@ const runRecordSchema = z
         statistics: z.array(z.enum(['auc', 'pr_auc'])).default([]),
         pseudo_r2: z.enum(['same_theta', 'constant_only']).default('same_theta'),
         outputs: z.array(z.enum(TABLE_FORMATS)).optional(),
+        cells: z.enum(['se', 'statistic', 'ci']).optional(),
         groups: z.array(z.object({ id, label: label.optional(), variables: z.record(z.string(), label) }).strict()),
         sample_labels: z.record(id, label).optional(),
         levels: z.array(z.object({ id, label: label.optional(), models: z.array(id) }).strict()),

@@ -113,6 +113,8 @@ export const specSchema = z
     statistics: z.array(z.enum(['auc', 'pr_auc'])).default([]),
     /** McFadden R² of NB models: null model at the same θ (glm.nb) or constant-only with its own θ (Stata) */
     pseudo_r2: z.enum(['same_theta', 'constant_only']).default('same_theta'),
+    /** the line under each coefficient in the regression tables: se (default), statistic (z or t) or ci (95% interval) */
+    cells: z.enum(['se', 'statistic', 'ci']).default('se'),
     /** the formats every table is written in (default: all) */
     outputs: z.array(z.enum(TABLE_FORMATS)).min(1).default([...TABLE_FORMATS]),
     monadic: z.array(z.string()).optional(),

@@ -70,7 +70,7 @@ async function compareYearsLocked(o: { data: string; years: number[]; spec: stri
       const models = o.years.map((y) => ({ id: `${id}_${y}`, label: String(y) as string, fit: byYear.get(y)!.fits.get(id)! }));
       const name = zh ? `${labelText(level.label, lang, level.id)}：${labelText(m.label, lang, id)}` : `${labelText(level.label, lang, level.id)}: ${labelText(m.label, lang, id)}`;
       const title = zh ? `${name}（分年度）` : `${name} (by year)`;
-      const grid = regGrid(buildRegTable(models, { title, lang, stars: first.spec.stars, digits: first.spec.digits, groups: first.spec.groups, statistics: first.spec.statistics, pseudoR2: first.spec.pseudo_r2 }));
+      const grid = regGrid(buildRegTable(models, { title, lang, stars: first.spec.stars, digits: first.spec.digits, groups: first.spec.groups, statistics: first.spec.statistics, pseudoR2: first.spec.pseudo_r2, cells: first.spec.cells }));
       tables.write(id, grid);
       html.push(toHtmlFragment(grid));
       // the coefficients by year, one colour per year
