@@ -170,3 +170,16 @@ describe('the line under each coefficient', () => {
     expect(table('statistic', 'zh').notes[0]).toMatch(/^注：括号内为 z 值（OLS 为 t 值）/);
   });
 });
+
+describe('coefficient plots', () => {
+  it('one panel per scale, terms in the order given (the table order)', async () => {
+    const { coefficientPlotSvg } = await import('../src/report/plot.ts');
+    const pt = (model: string, term: string, panel: string) => ({ model, term, estimate: 0.5, conf_low: 0.1, conf_high: 0.9, panel });
+    const svg = await coefficientPlotSvg([pt('A', 'zeta', 'logit'), pt('A', 'alpha', 'logit'), pt('B', 'zeta', 'probit'), pt('B', 'alpha', 'probit')], 'T', 'x', ['zeta', 'alpha']);
+    expect(svg).toMatch(/>logit</);
+    expect(svg).toMatch(/>probit</);
+    expect(svg.indexOf('>zeta<')).toBeLessThan(svg.indexOf('>alpha<'));
+    const one = await coefficientPlotSvg([pt('A', 'zeta', ''), pt('A', 'alpha', '')], 'T', 'x', ['alpha', 'zeta']);
+    expect(one.indexOf('>alpha<')).toBeLessThan(one.indexOf('>zeta<'));
+  });
+});

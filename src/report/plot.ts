@@ -22,46 +22,69 @@ export interface PlotPoint {
   estimate: number;
   conf_low: number;
   conf_high: number;
+  /** the coefficients' scale (logit, probit, log of a count, …): one panel each when they differ */
+  panel?: string;
 }
 
-export function plotPoints(rows: TidyRow[], modelLabel: (id: string) => string, termLabel: (t: string) => string): PlotPoint[] {
+export function plotPoints(
+  rows: TidyRow[],
+  modelLabel: (id: string) => string,
+  termLabel: (t: string) => string,
+  panelOf?: (r: TidyRow) => string,
+  partLabel: (part: 'count' | 'zero') => string = (part) => ` (${part})`,
+): PlotPoint[] {
   return rows
     .filter((r) => r.term !== '(Intercept)' && r.estimate !== null && r.conf_low !== null && r.conf_high !== null && Number.isFinite(r.conf_low) && Number.isFinite(r.conf_high))
     .map((r) => ({
-      model: modelLabel(r.model) + (r.part ? ` (${r.part})` : ''),
+      model: modelLabel(r.model) + (r.part ? partLabel(r.part) : ''),
       term: termLabel(r.term),
       estimate: r.estimate!,
       conf_low: r.conf_low!,
       conf_high: r.conf_high!,
+      ...(panelOf ? { panel: panelOf(r) } : {}),
     }));
 }
 
 /** Approximate width in pixels of a label at 11px: CJK glyphs are about twice as wide as Latin ones. */
 const textWidth = (s: string) => [...s].reduce((w, ch) => w + (/[\u2E80-\uFFEF]/.test(ch) ? 11 : 6), 0);
 
-export async function coefficientPlotSvg(points: PlotPoint[], title: string, xTitle: string): Promise<string> {
-  const terms = [...new Set(points.map((p) => p.term))];
+/**
+ * Coefficients with intervals, one colour per model (a palette readable for up to 10 models), terms
+ * in `order` (the table's) when given; models on different scales (logit and probit, a hurdle's
+ * count and zero parts) in panels side by side, each with its own axis.
+ */
+export async function coefficientPlotSvg(points: PlotPoint[], title: string, xTitle: string, order?: string[]): Promise<string> {
+  const present = new Set(points.map((p) => p.term));
+  const terms = order ? [...order.filter((t) => present.has(t)), ...[...present].filter((t) => !order.includes(t))] : [...present];
   const models = [...new Set(points.map((p) => p.model))];
-  const spec = {
-    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title,
-    width: 520,
+  const panels = [...new Set(points.map((p) => p.panel ?? ''))];
+  const colour = { field: 'model', type: 'nominal', sort: models, title: null, scale: { scheme: 'tableau10' }, legend: { orient: 'bottom', columns: 2 } };
+  const layers = {
+    width: panels.length > 1 ? Math.max(220, Math.floor(560 / panels.length)) : 520,
     height: terms.length * (5 * models.length + 12),
-    data: { values: points },
     encoding: {
       y: { field: 'term', type: 'nominal', sort: terms, title: null },
       yOffset: { field: 'model', type: 'nominal', sort: models },
-      color: { field: 'model', type: 'nominal', sort: models, title: null, legend: { orient: 'bottom', columns: 2 } },
+      color: colour,
     },
     layer: [
       { mark: { type: 'rule', color: '#999', strokeDash: [3, 3] }, encoding: { x: { datum: 0 }, y: null, yOffset: null, color: null } },
       { mark: { type: 'rule', strokeWidth: 1.5 }, encoding: { x: { field: 'conf_low', type: 'quantitative', title: xTitle }, x2: { field: 'conf_high' } } },
       { mark: { type: 'point', filled: true, size: 30 }, encoding: { x: { field: 'estimate', type: 'quantitative' } } },
     ],
+  };
+  const common = {
+    $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
+    title,
+    data: { values: points.map((p) => ({ ...p, panel: p.panel ?? '' })) },
     // vega estimates text widths without a canvas and underestimates CJK glyphs: reserve room
     padding: { left: Math.ceil(Math.max(...terms.map(textWidth)) * 0.6) + 5, top: 5, right: 5, bottom: 5 },
     config: { font: 'sans-serif', axis: { labelLimit: 320 } },
   };
+  const spec =
+    panels.length > 1
+      ? { ...common, facet: { column: { field: 'panel', type: 'nominal', sort: panels, title: null } }, spec: layers, resolve: { scale: { x: 'independent' } } }
+      : { ...common, ...layers };
   return renderSvg(spec);
 }
 

@@ -275,14 +275,18 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
     const table = buildRegTable(models, { title: levelTitle, lang, stars: record.spec.stars, digits: record.spec.digits, groups: record.spec.groups, statistics: record.spec.statistics, pseudoR2: record.spec.pseudo_r2, cells: record.spec.cells });
     const grid = regGrid(table);
     tables.write(`tables/${level.id}`, grid);
+    // one panel per scale of the coefficients (logit and probit, a hurdle's parts), terms in table order
+    const levelRows = tidyRows.filter((r) => r.level === level.id);
     const pts = plotPoints(
-      tidyRows.filter((r) => r.level === level.id),
+      levelRows,
       (id) => modelLabel.get(id) ?? id,
       termLabel,
+      (r) => scaleOf(fits.get(r.model)!.family, r.part, lang),
+      (part) => (zh ? (part === 'count' ? '（计数部分）' : '（零部分）') : ` (${part})`),
     );
     let plotHtml = '';
     if (pts.length) {
-      const svg = await coefficientPlotSvg(pts, levelTitle, zh ? '估计值与 95% 置信区间' : 'Estimate and 95% CI');
+      const svg = await coefficientPlotSvg(pts, levelTitle, zh ? '估计值与 95% 置信区间' : 'Estimate and 95% CI', table.rows.filter((r) => r.kind === 'coef').map((r) => r.label));
       files.set(`plots/${level.id}.svg`, svg);
       plotHtml = `<div class="plot">${svg}</div>`;
     }
@@ -425,4 +429,14 @@ function correlationGrid(c: { variables: string[]; n: number; r: (number | null)
         : `Note: Pearson correlations, N = ${c.n}. * p<${s1}, ** p<${s2}, *** p<${s3} (t test treating the rows as independent; pairs sharing a city are not, so read the stars as descriptive).`,
     ],
   };
+}
+
+/** The scale of a model's coefficients, for the coefficient plot's panels. */
+function scaleOf(family: string, part: 'count' | 'zero' | null, lang: 'zh' | 'en'): string {
+  const zh = lang === 'zh';
+  if (part === 'zero') return family === 'zinb' ? (zh ? 'logit（结构性零）' : 'logit (structural zero)') : zh ? 'logit（y > 0）' : 'logit (y > 0)';
+  if (family === 'logit' || family === 'firth-logit' || family === 'relogit') return 'logit';
+  if (family === 'probit' || family === 'cloglog') return family;
+  if (family === 'ols') return zh ? '线性' : 'linear';
+  return zh ? '对数（计数）' : 'log (count)';
 }
