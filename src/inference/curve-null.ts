@@ -25,7 +25,7 @@ import { buildDesign, type Design } from '../formula/design.ts';
 import { family } from '../fit/families.ts';
 import { varianceRequest } from '../fit/fit-model.ts';
 import { UsageError } from '../util/errors.ts';
-import { startWorker, threadsAllowed } from '../util/workers.ts';
+import { runTaskPool, threadsAllowed } from '../util/workers.ts';
 import { dyadTableDefaults, type VcovRequest, type VcovType } from '../vcov/registry.ts';
 import { curveScratch, curveTask, type CurveJob, type CurveNetwork, type CurvePoint, type DrawOut } from './curve-null-kernel.ts';
 import { binaryStart } from './qap-kernel.ts';
@@ -251,27 +251,15 @@ async function runTasks(job: CurveJob, reps: number, threads: number, progress?:
     }
     return { estimate, se };
   }
-  const next = new Int32Array(new SharedArrayBuffer(4));
-  const done = new Int32Array(new SharedArrayBuffer(4));
-  const workers = Array.from({ length: threads }, () => startWorker('curve-null-worker', new URL('./curve-null-worker.ts', import.meta.url), import.meta.url));
-  const timer = progress ? setInterval(() => report(Atomics.load(done, 0)), 250) : null;
-  try {
-    await Promise.all(
-      workers.map(
-        (w) =>
-          new Promise<void>((resolve, reject) => {
-            w.once('message', () => resolve());
-            w.once('error', reject);
-            w.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`a curve-null worker thread stopped (exit code ${code})`))));
-            w.postMessage({ job, tasks, next, done, estimate, se });
-          }),
-      ),
-    );
-  } finally {
-    if (timer) clearInterval(timer);
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
-  workerDraws += Atomics.load(done, 0);
+  workerDraws += await runTaskPool({
+    name: 'curve-null-worker',
+    sourceUrl: new URL('./curve-null-worker.ts', import.meta.url),
+    callerUrl: import.meta.url,
+    threads,
+    message: { job, tasks, estimate, se },
+    what: 'curve-null',
+    progress: report,
+  });
   report(tasks);
   return { estimate, se };
 }

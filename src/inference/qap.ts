@@ -15,7 +15,7 @@
  */
 import { availableParallelism } from 'node:os';
 import { UsageError } from '../util/errors.ts';
-import { startWorker, threadsAllowed } from '../util/workers.ts';
+import { runTaskPool, threadsAllowed } from '../util/workers.ts';
 import { dyadCodes } from '../fit/fit-model.ts';
 import type { ModelFit } from '../fit/types.ts';
 import { fitGlm } from '../models/glm.ts';
@@ -141,27 +141,15 @@ async function runReplications(job: QapJob, reps: number, threads: number, progr
     }
     return stats;
   }
-  const next = new Int32Array(new SharedArrayBuffer(4));
-  const done = new Int32Array(new SharedArrayBuffer(4));
-  const workers = Array.from({ length: threads }, () => startWorker('qap-worker', new URL('./qap-worker.ts', import.meta.url), import.meta.url));
-  const timer = progress ? setInterval(() => progress(Atomics.load(done, 0), reps), 250) : null;
-  try {
-    await Promise.all(
-      workers.map(
-        (w) =>
-          new Promise<void>((resolve, reject) => {
-            w.once('message', () => resolve());
-            w.once('error', reject);
-            w.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`a QAP worker thread stopped (exit code ${code})`))));
-            w.postMessage({ job, reps, next, done, stats, sums });
-          }),
-      ),
-    );
-  } finally {
-    if (timer) clearInterval(timer);
-    await Promise.all(workers.map((w) => w.terminate()));
-  }
-  workerReplications += Atomics.load(done, 0);
+  workerReplications += await runTaskPool({
+    name: 'qap-worker',
+    sourceUrl: new URL('./qap-worker.ts', import.meta.url),
+    callerUrl: import.meta.url,
+    threads,
+    message: { job, reps, stats, sums },
+    what: 'QAP',
+    progress: progress ? (done) => progress(done, reps) : undefined,
+  });
   progress?.(reps, reps);
   return stats;
 }

@@ -19,3 +19,42 @@ export function startWorker(name: string, sourceUrl: URL, callerUrl: string, wor
   }
   return new Worker(new URL(`./${name}.js`, callerUrl), { workerData });
 }
+
+/**
+ * A pool of `threads` worker threads that take task numbers from a shared counter (`next`) and
+ * count the tasks they finish (`done`), as the permutation engines do: each worker gets
+ * `message` plus the two counters, works until the counter passes its last task, and posts once
+ * when it has finished. `progress` is called with the finished count four times a second.
+ * Returns how many tasks the workers finished.
+ */
+export async function runTaskPool(o: {
+  name: string;
+  sourceUrl: URL;
+  callerUrl: string;
+  threads: number;
+  message: Record<string, unknown>;
+  what: string;
+  progress?: (done: number) => void;
+}): Promise<number> {
+  const next = new Int32Array(new SharedArrayBuffer(4));
+  const done = new Int32Array(new SharedArrayBuffer(4));
+  const workers = Array.from({ length: o.threads }, () => startWorker(o.name, o.sourceUrl, o.callerUrl));
+  const timer = o.progress ? setInterval(() => o.progress!(Atomics.load(done, 0)), 250) : null;
+  try {
+    await Promise.all(
+      workers.map(
+        (w) =>
+          new Promise<void>((resolve, reject) => {
+            w.once('message', () => resolve());
+            w.once('error', reject);
+            w.once('exit', (code) => (code === 0 ? resolve() : reject(new Error(`a ${o.what} worker thread stopped (exit code ${code})`))));
+            w.postMessage({ ...o.message, next, done });
+          }),
+      ),
+    );
+  } finally {
+    if (timer) clearInterval(timer);
+    await Promise.all(workers.map((w) => w.terminate()));
+  }
+  return Atomics.load(done, 0);
+}
