@@ -78,7 +78,7 @@ const reportCmd: CommandModule = {
 
 const compareYearsCmd: CommandModule = {
   command: 'compare-years',
-  describe: "the main models' coefficients side by side by year (runs missing years first)",
+  describe: "the main models side by side by year (runs missing years first), with tests of change between years and a coefficient-by-year plot",
   builder: (y) =>
     y
       .option('data', { type: 'string', demandOption: true, describe: 'data set folder, e.g. data/demo' })
