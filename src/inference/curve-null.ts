@@ -268,7 +268,8 @@ let workerDraws = 0;
 /** How many tasks (the identity and the draws) worker threads have computed in this process (for tests). */
 export const curveNullWorkerDraws = (): number => workerDraws;
 
-const median = (v: number[]): number => {
+/** The median of values (the mean of the two middle ones for an even count). */
+export const median = (v: number[]): number => {
   const s = [...v].sort((a, b) => a - b);
   return s.length % 2 ? s[s.length >> 1] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
 };

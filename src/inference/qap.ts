@@ -14,6 +14,7 @@
  * (qap-worker.ts); the numbers do not depend on the number of threads.
  */
 import { availableParallelism } from 'node:os';
+import type { Table } from '../data/table.ts';
 import { UsageError } from '../util/errors.ts';
 import { runTaskPool, threadsAllowed } from '../util/workers.ts';
 import { dyadCodes } from '../fit/fit-model.ts';
@@ -68,13 +69,18 @@ export function completeNetwork(fit: Pick<ModelFit, 'design' | 'table'>, dyad: [
       `QAP permutes whole networks: ${d.nDropped} pair${d.nDropped > 1 ? 's have' : ' has'} missing values in the model's variables and would be dropped. Fill them in, or use a sample of cities whose pairs are all complete`,
     );
   }
-  const { i: a, j: b, G: m, cities } = dyadCodes(fit.table, dyad, d.rows);
-  const n = d.n;
+  return networkOfRows(fit.table, dyad, d.rows);
+}
+
+/** The given rows of a pair table as a network (each pair once, every pair of their cities), or a UsageError saying why not. */
+export function networkOfRows(table: Table, dyad: [string, string], rows: Int32Array) {
+  const { i: a, j: b, G: m, cities } = dyadCodes(table, dyad, rows);
+  const n = rows.length;
   const full = (m * (m - 1)) / 2;
   const pos = new Int32Array(m * m).fill(-1);
   for (let r = 0; r < n; r++) {
     const at = a[r] * m + b[r];
-    if (pos[at] >= 0) throw new UsageError(`QAP: the pair ${cities[a[r]]}–${cities[b[r]]} is in rows ${d.rows[pos[at]] + 2} and ${d.rows[r] + 2}; a pair table has each pair once (for a stacked table, keep one year with --subset)`);
+    if (pos[at] >= 0) throw new UsageError(`QAP: the pair ${cities[a[r]]}–${cities[b[r]]} is in rows ${rows[pos[at]] + 2} and ${rows[r] + 2}; a pair table has each pair once (for a stacked table, keep one year with --subset)`);
     pos[at] = r;
     pos[b[r] * m + a[r]] = r;
   }

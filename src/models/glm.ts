@@ -109,6 +109,13 @@ export function fitGlm(inp: GlmInput, family: Family, ctl: GlmControl = {}): Glm
   return fit;
 }
 
+/** The observed weight −d²l/dη² of a row: w − pw (y − μ)(μ''/V − μ'² V'/V²), w the IRLS (expected) weight. */
+function observedWeight(family: Family, eta: number, mu: number, y: number, w: number, pw: number): number {
+  const d = family.link.muEta(eta);
+  const v = family.variance(mu);
+  return w - pw * (y - mu) * (family.link.muEta2(eta) / v - (d * d * family.varianceDeriv(mu)) / (v * v));
+}
+
 function irls(inp: GlmInput, family: Family, ctl: GlmControl): GlmFit {
   const { X, n, p, y, offset, weights } = inp;
   const maxit = ctl.maxit ?? 100;
@@ -149,11 +156,7 @@ function irls(inp: GlmInput, family: Family, ctl: GlmControl): GlmFit {
   const observedWeights = (): boolean => {
     for (let r = 0; r < n; r++) {
       const pw = weights ? weights[r] : 1;
-      const e = eta[r];
-      const m = mu[r];
-      const d = link.muEta(e);
-      const v = family.variance(m);
-      const wo = w[r] - pw * (y[r] - m) * (link.muEta2(e) / v - (d * d * family.varianceDeriv(m)) / (v * v));
+      const wo = observedWeight(family, eta[r], mu[r], y[r], w[r], pw);
       if (!(wo > 0) && pw > 0) return false;
       wNewton![r] = wo;
       zNewton![r] = pw > 0 ? (w[r] * res[r]) / wo : 0;
@@ -220,7 +223,7 @@ function irls(inp: GlmInput, family: Family, ctl: GlmControl): GlmFit {
   for (let r = 0; r < n && binary01; r++) binary01 = y[r] === 0 || y[r] === 1;
   let loglik = 0;
   let boundary = 0;
-  // observed weight: -d²l/dη² = μ'²/V − (y − μ)(μ''/V − μ'² V'/V²); equal to w for canonical links
+  // observed weights (equal to w for canonical links)
   const wObs = canonical ? w : alloc(n);
   for (let r = 0; r < n; r++) {
     const pw = weights ? weights[r] : 1;
@@ -230,12 +233,7 @@ function irls(inp: GlmInput, family: Family, ctl: GlmControl): GlmFit {
     // score factor: pw (y − μ) μ'/V = w · res
     s[r] = w[r] * res[r];
     if (!binary01) loglik += pw * family.logDensity(y[r], m);
-    if (!canonical) {
-      const e = eta[r];
-      const d = link.muEta(e);
-      const v = family.variance(m);
-      wObs[r] = w[r] - pw * (y[r] - m) * (link.muEta2(e) / v - (d * d * family.varianceDeriv(m)) / (v * v));
-    }
+    if (!canonical) wObs[r] = observedWeight(family, eta[r], m, y[r], w[r], pw);
   }
   if (binary01) loglik = -dev / 2;
   const obs = canonical ? info : parallelCrossprod(X, n, p, wObs);

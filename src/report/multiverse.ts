@@ -1,4 +1,5 @@
 /** The summary of a multiverse's specification curve (the report's table). */
+import { median } from '../inference/curve-null.ts';
 import type { MultiverseResult, MultiverseRow } from './run-record.ts';
 
 /**
@@ -11,15 +12,14 @@ export function multiverseSummary(r: MultiverseResult, alpha = 0.05) {
   const firstVcov = vcovs[0];
   const fittedIn = (v: string | undefined) => r.rows.filter((x) => x.skipped === null && x.vcov === v);
   const fitted = fittedIn(firstVcov);
-  const est = fitted.map((x) => x.estimate!).sort((a, b) => a - b);
-  const median = est.length ? (est.length % 2 ? est[est.length >> 1] : (est[est.length / 2 - 1] + est[est.length / 2]) / 2) : null;
+  const est = fitted.map((x) => x.estimate!);
   const share = (rows: MultiverseRow[], f: (x: MultiverseRow) => boolean) => (rows.length ? rows.filter(f).length / rows.length : null);
   return {
     specifications: new Set(r.rows.map((x) => x.spec)).size,
     fitted: fitted.length,
     skipped: new Set(r.rows.filter((x) => x.skipped !== null).map((x) => x.spec)).size,
     excluded: r.excluded,
-    median,
+    median: est.length ? median(est) : null,
     share_positive: share(fitted, (x) => x.estimate! > 0),
     /** per variance choice, in the order of the rows */
     significance: vcovs.map((vcov) => {

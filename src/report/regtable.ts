@@ -62,6 +62,13 @@ export interface TableOptions {
 /** What the line under each coefficient shows; the stars always come from the p-value of the column's variance. */
 export type CellContent = 'se' | 'statistic' | 'ci';
 
+/** A term's label from the spec's variable groups (the term itself when no group names it). */
+export function termLabeller(groups: TableOptions['groups'], lang: 'zh' | 'en'): (term: string) => string {
+  const labels = new Map<string, string>();
+  for (const g of groups) for (const [v, l] of Object.entries(g.variables)) labels.set(v, labelText(l, lang, v));
+  return (t) => labels.get(t) ?? t;
+}
+
 export function starsFor(p: number | null, t: [number, number, number]): string {
   if (p === null || Number.isNaN(p)) return '';
   return p < t[2] ? '***' : p < t[1] ? '**' : p < t[0] ? '*' : '';

@@ -14,7 +14,7 @@ import type { OutputFiles } from '../util/output.ts';
 import type { DescriptiveRow } from './descriptives.ts';
 import { htmlEscape, htmlPage, regGrid, toHtmlFragment, type Grid } from './formats.ts';
 import { coefficientPlotSvg, curveNullSvg, distributionSvg, networkMapSvg, plotPoints, predictionCurveSvg, specificationCurveSvg } from './plot.ts';
-import { buildRegTable, starsFor } from './regtable.ts';
+import { buildRegTable, starsFor, termLabeller } from './regtable.ts';
 import { effectsGrid } from './effects-table.ts';
 import { multiverseSummary } from './multiverse.ts';
 import { glance, tidy, type GlanceRow, type TidyRow } from './tidy.ts';
@@ -93,9 +93,7 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
   // runs saved before `outputs:` existed wrote every format but Word
   const tables = new TableWriter(files, new Set(record.spec.outputs ?? TABLE_FORMATS.filter((f) => f !== 'docx')));
   const modelLabel = new Map(record.models.map((m) => [m.id, labelText(m.label, lang, m.id)]));
-  const termLabels = new Map<string, string>();
-  for (const g of record.spec.groups) for (const [v, l] of Object.entries(g.variables)) termLabels.set(v, labelText(l, lang, v));
-  const termLabel = (t: string) => termLabels.get(t) ?? t;
+  const termLabel = termLabeller(record.spec.groups, lang);
 
   const tidyRows: (TidyRow & { level: string })[] = [];
   const glanceRows: (GlanceRow & { level: string; sample: string })[] = [];

@@ -10,7 +10,7 @@ import type { FitResult } from '../fit/types.ts';
 import { labelText } from '../specfile/schema.ts';
 import { readFits, type RunRecord } from '../report/run-record.ts';
 import { runYear } from './run-year.ts';
-import { buildRegTable } from '../report/regtable.ts';
+import { buildRegTable, termLabeller } from '../report/regtable.ts';
 import { htmlEscape, htmlPage, regGrid, toHtmlFragment } from '../report/formats.ts';
 import { TableWriter } from '../report/table-writer.ts';
 import { withOutput, writeOutputsAtomically, type OutputFiles } from '../util/output.ts';
@@ -56,9 +56,7 @@ async function compareYearsLocked(o: { data: string; years: number[]; spec: stri
   const files: OutputFiles = new Map();
   const html: string[] = [];
   const tables = new TableWriter(files, new Set(loaded.spec.outputs.filter((f) => f !== 'html')));
-  const termLabels = new Map<string, string>();
-  for (const g of first.spec.groups) for (const [v, l] of Object.entries(g.variables)) termLabels.set(v, labelText(l, lang, v));
-  const termLabel = (t: string) => termLabels.get(t) ?? t;
+  const termLabel = termLabeller(first.spec.groups, lang);
   // the tests of change: the main models refitted on the stacked years with year interactions
   const mainIds = new Set(first.spec.levels.flatMap((level) => level.models.filter((id) => first.models.find((m) => m.id === id)?.main)));
   const changes = new Map((await yearChanges({ data: o.data, years: o.years, loaded, mains: loaded.models.filter((m) => mainIds.has(m.id)) }, rep)).map((c) => [c.model, c]));

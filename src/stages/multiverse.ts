@@ -16,6 +16,8 @@ import type { Reporter } from '../util/progress.ts';
 import { startWorker, threadsAllowed } from '../util/workers.ts';
 import type { VcovType } from '../vcov/registry.ts';
 import { curveNull } from '../inference/curve-null.ts';
+import { networkOfRows } from '../inference/qap.ts';
+import { UsageError } from '../util/errors.ts';
 import { evaluateSpecs, type Outcome, type PlanItem } from './multiverse-fit.ts';
 import type { MultiverseResult, MultiverseRow } from '../report/run-record.ts';
 
@@ -190,23 +192,15 @@ function checkPermutable(loaded: LoadedSpec, mv: Multiverse, samples: Map<string
   }
 }
 
-/** Whether a pair table holds each pair of its cities exactly once (ids compared as text). */
+/** Whether a pair table holds each pair of its cities exactly once (the permutation engines' own test). */
 function isCompleteNetwork(t: Table): boolean {
-  const i = t.columns.get('i');
-  const j = t.columns.get('j');
-  if (!i || !j) return false;
-  const text = (c: NonNullable<typeof i>, r: number) => (c.kind === 'number' ? String(c.values[r]) : c.levels[c.codes[r]]);
-  const cities = new Set<string>();
-  const pairs = new Set<string>();
-  for (let r = 0; r < t.nrow; r++) {
-    const a = text(i, r);
-    const b = text(j, r);
-    cities.add(a);
-    cities.add(b);
-    pairs.add(a < b ? `${a}\t${b}` : `${b}\t${a}`);
+  try {
+    networkOfRows(t, ['i', 'j'], Int32Array.from({ length: t.nrow }, (_, r) => r));
+    return true;
+  } catch (e) {
+    if (e instanceof UsageError) return false;
+    throw e;
   }
-  const m = cities.size;
-  return pairs.size === t.nrow && t.nrow === (m * (m - 1)) / 2;
 }
 
 /** A term the formula layer can read from the table: a column, or an expression of columns (checked when fitted). */
