@@ -8,8 +8,7 @@
  * SE under each of the point's variance choices. Draw t's permutation depends only on
  * (seed, t), so any split of the draws over threads gives the same numbers.
  */
-import { INV_SQRT_2PI } from '../models/family.ts';
-import { plogis } from '../util/math.ts';
+import { links } from '../models/family.ts';
 import { computeVcov, type VcovRequest } from '../vcov/registry.ts';
 import { scalarTimesX } from '../vcov/vcov.ts';
 import { binaryRefit, permutation } from './qap-kernel.ts';
@@ -71,7 +70,7 @@ export interface DrawOut {
   se: Float64Array;
 }
 
-const EPS = 2.220446049250313e-16;
+const LINKS = { logit: links.logit, probit: links.probit } as const;
 
 /** Work arrays of one thread (sized for the largest point). */
 export interface CurveScratch {
@@ -138,25 +137,13 @@ export function statisticsUnderPermutation(job: CurveJob, perm: Int32Array, sc: 
     if (!Number.isFinite(f.beta[k]) || !f.inv) return;
     // the AME of the column and its gradient over β: mean μ'(η)·β_k, and mean μ''(η)·x·β_k + mean μ'(η) at k
     const eta = f.eta!;
-    const probit = q.family === 'probit';
+    const link = LINKS[q.family];
     let d1 = 0;
     const J = new Float64Array(p);
     for (let r = 0; r < n; r++) {
       const e = eta[r];
-      let d: number;
-      let d2: number;
-      if (probit) {
-        const phi = INV_SQRT_2PI * Math.exp(-0.5 * e * e);
-        d = Math.max(phi, EPS);
-        d2 = -e * phi;
-      } else {
-        // as links.logit's muEta and muEta2
-        const a = Math.abs(e);
-        const t = Math.exp(-a);
-        d = a > 30 ? EPS : t / ((1 + t) * (1 + t));
-        const m = plogis(e);
-        d2 = m * (1 - m) * (1 - 2 * m);
-      }
+      const d = link.muEta(e);
+      const d2 = link.muEta2(e);
       d1 += d;
       const o = r * p;
       for (let c = 0; c < p; c++) J[c] += d2 * Xw[o + c];
