@@ -9,6 +9,7 @@
  *   npm run bench -- --only qap   the QAP cases (about 3 minutes)
  *   npm run bench -- --only null  the specification curve's permutation null (about 4 minutes)
  *   npm run bench -- --only fit   cases whose name contains "fit"
+ *   npm run bench -- --only county  the county-scale cases (the book run, fits, the 2019–2022 panel)
  *
  * Data: the demo data set, and simulated data sets of 1,000 cities (499,500 dyads) and 2,846
  * cities (4,048,435 dyads) made with `tongban simulate` (not timed).
@@ -129,6 +130,15 @@ try {
     const d = simulated(2846);
     bench('fit county dyads.parquet (4,048,435 dyads)', 'works', () => timeOnce(tongban(...FIT, '--data', join(d, 'dyads.parquet'))));
     bench('fit county dyads.csv (4,048,435 dyads, ~2 GB)', 'works', () => timeOnce(tongban(...FIT, '--data', join(d, 'dyads.csv'))));
+  }
+  if (!quick && (!only || 'panel county'.includes(only))) {
+    bench('panel county (2,846 cities, 2019–2022: 15.8 M pair-years written as Parquet, cloglog hazard with dyadic SEs; bench/panel-county.yaml; simulate not timed)', '<= 2 min, <= 4 GB', () => {
+      const data = join(work, 'sim2846');
+      for (const y of ['2019', '2020', '2021', '2022']) {
+        if (!existsSync(join(data, y))) timeOnce(tongban('simulate', '--cities', '2846', '--seed', '7', '--year', y, '--out', join(data, y)));
+      }
+      return timeOnce(tongban('panel', '--data', data, '--years', '2019:2022', '--spec', 'bench/panel-county.yaml', '--out', join(work, 'panel-county')));
+    });
   }
 } finally {
   rmSync(work, { recursive: true, force: true });

@@ -100,6 +100,7 @@ export async function runPanelCommand(args: unknown): Promise<void> {
       origin: z.number().int().optional(),
       out: z.string().min(1),
       spec: z.string().optional(),
+      stacked: z.boolean().default(false),
       provinces: listOption,
       monadic: listOption,
       ...encoding,

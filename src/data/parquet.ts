@@ -10,7 +10,7 @@
  * Writing: a table as a Parquet file, row group by row group (100,000 rows), Snappy
  * compressed, written by "tongban" with no timestamps, so reruns give identical bytes.
  * Numbers are DOUBLE (missing = null), text is STRING (missing = null); a column with no
- * missing value is REQUIRED.
+ * missing value is REQUIRED. A table too large to hold is written part by part (ParquetPartWriter).
  */
 import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
@@ -18,6 +18,7 @@ import { parquetMetadata, parquetRead, parquetSchema, type FileMetaData } from '
 import { ByteWriter, ParquetWriter, schemaFromColumnData, type ColumnSource } from 'hyparquet-writer';
 import { InputError, unreadableFile } from '../util/errors.ts';
 import { denseCodes, makeTable, numColumn, type Column, type Table } from './table.ts';
+import { gatherNumbers, type ColumnKind, type PartSink, type TablePart } from './table-parts.ts';
 
 const MAGIC = 'PAR1';
 export const PARQUET_ROW_GROUP = 100_000;
@@ -181,4 +182,116 @@ export function* tableParquetChunks(t: Table): Generator<Uint8Array> {
   }
   pw.finish();
   yield take();
+}
+
+/**
+ * A table written as a Parquet file part by part (TablePart: a year's rows of the pair-year
+ * table), in row groups of PARQUET_ROW_GROUP rows that run across parts, so that the whole table
+ * is never in memory. Its parts are not known when the schema is fixed: text columns are
+ * OPTIONAL (nullable), number columns REQUIRED unless named in `nullable` or missing somewhere in
+ * the first part's source — a missing number in any other column stops the writer with
+ * NullableColumns, and the caller writes the file again with them nullable (REQUIRED columns
+ * encode about a third faster). Column statistics are not
+ * written (they cost as much again).
+ */
+export class NullableColumns extends Error {
+  constructor(readonly columns: string[]) {
+    super(`internal: missing values in the REQUIRED column${columns.length > 1 ? 's' : ''} ${columns.join(', ')} of a table written part by part`);
+  }
+}
+
+export class ParquetPartWriter implements PartSink {
+  private readonly writer = new ByteWriter();
+  private pw: ParquetWriter | null = null;
+  private cols: [string, ColumnKind][] = [];
+  /** parts not yet written, and how many of the first one's rows are */
+  private queue: TablePart[] = [];
+  private done = 0;
+  private queued = 0;
+
+  private nullable: Set<string>;
+
+  constructor(
+    private readonly out: (bytes: Uint8Array) => void,
+    private readonly nullableColumns: Iterable<string> | 'all' = [],
+  ) {
+    this.nullable = new Set(nullableColumns === 'all' ? [] : nullableColumns);
+  }
+
+  start(columns: [string, ColumnKind][], missing: ReadonlySet<string> = new Set()): void {
+    this.cols = columns;
+    for (const c of missing) this.nullable.add(c);
+    if (this.nullableColumns === 'all') for (const [c] of columns) this.nullable.add(c);
+    const columnData: ColumnSource[] = columns.map(([name, kind]) => ({ name, data: [], type: kind === 'number' ? 'DOUBLE' : 'STRING', nullable: kind !== 'number' || this.nullable.has(name) }));
+    this.pw = new ParquetWriter({ writer: this.writer, schema: schemaFromColumnData({ columnData }), codec: 'SNAPPY', createdBy: 'tongban' });
+  }
+
+  push(part: TablePart): void {
+    if (part.columns.length !== this.cols.length || part.columns.some((c, k) => c.name !== this.cols[k][0] || c.col.kind !== this.cols[k][1])) {
+      throw new Error('internal: a table part whose columns differ from the table its writer started');
+    }
+    if (part.n === 0) return;
+    this.queue.push(part);
+    this.queued += part.n;
+    while (this.queued - this.done >= PARQUET_ROW_GROUP) this.group(PARQUET_ROW_GROUP);
+  }
+
+  finish(): void {
+    if (!this.pw) throw new Error('internal: a Parquet writer finished before it started');
+    if (this.queued > this.done) this.group(this.queued - this.done);
+    this.pw.finish();
+    this.flush();
+  }
+
+  /** Writes the next `size` queued rows as one row group. */
+  private group(size: number): void {
+    const segments: { part: TablePart; from: number; to: number }[] = [];
+    for (let left = size; left > 0; ) {
+      const part = this.queue[0];
+      const take = Math.min(left, part.n - this.done);
+      segments.push({ part, from: this.done, to: this.done + take });
+      left -= take;
+      this.done += take;
+      if (this.done === part.n) {
+        this.queue.shift();
+        this.queued -= part.n;
+        this.done = 0;
+      }
+    }
+    const needNulls: string[] = [];
+    const columnData: ColumnSource[] = this.cols.map(([name, kind], k) => {
+      if (kind === 'number') {
+        const v = new Float64Array(size);
+        let o = 0;
+        for (const s of segments) {
+          gatherNumbers(s.part.columns[k], s.from, s.to, v, o);
+          o += s.to - s.from;
+        }
+        let missing = false;
+        for (let r = 0; r < size && !missing; r++) missing = Number.isNaN(v[r]);
+        if (missing && !this.nullable.has(name)) needNulls.push(name);
+        return { name, data: missing ? Array.from(v, (x) => (Number.isNaN(x) ? null : x)) : v, type: 'DOUBLE', nullable: this.nullable.has(name), statistics: false };
+      }
+      const data = new Array<string | null>(size);
+      let o = 0;
+      for (const s of segments) {
+        const c = s.part.columns[k];
+        const src = c.col as { codes: Int32Array; levels: string[] };
+        for (let r = s.from; r < s.to; r++) {
+          const code = src.codes[c.rows ? c.rows[r] : r];
+          data[o++] = code < 0 ? null : src.levels[code];
+        }
+      }
+      return { name, data, type: 'STRING', nullable: true, statistics: false };
+    });
+    if (needNulls.length) throw new NullableColumns(needNulls);
+    this.pw!.write({ columnData, rowGroupSize: size });
+    this.flush();
+  }
+
+  private flush(): void {
+    if (this.writer.index === 0) return;
+    this.out(new Uint8Array(this.writer.buffer, 0, this.writer.index).slice());
+    this.writer.index = 0;
+  }
 }

@@ -140,13 +140,32 @@ function evalVar(e: Expr, t: Table): Var {
       if (c.kind === 'string') return textFactor(c.codes, c.levels);
     }
     const v = evalNumeric(inner, t);
-    const distinct = [...new Set(v.filter((x) => !Number.isNaN(x)))].sort((a, b) => a - b);
-    const index = new Map(distinct.map((x, k) => [x, k]));
-    return {
-      kind: 'factor',
-      codes: Int32Array.from(v, (x) => (Number.isNaN(x) ? -1 : index.get(x)!)),
-      levels: distinct.map((x) => String(x)),
-    };
+    // codes by first appearance (runs of one value, as a year column has, skip the lookup), then renumbered in sorted order
+    const seen = new Map<number, number>();
+    const first = new Int32Array(v.length);
+    let last = NaN;
+    let lastCode = -1;
+    for (let r = 0; r < v.length; r++) {
+      const x = v[r];
+      if (x === last) {
+        first[r] = lastCode;
+        continue;
+      }
+      if (Number.isNaN(x)) {
+        first[r] = -1;
+        continue;
+      }
+      let c = seen.get(x);
+      if (c === undefined) seen.set(x, (c = seen.size));
+      first[r] = c;
+      last = x;
+      lastCode = c;
+    }
+    const distinct = [...seen.keys()].sort((a, b) => a - b);
+    const sorted = new Int32Array(seen.size);
+    distinct.forEach((x, k) => (sorted[seen.get(x)!] = k));
+    for (let r = 0; r < first.length; r++) if (first[r] >= 0) first[r] = sorted[first[r]];
+    return { kind: 'factor', codes: first, levels: distinct.map((x) => String(x)) };
   }
   return { kind: 'num', v: evalNumeric(e, t) };
 }

@@ -11,14 +11,15 @@
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Encoding } from '../data/csv-columns.ts';
-import { encodeInBackground } from '../data/serialize.ts';
-import { makeTable, numColumn, strColumn, type Column, type Table } from '../data/table.ts';
+import { NullableColumns, ParquetPartWriter } from '../data/parquet.ts';
+import { denseCodes, type Table } from '../data/table.ts';
+import { TableCollector, type ColumnKind, type PartSink, type TablePart } from '../data/table-parts.ts';
 import { UsageError } from '../util/errors.ts';
 import { calendarOf, dayNumber } from '../util/dates.ts';
-import { withOutput, writeOutputsAtomically, type OutputFiles } from '../util/output.ts';
+import { StagedFile, stageFile, withOutput, writeOutputsAtomically, type OutputFiles } from '../util/output.ts';
 import { silentReporter, type Reporter } from '../util/progress.ts';
 import { computeDyads, type DyadsStageResult } from './dyads.ts';
-import { loadSpec } from '../specfile/load.ts';
+import { loadSpec, type LoadedSpec } from '../specfile/load.ts';
 import { fitModels, prepareModels } from './models.ts';
 import { reportFiles, runRecord } from './report.ts';
 import type { PanelReport } from '../report/run-record.ts';
@@ -40,12 +41,46 @@ export interface PanelOptions {
 /** Columns that describe the outcome of a year's cross-section, replaced by the panel's own. */
 const OUTCOME_COLUMNS = new Set(['coop', 'items', 'first_signed']);
 
+/** Where the two panel tables go as they are built (each optional). */
+export interface PanelSinks {
+  /** the pair-year table: pairs at risk, with `year`, `event`, `t` and the covariates */
+  pair_years?: PartSink[];
+  /** the stacked yearly cross-sections: every pair of every panel year, with `year`, `t`, `new` and that year's own outcome */
+  pair_years_stacked?: PartSink[];
+}
+
+/** What the panel's report needs of the latest year: its cleaning report and sample. */
+export interface LatestYear {
+  cleaning: DyadsStageResult['data']['report'];
+  sample: DyadsStageResult['sample'];
+}
+
+/** The number columns of a table with a missing value. */
+function missingIn(t: Table): Set<string> {
+  const out = new Set<string>();
+  for (const name of t.names) {
+    const c = t.columns.get(name)!;
+    if (c.kind !== 'number') continue;
+    const v = c.values;
+    for (let r = 0; r < v.length; r++) {
+      if (v[r] !== v[r]) {
+        out.add(name);
+        break;
+      }
+    }
+  }
+  return out;
+}
+
+/** Unordered pair key of two global city codes (fewer than 2^21 cities). */
+const pairKey = (a: number, b: number) => (a < b ? a * 2097152 + b : b * 2097152 + a);
+
 /**
- * The pair-year table (in memory), the stacked yearly cross-sections (every pair in every panel
- * year, with `year`, `t`, the year's cumulative `coop` and `new` = first signed that year: for
- * tests of change between years) and the report.
+ * Builds the panel tables year by year into `sinks`, holding one year's dyad table at a time:
+ * a county-scale panel (16 million pair-years) is never whole in memory. The latest panel year
+ * is read first for the signing dates (and again in its turn when its table is needed).
  */
-export function buildPairYears(o: PanelOptions, rep: Reporter = silentReporter): { table: Table; stacked: Table; report: PanelReport; latest: DyadsStageResult } {
+export function buildPairYears(o: PanelOptions, rep: Reporter = silentReporter, sinks: PanelSinks = {}): { report: PanelReport; latest: LatestYear } {
   const years = [...new Set(o.years)].sort((a, b) => a - b);
   if (!years.length) throw new UsageError('--years: give at least one year, e.g. 2019:2022');
   const origin = o.origin ?? years[0];
@@ -57,118 +92,193 @@ export function buildPairYears(o: PanelOptions, rep: Reporter = silentReporter):
       );
     }
   }
-  const stages = new Map<number, DyadsStageResult>();
-  for (const y of needed) stages.set(y, computeDyads(join(o.data, String(y)), { provinces: o.provinces, monadic: o.monadic, encoding: o.encoding }, rep));
+  const computeYear = (y: number) => computeDyads(join(o.data, String(y)), { provinces: o.provinces, monadic: o.monadic, encoding: o.encoding }, rep);
   const latest = years[years.length - 1];
+  const cityCode = denseCodes<string>();
 
-  // pair keys and first signing dates of a year's dyad table
+  // a year's dyad table: its pairs (global city codes), first signing dates and cumulative coop
   const pairsOf = (t: Table) => {
     const i = t.columns.get('i')!;
     const j = t.columns.get('j')!;
     const s = t.columns.get('first_signed');
     const coop = t.columns.get('coop');
     if (i.kind !== 'string' || j.kind !== 'string' || !s || s.kind !== 'string' || !coop || coop.kind !== 'number') throw new Error('internal: a dyad table without i, j, first_signed, coop');
-    const text = (c: typeof i, r: number) => (c.codes[r] < 0 ? '' : c.levels[c.codes[r]]);
-    return { key: (r: number) => `${text(i, r)}\t${text(j, r)}`, signed: (r: number) => text(s, r), coop: coop.values, n: t.nrow };
+    const gi = Int32Array.from(i.levels, (c) => cityCode.code(c));
+    const gj = Int32Array.from(j.levels, (c) => cityCode.code(c));
+    const present = new Set([...i.levels, ...j.levels]);
+    return {
+      a: (r: number) => gi[i.codes[r]],
+      b: (r: number) => gj[j.codes[r]],
+      name: (r: number) => `${i.levels[i.codes[r]]}–${j.levels[j.codes[r]]}`,
+      signed: (r: number) => (s.codes[r] < 0 ? '' : s.levels[s.codes[r]]),
+      coop: coop.values,
+      n: t.nrow,
+      present,
+    };
   };
-  // signing year per pair from the latest year: a number, or NaN when the pair signed without a date
-  const signYear = new Map<string, number>();
-  const last = pairsOf(stages.get(latest)!.dyads.dyads);
-  const lastSigned = new Map<string, string>();
+
+  // signing year per pair of the latest year's cities (Infinity: not signed; NaN: signed
+  // without a date), in a grid over those cities (2,846 cities: 32 MB) — a lookup per pair-year
+  rep.step(`panel: signing dates from the ${latest} agreements`);
+  let latestStage: DyadsStageResult | null = computeYear(latest);
+  const latestInfo: LatestYear = { cleaning: latestStage.data.report, sample: latestStage.sample };
+  const lastSigned = new Map<number, string>();
   let undated = 0;
+  const citySets = new Map<number, Set<string>>();
+  const last = pairsOf(latestStage.dyads.dyads);
+  citySets.set(latest, last.present);
+  const L = cityCode.size(); // the latest year's cities have codes 0 … L − 1
+  const grid = L <= 8192 ? new Float32Array(L * L).fill(Infinity) : null;
+  const signMap = grid ? null : new Map<number, number>();
+  const signOf = (a: number, b: number): number => {
+    if (a >= L || b >= L) return Infinity;
+    if (grid) return grid[a < b ? a * L + b : b * L + a];
+    return signMap!.get(pairKey(a, b)) ?? Infinity;
+  };
+  const latestPairs = { a: new Int32Array(last.n), b: new Int32Array(last.n), sign: new Float64Array(last.n).fill(Infinity) };
   for (let r = 0; r < last.n; r++) {
+    const a = (latestPairs.a[r] = last.a(r));
+    const b = (latestPairs.b[r] = last.b(r));
     if (last.coop[r] !== 1) continue;
     const s = last.signed(r);
-    lastSigned.set(last.key(r), s);
-    if (s === '') {
-      signYear.set(last.key(r), NaN);
-      undated++;
-    } else signYear.set(last.key(r), calendarOf(dayNumber(s)!).year);
+    lastSigned.set(pairKey(a, b), s);
+    const year = s === '' ? NaN : calendarOf(dayNumber(s)!).year;
+    if (s === '') undated++;
+    latestPairs.sign[r] = year;
+    if (grid) grid[a < b ? a * L + b : b * L + a] = year;
+    else signMap!.set(pairKey(a, b), year);
   }
-  // earlier folders' dates that disagree with the latest file
+  if (needed.length > 1) latestStage = null; // read again in its turn: one dyad table in memory at a time
+
   const disagreements: PanelReport['date_disagreements'] = [];
-  for (const [y, st] of stages) {
-    if (y === latest) continue;
-    const e = pairsOf(st.dyads.dyads);
-    const ex: string[] = [];
-    let count = 0;
-    for (let r = 0; r < e.n; r++) {
-      if (e.coop[r] !== 1) continue;
-      const s = e.signed(r);
-      const now = lastSigned.get(e.key(r));
-      // the same date; or undated then, and dated no later than that year now
-      if (now === s || (s === '' && now !== undefined && now !== '' && calendarOf(dayNumber(now)!).year <= y)) continue;
-      count++;
-      if (ex.length < 5) ex.push(`${e.key(r).replace('\t', '–')}: ${s === '' ? 'signed, undated,' : s} in ${y}, ${now === undefined ? 'no agreement' : now === '' ? 'undated' : now} in ${latest}`);
+  const byYear: PanelReport['by_year'] = [];
+  let signedBefore = 0;
+  let covariates: [string, ColumnKind][] | null = null; // columns of the first covariate year
+  let stackedColumns: [string, ColumnKind][] | null = null;
+  const riskSinks = sinks.pair_years ?? [];
+  const stackedSinks = sinks.pair_years_stacked ?? [];
+  const constant = (n: number, x: number) => ({ kind: 'number' as const, values: new Float64Array(n).fill(x) });
+  const checkColumns = (t: Table, cols: [string, ColumnKind][], y: number, what: string) => {
+    for (const [c, kind] of cols) {
+      const col = t.columns.get(c);
+      if (!col) throw new UsageError(`${what} needs '${c}' in every year, but the dyad table of ${y} has no such column (does that year's folder lack a file?)`);
+      if (col.kind !== kind) throw new UsageError(`${what} needs the ${kind === 'number' ? 'number' : 'text'} column '${c}' in every year; the dyad table of ${y} has it of the other kind`);
     }
-    if (count) disagreements.push({ year: y, pairs: count, examples: ex });
+  };
+
+  for (const y of needed) {
+    const covariatesFor = o.lag ? y + 1 : y; // the panel year whose covariates this table holds
+    const isCovariates = years.includes(covariatesFor);
+    const isStacked = stackedSinks.length > 0 && years.includes(y);
+    if (!isCovariates && !isStacked && y === latest) continue;
+    const st = latestStage && y === latest ? latestStage : computeYear(y);
+    const t = st.dyads.dyads;
+    const p = y === latest ? null : pairsOf(t);
+    if (p) citySets.set(y, p.present);
+
+    // an earlier folder's dates that disagree with the latest file
+    if (p) {
+      const ex: string[] = [];
+      let count = 0;
+      for (let r = 0; r < p.n; r++) {
+        if (p.coop[r] !== 1) continue;
+        const s = p.signed(r);
+        const now = lastSigned.get(pairKey(p.a(r), p.b(r)));
+        // the same date; or undated then, and dated no later than that year now
+        if (now === s || (s === '' && now !== undefined && now !== '' && calendarOf(dayNumber(now)!).year <= y)) continue;
+        count++;
+        if (ex.length < 5) ex.push(`${p.name(r)}: ${s === '' ? 'signed, undated,' : s} in ${y}, ${now === undefined ? 'no agreement' : now === '' ? 'undated' : now} in ${latest}`);
+      }
+      if (count) disagreements.push({ year: y, pairs: count, examples: ex });
+    }
+    const q = p ?? pairsOf(t);
+    const source = (name: string) => ({ name, col: t.columns.get(name)!, rows: null as Int32Array | null });
+
+    if (isCovariates) {
+      // the pairs of this table still at risk in the panel year
+      const py = covariatesFor;
+      if (!covariates) {
+        covariates = t.names.filter((n) => !OUTCOME_COLUMNS.has(n)).map((n) => [n, t.columns.get(n)!.kind]);
+        if (covariates[0]?.[0] !== 'i' || covariates[1]?.[0] !== 'j') throw new Error('internal: a dyad table whose first columns are not i, j');
+        const [ci, cj, ...rest] = covariates;
+        for (const s of riskSinks) s.start([ci, cj, ['year', 'number'], ['event', 'number'], ['t', 'number'], ...rest], missingIn(t));
+      }
+      checkColumns(t, covariates, y, 'the pair-year table');
+      const rows = new Int32Array(q.n);
+      const event = new Float64Array(q.n);
+      let n = 0;
+      for (let r = 0; r < q.n; r++) {
+        const s = signOf(q.a(r), q.b(r));
+        if (Number.isNaN(s)) continue; // undated: left out
+        if (s < py) {
+          if (py === years[0]) signedBefore++;
+          continue;
+        }
+        rows[n] = r;
+        event[n++] = s === py ? 1 : 0;
+      }
+      // pairs of the latest table at risk in the panel year that this table lacks (a city missing that year)
+      let dropped = 0;
+      const { a, b, sign } = latestPairs;
+      const here = new Uint8Array(cityCode.size());
+      for (const c of q.present) here[cityCode.code(c)] = 1;
+      for (let r = 0; r < a.length; r++) if (sign[r] >= py && !(here[a[r]] && here[b[r]])) dropped++;
+      let events = 0;
+      for (let k = 0; k < n; k++) events += event[k];
+      byYear.push({ year: py, pairs_at_risk: n, events, pairs_dropped: dropped });
+      const at = rows.subarray(0, n);
+      const part: TablePart = {
+        n,
+        columns: [
+          { ...source('i'), rows: at },
+          { ...source('j'), rows: at },
+          { name: 'year', col: constant(n, py), rows: null },
+          { name: 'event', col: { kind: 'number', values: event.subarray(0, n) }, rows: null },
+          { name: 't', col: constant(n, py - origin), rows: null },
+          ...covariates.slice(2).map(([c]) => ({ ...source(c), rows: at })),
+        ],
+      };
+      rep.step(`panel: ${py}: ${n} pairs at risk, ${events} first agreements`);
+      for (const s of riskSinks) s.push(part);
+    }
+
+    if (isStacked) {
+      // every pair of the year with its own outcome (coop cumulative to that year) and `new`
+      if (!stackedColumns) {
+        stackedColumns = t.names.map((n) => [n, t.columns.get(n)!.kind]);
+        const [si, sj, ...rest] = stackedColumns;
+        for (const s of stackedSinks) s.start([si, sj, ['year', 'number'], ['t', 'number'], ['new', 'number'], ...rest], missingIn(t));
+      }
+      checkColumns(t, stackedColumns, y, 'the stacked table');
+      const fresh = new Float64Array(q.n);
+      for (let r = 0; r < q.n; r++) fresh[r] = signOf(q.a(r), q.b(r)) === y ? 1 : 0;
+      const part: TablePart = {
+        n: q.n,
+        columns: [
+          source('i'),
+          source('j'),
+          { name: 'year', col: constant(q.n, y), rows: null },
+          { name: 't', col: constant(q.n, y - origin), rows: null },
+          { name: 'new', col: { kind: 'number', values: fresh }, rows: null },
+          ...stackedColumns.slice(2).map(([c]) => source(c)),
+        ],
+      };
+      for (const s of stackedSinks) s.push(part);
+    }
   }
+  latestStage = null;
+  for (const s of riskSinks) s.finish();
+  for (const s of stackedSinks) s.finish();
+
   // cities not in every folder used
-  const citySets = new Map([...stages].map(([y, st]) => [y, new Set(cityIds(st))]));
   const all = new Set([...citySets.values()].flatMap((s) => [...s]));
   const missing: PanelReport['cities_not_in_every_year'] = [];
   for (const c of [...all].sort()) {
-    const gone = needed.filter((y) => !citySets.get(y)!.has(c));
+    const gone = needed.filter((y) => citySets.has(y) && !citySets.get(y)!.has(c));
     if (gone.length) missing.push({ city: c, missing_in: gone });
   }
-
-  // the rows: for each panel year, the pairs of its covariate table still at risk
-  const first = stages.get(o.lag ? years[0] - 1 : years[0])!.dyads.dyads;
-  const covariates = first.names.filter((n) => !OUTCOME_COLUMNS.has(n));
-  const picks: { y: number; table: Table; rows: number[]; events: Uint8Array }[] = [];
-  const byYear: PanelReport['by_year'] = [];
-  let signedBefore = 0;
-  for (const y of years) {
-    const src = stages.get(o.lag ? y - 1 : y)!.dyads.dyads;
-    for (const c of covariates) {
-      if (!src.columns.has(c)) throw new UsageError(`the pair-year table needs '${c}' in every year, but the dyad table of ${o.lag ? y - 1 : y} has no such column (does that year's folder lack a file?)`);
-    }
-    const p = pairsOf(src);
-    const rows: number[] = [];
-    const ev: number[] = [];
-    const inSource = new Set<string>();
-    for (let r = 0; r < p.n; r++) {
-      const k = p.key(r);
-      inSource.add(k);
-      const s = signYear.get(k);
-      if (s !== undefined && Number.isNaN(s)) continue; // undated: left out
-      if (s !== undefined && s < y) {
-        if (y === years[0]) signedBefore++;
-        continue;
-      }
-      rows.push(r);
-      ev.push(s === y ? 1 : 0);
-    }
-    // pairs of the latest table at risk in y whose covariate table lacks them (a city missing that year)
-    let dropped = 0;
-    for (let r = 0; r < last.n; r++) {
-      const k = last.key(r);
-      const s = signYear.get(k);
-      if ((s === undefined || s >= y) && !inSource.has(k)) dropped++;
-    }
-    picks.push({ y, table: src, rows, events: Uint8Array.from(ev) });
-    byYear.push({ year: y, pairs_at_risk: rows.length, events: ev.reduce((a, b) => a + b, 0), pairs_dropped: dropped });
-  }
-  const risk = stackRows(picks, covariates, first, 'the pair-year table');
-  const [ci, cj, ...rest] = risk.cols;
-  if (ci[0] !== 'i' || cj[0] !== 'j') throw new Error('internal: a dyad table whose first columns are not i, j');
-  const table = makeTable(risk.n, [ci, cj, ['year', risk.perRow((q) => q.y)], ['event', risk.perRow((q, k) => q.events[k])], ['t', risk.perRow((q) => q.y - origin)], ...rest]);
-  // the stacked cross-sections: every pair of every panel year with that year's own outcome
-  // (coop cumulative to that year) and `new` (first signed in that year)
-  const stackedParts = years.map((y) => {
-    const src = stages.get(y)!.dyads.dyads;
-    const p = pairsOf(src);
-    const fresh = new Float64Array(src.nrow);
-    for (let r = 0; r < src.nrow; r++) fresh[r] = signYear.get(p.key(r)) === y ? 1 : 0;
-    return { y, table: src, rows: null, fresh };
-  });
-  const every = stackRows(stackedParts, first.names, first, 'the stacked table');
-  const [si, sj, ...srest] = every.cols;
-  const stacked = makeTable(every.n, [si, sj, ['year', every.perRow((q) => q.y)], ['t', every.perRow((q) => q.y - origin)], ['new', every.perRow((q, k) => q.fresh[k])], ...srest]);
   return {
-    table,
-    stacked,
-    latest: stages.get(latest)!,
+    latest: latestInfo,
     report: {
       years,
       lag: o.lag,
@@ -183,62 +293,15 @@ export function buildPairYears(o: PanelOptions, rep: Reporter = silentReporter):
   };
 }
 
-/** One year's share of a stacked table: its dyad table and the rows taken (null: all). */
-interface Part {
-  y: number;
-  table: Table;
-  rows: number[] | null;
-}
-
 /**
- * The columns `names` of several years' rows stacked into one table (kinds as in `like`), and
- * `perRow` for columns computed per stacked row from its part and its position k in the part.
+ * The panel tables in memory (columns `keep` names, default all): the pair-year table, and the
+ * stacked cross-sections when asked for.
  */
-function stackRows<P extends Part>(parts: P[], names: string[], like: Table, what: string) {
-  const count = (q: P) => (q.rows ? q.rows.length : q.table.nrow);
-  const n = parts.reduce((s, q) => s + count(q), 0);
-  const rowOf = (q: P, k: number) => (q.rows ? q.rows[k] : k);
-  const cols: [string, Column][] = names.map((c) => {
-    const kind = like.columns.get(c)!.kind;
-    const colOf = (q: P) => {
-      const col = q.table.columns.get(c);
-      if (!col || col.kind !== kind) throw new UsageError(`${what} needs the ${kind === 'number' ? 'number' : 'text'} column '${c}' in every year; the dyad table of ${q.y} has ${col ? 'it of the other kind' : 'none'}`);
-      return col;
-    };
-    if (kind === 'number') {
-      const v = new Float64Array(n);
-      let o = 0;
-      for (const q of parts) {
-        const src = (colOf(q) as { values: Float64Array }).values;
-        for (let k = 0; k < count(q); k++) v[o++] = src[rowOf(q, k)];
-      }
-      return [c, numColumn(v)];
-    }
-    const v: (string | null)[] = new Array(n);
-    let o = 0;
-    for (const q of parts) {
-      const col = colOf(q) as { codes: Int32Array; levels: string[] };
-      for (let k = 0; k < count(q); k++) {
-        const code = col.codes[rowOf(q, k)];
-        v[o++] = code < 0 ? null : col.levels[code];
-      }
-    }
-    return [c, strColumn(v)];
-  });
-  const perRow = (f: (q: P, k: number) => number) => {
-    const v = new Float64Array(n);
-    let o = 0;
-    for (const q of parts) for (let k = 0; k < count(q); k++) v[o++] = f(q, k);
-    return numColumn(v);
-  };
-  return { n, cols, perRow };
-}
-
-/** The sample cities' ids of a year. */
-function cityIds(st: DyadsStageResult): string[] {
-  const ids = st.cities.columns.get('city_id');
-  if (!ids || ids.kind !== 'string') throw new Error('internal: cities_clean without city_id');
-  return Array.from(ids.codes, (k) => ids.levels[k]);
+export function pairYearTables(o: PanelOptions, rep: Reporter = silentReporter, want: { stacked?: boolean; keep?: (column: string) => boolean } = {}) {
+  const risk = new TableCollector(want.keep);
+  const stacked = want.stacked ? new TableCollector(want.keep) : null;
+  const { report, latest } = buildPairYears(o, rep, { pair_years: [risk], pair_years_stacked: stacked ? [stacked] : [] });
+  return { table: risk.table(), stacked: stacked?.table() ?? null, report, latest };
 }
 
 /** The report as Markdown (pair_years_report.md). */
@@ -263,33 +326,74 @@ export function panelReportMarkdown(r: PanelReport): string {
 }
 
 /**
+ * The columns a spec may read from the panel tables: every name that appears in it (formulas,
+ * subsets, derived variables, clusters), with the panel's own. The models need no others, and at
+ * county scale the panel holds 16 million rows of each column it keeps.
+ */
+export function specColumns(loaded: LoadedSpec): (column: string) => boolean {
+  const names = new Set(['i', 'j']);
+  for (const text of [loaded.text, JSON.stringify(loaded.spec), JSON.stringify(loaded.models)]) {
+    for (const m of text.matchAll(/[A-Za-z_][A-Za-z0-9_.]*/g)) names.add(m[0]);
+  }
+  return (c) => names.has(c);
+}
+
+/**
  * `tongban panel`: the pair-year tables and their report into <out>/<dataset>/panel/; with a
  * spec, its models on samples of `table: pair_years` / `pair_years_stacked`, with fits, tables,
- * plots and report.html as a yearly run has them.
+ * plots and report.html as a yearly run has them. The tables are written as they are built,
+ * year by year; the models see only the columns their spec names. The stacked table is built
+ * when the spec uses it or `stacked` is asked for.
  */
-export function runPanel(o: PanelOptions & { out: string; spec?: string }, rep: Reporter = silentReporter): Promise<{ outDir: string; report: PanelReport }> {
+export function runPanel(o: PanelOptions & { out: string; spec?: string; stacked?: boolean }, rep: Reporter = silentReporter): Promise<{ outDir: string; report: PanelReport }> {
   const outDir = join(o.out, basename(resolve(o.data)), 'panel');
   const loaded = o.spec ? loadSpec(o.spec) : null;
+  const usesStacked = loaded !== null && Object.values(loaded.spec.samples).some((s) => s.table === 'pair_years_stacked');
+  const stacked = o.stacked || usesStacked;
   return withOutput(outDir, async () => {
-    const { table, stacked, report, latest } = buildPairYears(o, rep);
-    rep.step(`panel: ${table.nrow} pair-years (${report.by_year.map((b) => `${b.year}: ${b.pairs_at_risk} at risk, ${b.events} events`).join('; ')})`);
-    const chunks = await encodeInBackground(table, ['parquet']);
-    const stackedChunks = await encodeInBackground(stacked, ['parquet']);
     const files: OutputFiles = new Map();
-    files.set('pair_years.parquet', () => chunks.parquet);
-    files.set('pair_years_stacked.parquet', () => stackedChunks.parquet);
+    const keep = loaded ? specColumns(loaded) : () => false;
+    // the tables are written as they are built; a number missing where the first year had
+    // none (a REQUIRED column of the Parquet file) means building them again with every number
+    // column nullable
+    const build = (nullable: boolean) => {
+      const sinks: PanelSinks = {};
+      const inMemory: TableCollector[] = [];
+      for (const [name, wanted] of [['pair_years', true], ['pair_years_stacked', stacked]] as const) {
+        if (!wanted) continue;
+        const earlier = files.get(`${name}.parquet`);
+        if (earlier instanceof StagedFile) earlier.close();
+        const file = stageFile(outDir, `${name}.parquet`);
+        files.set(`${name}.parquet`, file);
+        const collector = new TableCollector(keep);
+        inMemory.push(collector);
+        const writer = new ParquetPartWriter((bytes) => file.write(bytes), nullable ? 'all' : []);
+        sinks[name] = [writer, ...(loaded ? [collector] : [])];
+      }
+      return { ...buildPairYears(o, rep, sinks), inMemory };
+    };
+    let built;
+    try {
+      built = build(false);
+    } catch (e) {
+      if (!(e instanceof NullableColumns)) throw e;
+      rep.step(`panel: ${e.columns.join(', ')} ha${e.columns.length > 1 ? 've' : 's'} missing values in a later year than the first: building the tables again with every number column nullable`);
+      built = build(true);
+    }
+    const { report, latest, inMemory } = built;
+    rep.step(`panel: ${report.by_year.reduce((a, b) => a + b.pairs_at_risk, 0)} pair-years (${report.by_year.map((b) => `${b.year}: ${b.pairs_at_risk} at risk, ${b.events} events`).join('; ')})`);
     files.set('pair_years_report.json', JSON.stringify(report, null, 2) + '\n');
     files.set('pair_years_report.md', panelReportMarkdown(report));
     if (loaded) {
+      const [risk, both] = inMemory;
       // the models see the tables with the spec's derived variables (written files stay as built)
-      const copy = (t: Table): Table => ({ ...t, names: [...t.names], columns: new Map(t.columns) });
-      const samples = await prepareModels(loaded, { pair_years: copy(table), pair_years_stacked: copy(stacked) });
+      const samples = await prepareModels(loaded, { pair_years: risk.table(), ...(both ? { pair_years_stacked: both.table() } : {}) });
       const models = await fitModels(loaded, samples, rep);
-      const record = { ...runRecord(loaded, { dataset: basename(resolve(o.data)), year: report.dates_from }, models, { ...latest.data.report, sample: latest.sample }), panel: report };
+      const record = { ...runRecord(loaded, { dataset: basename(resolve(o.data)), year: report.dates_from }, models, { ...latest.cleaning, sample: latest.sample }), panel: report };
       rep.step('report: tables, plots, report.html');
       for (const [name, content] of await reportFiles(record, models.fits)) files.set(name, content);
     }
-    writeOutputsAtomically(outDir, files, loaded ? { replaceDirs: ['fits', 'tables', 'plots'] } : {});
+    writeOutputsAtomically(outDir, files, loaded ? { replaceDirs: ['fits', 'tables', 'plots'], drop: stacked ? [] : ['pair_years_stacked.parquet'] } : { drop: stacked ? [] : ['pair_years_stacked.parquet'] });
     rep.step(`panel: -> ${join(outDir, 'pair_years.parquet')}`);
     return { outDir, report };
   });

@@ -16,7 +16,8 @@ import type { LoadedSpec, ResolvedModel } from '../specfile/load.ts';
 import { UsageError } from '../util/errors.ts';
 import type { Reporter } from '../util/progress.ts';
 import { prepareModels } from './models.ts';
-import { buildPairYears } from './panel.ts';
+import { buildPairYears, specColumns } from './panel.ts';
+import { TableCollector } from '../data/table-parts.ts';
 
 export interface YearDifference {
   term: string;
@@ -63,7 +64,10 @@ export async function yearChanges(o: { data: string; years: number[]; loaded: Lo
   const out = new Map<string, YearChange>();
   if (eligible.length) {
     rep.step(`compare-years: stacking ${years.join(', ')} for the tests of change`);
-    const { stacked } = buildPairYears({ data: o.data, years, lag: 0, monadic: loaded.spec.monadic }, rep);
+    const named = specColumns(loaded);
+    const collector = new TableCollector((c) => c === 'year' || named(c)); // the interactions add factor(year)
+    buildPairYears({ data: o.data, years, lag: 0, monadic: loaded.spec.monadic }, rep, { pair_years_stacked: [collector] });
+    const stacked = collector.table();
     const models = eligible.map((m) => ({ ...m, formula: yearInteracted(m.formula), vcov: 'dyadic' as const, dyad: ['i', 'j'] as [string, string], cluster: undefined, effects: undefined, tests: undefined, predict: undefined, qap: undefined }));
     let samples: Map<string, Table> | null = null;
     try {

@@ -39,8 +39,8 @@ import {
 import { basename, dirname, join, resolve } from 'node:path';
 import { UsageError } from './errors.ts';
 
-/** File name → content: text, bytes, or a function giving the content in chunks. */
-export type OutputFiles = Map<string, string | Uint8Array | (() => Iterable<string | Uint8Array>)>;
+/** File name → content: text, bytes, a function giving the content in chunks, or a file staged beforehand. */
+export type OutputFiles = Map<string, string | Uint8Array | (() => Iterable<string | Uint8Array>) | StagedFile>;
 
 export interface WriteOptions {
   /** sub-folders (e.g. 'fits') whose old content is not carried over: the new files replace them whole */
@@ -155,6 +155,7 @@ export async function withOutput<T>(outDir: string, work: () => T | Promise<T>):
   try {
     return await work();
   } finally {
+    removeStaging(resolve(outDir)); // files staged by a run that failed before writing its outputs
     if (mine) releaseOutput(outDir);
   }
 }
@@ -171,10 +172,11 @@ export function recoverOutput(target: string): void {
   rmSync(ready, { recursive: true, force: true });
   rmSync(old, { recursive: true, force: true });
   if (!existsSync(parent)) return;
-  const prefix = `.${basename(target)}.tongban-partial-`;
   for (const e of readdirSync(parent)) {
-    if (!e.startsWith(prefix)) continue;
+    const prefix = [`.${basename(target)}.tongban-partial-`, `.${basename(target)}.tongban-staging-`].find((p) => e.startsWith(p));
+    if (!prefix) continue;
     const pid = Number(e.slice(prefix.length));
+    if (partials.has(join(parent, e))) continue; // this process's files staged for the run under way
     if (!(Number.isInteger(pid) && pid !== process.pid && alive(pid))) rmSync(join(parent, e), { recursive: true, force: true });
   }
 }
@@ -211,8 +213,65 @@ export function prepareOutput(outDir: string): string {
 
 // ---- writing ------------------------------------------------------------------------------
 
-function writeFile(p: string, content: string | Uint8Array | (() => Iterable<string | Uint8Array>)): string {
+function removeStaging(target: string): void {
+  const dir = sibling(target, `staging-${process.pid}`);
+  if (!partials.has(dir)) return;
+  rmSync(dir, { recursive: true, force: true });
+  partials.delete(dir);
+}
+
+/**
+ * A large output written while it is computed (a table streamed year by year) rather than held
+ * in memory: its bytes go into `<parent>/.<name>.tongban-staging-<pid>/`, hashed as they are
+ * written, and `writeOutputsAtomically` moves the file into the run. The staging folder is
+ * removed with the partial folder when the process is stopped or the run fails, and by
+ * `recoverOutput` when the process that made it is gone.
+ */
+export class StagedFile {
+  private fd: number | null;
+  private readonly hash = createHash('sha256');
+  private digest: string | null = null;
+
+  constructor(readonly path: string) {
+    mkdirSync(dirname(path), { recursive: true });
+    this.fd = openSync(path, 'w');
+  }
+
+  write(chunk: Uint8Array): void {
+    if (this.fd === null) throw new Error(`internal: ${this.path} written after it was closed`);
+    this.hash.update(chunk);
+    writeSync(this.fd, chunk);
+  }
+
+  /** Closes the file; returns its SHA-256. */
+  close(): string {
+    if (this.fd !== null) {
+      closeSync(this.fd);
+      this.fd = null;
+      this.digest = this.hash.digest('hex');
+    }
+    return this.digest!;
+  }
+}
+
+/** A file of the output folder `outDir` to be written before the run's other outputs (see StagedFile). */
+export function stageFile(outDir: string, name: string): StagedFile {
+  const dir = sibling(resolve(outDir), `staging-${process.pid}`);
+  partials.add(dir);
+  try {
+    return new StagedFile(join(dir, name));
+  } catch (e) {
+    throw outputError(e, join(resolve(outDir), name), 'write');
+  }
+}
+
+function writeFile(p: string, content: string | Uint8Array | (() => Iterable<string | Uint8Array>) | StagedFile): string {
   mkdirSync(dirname(p), { recursive: true });
+  if (content instanceof StagedFile) {
+    const digest = content.close();
+    renameSync(content.path, p);
+    return digest;
+  }
   const hash = createHash('sha256');
   if (typeof content === 'function') {
     const fd = openSync(p, 'w');
@@ -298,6 +357,7 @@ export function writeOutputsAtomically(outDir: string, files: OutputFiles, opts:
     renameSync(ready, target);
     fault('swapped');
     rmSync(old, { recursive: true, force: true });
+    removeStaging(target);
     return names.map((n) => join(target, n));
   } catch (e) {
     if (e instanceof UsageError) throw e;
