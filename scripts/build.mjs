@@ -1,7 +1,8 @@
 // Builds dist/ from src/ (npm run build; run by `prepare` at npm ci and by `pretest`):
 // one ESM bundle per entry point with the npm packages inside, split into chunks so that
 // each command loads only what it uses (`tongban --help` loads the option declarations only).
-// vega and vega-lite stay outside the bundle: they are large and loaded on demand (plots).
+// vega and vega-lite stay outside the bundle: they are large and loaded on demand (plots);
+// @resvg/resvg-js (PNG figures) too: it loads a native binary for the platform.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 
@@ -23,7 +24,7 @@ await build({
   target: 'node20',
   outdir: 'dist',
   chunkNames: 'chunk-[hash]',
-  external: ['vega', 'vega-lite'],
+  external: ['vega', 'vega-lite', '@resvg/resvg-js'],
   // CommonJS packages inside an ESM bundle call require() for Node's own modules
   banner: { js: "import { createRequire as __tongbanRequire } from 'node:module'; const require = __tongbanRequire(import.meta.url);" },
   legalComments: 'none',

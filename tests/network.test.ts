@@ -5,7 +5,7 @@
  * graph are exercised. 1e-10 relative; integers exactly. (A connected network: qap-reference.test.ts.)
  */
 import { describe, expect, it } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { computeDyads } from '../src/stages/dyads.ts';
 import { networkFromTable } from '../src/inference/network-stats.ts';
@@ -85,5 +85,9 @@ describe("the report's network figures", () => {
     const map = readFileSync(join(outDir, 'plots', 'network_map.svg'), 'utf8');
     expect(map.match(/<line/g)).toHaveLength(net.summary.ties);
     for (const f of ['degree_distribution', 'items_distribution']) expect(readFileSync(join(outDir, 'plots', `${f}.svg`), 'utf8')).toMatch(/<svg[\s\S]*mark-rect/);
+    // every figure also as a 300 dpi PNG
+    const plots = readdirSync(join(outDir, 'plots'));
+    expect(plots.filter((f) => f.endsWith('.png')).sort()).toEqual(plots.filter((f) => f.endsWith('.svg')).map((f) => f.replace(/svg$/, 'png')).sort());
+    expect(readFileSync(join(outDir, 'plots', 'network_map.png')).subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
   });
 });

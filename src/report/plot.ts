@@ -4,6 +4,7 @@
  * lazily: it costs a noticeable start-up time.
  */
 import type { TidyRow } from './tidy.ts';
+import { PLOT_FONT } from './png.ts';
 
 /** A vega-lite spec rendered to SVG in Node (vega is loaded on first use: it costs start-up time). */
 async function renderSvg(spec: object): Promise<string> {
@@ -79,7 +80,7 @@ export async function coefficientPlotSvg(points: PlotPoint[], title: string, xTi
     data: { values: points.map((p) => ({ ...p, panel: p.panel ?? '' })) },
     // vega estimates text widths without a canvas and underestimates CJK glyphs: reserve room
     padding: { left: Math.ceil(Math.max(...terms.map(textWidth)) * 0.6) + 5, top: 5, right: 5, bottom: 5 },
-    config: { font: 'sans-serif', axis: { labelLimit: 320 } },
+    config: { font: PLOT_FONT, axis: { labelLimit: 320 } },
   };
   const spec =
     panels.length > 1
@@ -114,7 +115,7 @@ export async function predictionCurveSvg(points: CurvePoint[], title: string, xT
       { mark: { type: 'area', opacity: 0.15 }, encoding: { y: { field: 'conf_low', type: 'quantitative', title: yTitle }, y2: { field: 'conf_high' } } },
       { mark: { type: 'line', point: true }, encoding: { y: { field: 'estimate', type: 'quantitative' } } },
     ],
-    config: { font: 'sans-serif' },
+    config: { font: PLOT_FONT },
   };
   return renderSvg(spec);
 }
@@ -168,7 +169,7 @@ export async function specificationCurveSvg(specs: CurveSpec[], dims: { name: st
       },
     ],
     padding: 5,
-    config: { font: 'sans-serif' },
+    config: { font: PLOT_FONT },
   };
   return renderSvg(spec);
 }
@@ -195,7 +196,7 @@ export async function curveNullSvg(curve: { rank: number; observed: number; low:
       { mark: { type: 'rule', color: '#999', strokeDash: [3, 3] }, encoding: { y: { datum: 0 } } },
       { data: { values: lines }, mark: { type: 'line', point: { filled: true, size: 14 } }, encoding: { x, y: { field: 'value', type: 'quantitative' }, color: colour } },
     ],
-    config: { font: 'sans-serif' },
+    config: { font: PLOT_FONT },
   };
   return renderSvg(spec);
 }
@@ -222,7 +223,7 @@ export async function distributionSvg(values: number[], title: string, xTitle: s
     ...(o.log ? { transform: [{ filter: 'datum.value > 0' }, { calculate: 'log(datum.value) / LN10', as: 'lv' }] } : {}),
     mark: { type: 'bar', color: '#1f5aa6' },
     encoding: { x, y: { aggregate: 'count', type: 'quantitative', title: yTitle } },
-    config: { font: 'sans-serif' },
+    config: { font: PLOT_FONT },
   };
   return renderSvg(spec);
 }
@@ -265,7 +266,7 @@ export async function networkMapSvg(cities: { name: string; lon: number; lat: nu
         },
       },
     ],
-    config: { font: 'sans-serif', view: { stroke: null } },
+    config: { font: PLOT_FONT, view: { stroke: null } },
   };
   return renderSvg(spec);
 }

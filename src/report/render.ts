@@ -11,6 +11,7 @@ import type { RunRecord } from './run-record.ts';
 import { labelText, TABLE_FORMATS } from '../specfile/schema.ts';
 import { TableWriter } from './table-writer.ts';
 import type { OutputFiles } from '../util/output.ts';
+import { addPngs, DEFAULT_PNG } from './png.ts';
 import type { DescriptiveRow } from './descriptives.ts';
 import { htmlEscape, htmlPage, regGrid, toHtmlFragment, type Grid } from './formats.ts';
 import { coefficientPlotSvg, curveNullSvg, distributionSvg, networkMapSvg, plotPoints, predictionCurveSvg, specificationCurveSvg } from './plot.ts';
@@ -355,6 +356,10 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
   if (networkHtml) sections.push(networkHtml);
   sections.push(...levelHtml);
   if (multiverseHtml) sections.push(multiverseHtml);
+  // every figure also as PNG at the spec's width and resolution
+  const figures = record.spec.figures ?? { width_cm: DEFAULT_PNG.widthCm, dpi: DEFAULT_PNG.dpi };
+  const pngWarnings = await addPngs(files, { widthCm: figures.width_cm, dpi: figures.dpi });
+  if (pngWarnings.length) sections.push(`<p class="notes">${pngWarnings.map(htmlEscape).join('<br>')}</p>`);
   sections.push(`<h2>${zh ? '运行记录' : 'Run record'}</h2>`);
   // the run record as a small table: every model's family, sample, formula, variance and N
   const runGrid: Grid = {

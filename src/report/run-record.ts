@@ -42,6 +42,8 @@ export interface RunRecord {
     cells?: Spec['cells'];
     /** table formats (runs saved before this field: all but docx) */
     outputs?: Spec['outputs'];
+    /** PNG width and resolution (runs saved before this field: 16 cm, 300 dpi) */
+    figures?: Spec['figures'];
     groups: Spec['groups'];
     /** the samples' labels, by id (those that have one) */
     sample_labels?: Record<string, Label>;
@@ -152,6 +154,7 @@ const runRecordSchema = z
         pseudo_r2: z.enum(['same_theta', 'constant_only']).default('same_theta'),
         outputs: z.array(z.enum(TABLE_FORMATS)).optional(),
         cells: z.enum(['se', 'statistic', 'ci']).optional(),
+        figures: z.object({ width_cm: z.number(), dpi: z.number() }).strict().optional(),
         groups: z.array(z.object({ id, label: label.optional(), variables: z.record(z.string(), label) }).strict()),
         sample_labels: z.record(id, label).optional(),
         levels: z.array(z.object({ id, label: label.optional(), models: z.array(id) }).strict()),

@@ -117,6 +117,11 @@ export const specSchema = z
     cells: z.enum(['se', 'statistic', 'ci']).default('se'),
     /** the formats every table is written in (default: all) */
     outputs: z.array(z.enum(TABLE_FORMATS)).min(1).default([...TABLE_FORMATS]),
+    /** the PNG figures beside the SVGs: physical width (cm) and resolution (dpi) */
+    figures: z
+      .object({ width_cm: z.number().min(2).max(60).default(16), dpi: z.number().int().min(72).max(1200).default(300) })
+      .strict()
+      .default({ width_cm: 16, dpi: 300 }),
     monadic: z.array(z.string()).optional(),
     derived: z
       .object({ cities: z.record(id, z.string()).optional(), dyads: z.record(id, z.string()).optional() })

@@ -13,6 +13,7 @@ import { runYear } from './run-year.ts';
 import { buildRegTable, termLabeller } from '../report/regtable.ts';
 import { htmlEscape, htmlPage, regGrid, toHtmlFragment } from '../report/formats.ts';
 import { TableWriter } from '../report/table-writer.ts';
+import { addPngs, DEFAULT_PNG } from '../report/png.ts';
 import { withOutput, writeOutputsAtomically, type OutputFiles } from '../util/output.ts';
 import { UsageError } from '../util/errors.ts';
 import type { Reporter } from '../util/progress.ts';
@@ -97,6 +98,8 @@ async function compareYearsLocked(o: { data: string; years: number[]; spec: stri
     }
   }
   files.set('year_changes.json', `${JSON.stringify(summary, null, 2)}\n`);
+  const figures = first.spec.figures ?? { width_cm: DEFAULT_PNG.widthCm, dpi: DEFAULT_PNG.dpi };
+  for (const w of await addPngs(files, { widthCm: figures.width_cm, dpi: figures.dpi })) html.push(`<p class="notes">${htmlEscape(w)}</p>`);
   await tables.finish(lang, 'tables.docx');
   files.set('index.html', htmlPage(zh ? '主模型分年度比较' : 'Main models by year', html.join('\n')));
   // the folder is wholly compare-years': no table of an earlier comparison stays behind
