@@ -57,6 +57,14 @@ describe('outputs of tongban run', () => {
     expect(md).toMatch(/\| 城市间人口流动（对数） \| {2}\| 0\.\d{3}\*\*\* \|/);
     expect(md).toMatch(/\* p<0\.1，\*\* p<0\.05，\*\*\* p<0\.01/);
     expect(md).toMatch(/二元组稳健标准误/);
+    // structurally blank cells are explained: a variable constant in a column's sample, a
+    // statistic for binary models only, a two-part model's whole-model statistics; and the
+    // small-sample correction in words
+    expect(md).toMatch(/\(8\) 同属区域战略在该列样本中恒为 1，故未纳入模型。/);
+    expect(md).toMatch(/未作小样本校正/);
+    expect(md).not.toMatch(/小样本校正 none/);
+    const depth = readFileSync(join(dir, 'tables', 'depth.md'), 'utf8');
+    expect(depth).toMatch(/两部分模型的对数似然值、AIC、BIC 与 α 属于整个模型/);
     expect(readFileSync(join(dir, 'plots', 'partner.svg'), 'utf8')).toMatch(/^<svg/);
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
     expect(manifest.inputs.map((i: { file: string }) => i.file.split('/').pop())).toEqual(['cities.csv', 'agreements.csv', 'flows.csv', 'regions.csv']);

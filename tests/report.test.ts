@@ -55,7 +55,7 @@ describe('journal tables', () => {
     expect(body[5]).toEqual(['Constant', '-1.23**']);
     expect(body.find((r) => r[0] === 'Pseudo R²')).toEqual(['Pseudo R²', (1 - -50 / -65).toFixed(2)]);
     expect(t.notes[0]).toMatch(/\* p<0\.1, \*\* p<0\.05, \*\*\* p<0\.01/);
-    expect(t.notes[1]).toBe('(1) robust HC1, small-sample preset r (1.0204)');
+    expect(t.notes[1]).toBe("(1) robust HC1, small-sample correction as R's sandwich (variance × 1.0204)");
   });
 
   it('splits a two-part model into count and zero columns', () => {

@@ -43,6 +43,8 @@ export interface TableModel {
   tests?: (WaldTest & { label: Label })[];
   /** QAP p-values (a line under each SE) */
   qap?: QapResult;
+  /** variables of the table the model leaves out because they take one value in its sample (a note says so) */
+  constantOmitted?: Record<string, number>;
 }
 
 export interface TableOptions {
@@ -81,7 +83,18 @@ function vcovText(f: FitResult, lang: 'zh' | 'en'): string {
   const zh = lang === 'zh';
   const name = (k: string) => (zh ? k.replace(/\bcities\b/, '城市').replace(/^count:/, '计数部分:').replace(/^zero:/, '零部分:') : k);
   const cl = f.clusters ? Object.entries(f.clusters).map(([k, v]) => `${name(k)} ${v}`).join(', ') : '';
-  const ssc = f.ssc ? (zh ? `，小样本校正 ${f.ssc}` : `, small-sample preset ${f.ssc}`) + (f.ssc_factor !== null ? ` (${f.ssc_factor.toFixed(4)})` : '') : '';
+  // the small-sample correction in words: none, or the convention and the factor applied
+  const factor = f.ssc_factor !== null ? f.ssc_factor.toFixed(4) : null;
+  const convention = f.ssc === 'r' ? (zh ? '同 R 的 sandwich' : "R's sandwich") : f.ssc === 'stata' ? (zh ? '同 Stata' : "Stata's") : f.ssc;
+  const ssc = !f.ssc
+    ? ''
+    : f.ssc === 'none'
+      ? zh
+        ? '，未作小样本校正'
+        : ', no small-sample correction'
+      : zh
+        ? `，小样本校正${convention}${factor ? `（方差乘以 ${factor}）` : ''}`
+        : `, small-sample correction as ${convention}${factor ? ` (variance × ${factor})` : ''}`;
   const entry = isVcovType(f.vcov_type) ? VARIANCES[f.vcov_type] : null;
   return entry ? entry.note(lang, cl) + ssc : f.vcov_type;
 }
@@ -232,6 +245,38 @@ export function buildRegTable(models: TableModel[], o: TableOptions): RegTable {
     qapNotes.set(text, [...(qapNotes.get(text) ?? []), columns[k].number]);
   });
   for (const [text, nums] of qapNotes) notes.push(`${nums.join('')} ${text}`);
+  // structurally blank cells: a covariate the model has but could not estimate (constant or
+  // collinear in its sample: R's NA), statistics that exist only for some columns
+  const aliased = new Map<string, string[]>();
+  for (const term of order) {
+    tidyByCol.forEach((t, k) => {
+      const r = t.get(term);
+      if (r && r.estimate === null) aliased.set(term, [...(aliased.get(term) ?? []), columns[k].number]);
+    });
+  }
+  for (const [term, nums] of aliased) {
+    const label = labelOf.get(term) ?? term;
+    notes.push(zh ? `${nums.join('')} ${label}在该列样本中为常数或与其他变量完全共线，无法估计（R 中为 NA），故空白。` : `${nums.join('')} ${label} is constant or perfectly collinear with the other covariates in this column's sample and cannot be estimated (NA in R): left blank.`);
+  }
+  for (const term of order) {
+    const label = labelOf.get(term) ?? term;
+    const byValue = new Map<number, string[]>();
+    tidyByCol.forEach((t, k) => {
+      const value = cols[k].model.constantOmitted?.[term];
+      if (!t.has(term) && value !== undefined) byValue.set(value, [...(byValue.get(value) ?? []), columns[k].number]);
+    });
+    for (const [value, nums] of byValue) {
+      notes.push(zh ? `${nums.join('')} ${label}在该列样本中恒为 ${value}，故未纳入模型。` : `${nums.join('')} ${label} is ${value} for every observation of this column's sample, so it is not in the model.`);
+    }
+  }
+  const zeroCols = cols.flatMap((c, k) => (c.part === 'zero' ? [columns[k].number] : []));
+  if (zeroCols.length) {
+    notes.push(zh ? `${zeroCols.join('')} 两部分模型的对数似然值、AIC、BIC 与 α 属于整个模型，列在其计数部分一列。` : `${zeroCols.join('')} A two-part model's log-likelihood, AIC, BIC and α belong to the whole model and are shown in its count-part column.`);
+  }
+  const noAuc = cols.flatMap((c, k) => (c.part !== 'zero' && c.model.fit.auc == null ? [columns[k].number] : []));
+  if ((o.statistics?.includes('auc') || o.statistics?.includes('pr_auc')) && noAuc.length) {
+    notes.push(zh ? `${noAuc.join('')} AUC 与 PR 曲线下面积只对二元结果（logit、probit 等）计算。` : `${noAuc.join('')} AUC and the area under the PR curve are computed for binary outcomes (logit, probit, …) only.`);
+  }
   if (testLabels.length) {
     notes.push(zh ? '联合检验为 Wald 检验，使用各列的标准误类型（二元组稳健等），星号表示其 p 值。' : "Joint tests are Wald tests with each column's variance (dyadic-robust etc.); stars give their p-values.");
   }

@@ -269,7 +269,7 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
 
   const levelHtml: string[] = [];
   for (const level of record.spec.levels) {
-    const models = level.models.map((id) => ({ id, label: record.models.find((m) => m.id === id)!.label, fit: fits.get(id)!, tests: record.tests?.[id], qap: record.qap?.[id] }));
+    const models = level.models.map((id) => ({ id, label: record.models.find((m) => m.id === id)!.label, fit: fits.get(id)!, tests: record.tests?.[id], qap: record.qap?.[id], constantOmitted: record.constant_omitted?.[id] }));
     const levelTitle = labelText(level.label, lang, level.id);
     const table = buildRegTable(models, { title: levelTitle, lang, stars: record.spec.stars, digits: record.spec.digits, groups: record.spec.groups, statistics: record.spec.statistics, pseudoR2: record.spec.pseudo_r2, cells: record.spec.cells });
     const grid = regGrid(table);

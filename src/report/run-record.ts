@@ -54,6 +54,8 @@ export interface RunRecord {
   effects: Record<string, EffectRow[]>;
   /** VIFs of each one-part model's covariates, by model id (runs saved before: absent) */
   vif?: Record<string, VifRow[]>;
+  /** variables of its level a model leaves out because they take one value in its sample, with the value, by model id (runs saved before: absent) */
+  constant_omitted?: Record<string, Record<string, number>>;
   /** correlations of each level's main model's variables, by level id (runs saved before: absent) */
   correlations?: Record<string, Correlations & { model: string }>;
   /** predicted outcomes at values of a variable, by model id */
@@ -196,6 +198,7 @@ const runRecordSchema = z
       )
       .default({}),
     vif: z.record(id, z.array(z.object({ term: text, vif: z.number().nullable() }).strict())).optional(),
+    constant_omitted: z.record(id, z.record(text, z.number())).optional(),
     correlations: z
       .record(id, z.object({ model: id, variables: z.array(text), n: count, r: z.array(z.array(z.number().nullable())), p: z.array(z.array(z.number().nullable())) }).strict())
       .optional(),

@@ -54,17 +54,21 @@ async function buildSamples(loaded: LoadedSpec, tables: StageTables): Promise<Ma
   const used = new Set(loaded.models.map((m) => m.sample));
   const mv = loaded.spec.multiverse;
   if (mv) for (const s of multiverseSamples(mv)) used.add(s);
-  // the columns a sample's models read (formulas, cluster and dyad columns): a subset copies only these
+  // the columns a sample's models read (formulas, cluster and dyad columns), and the variables
+  // of their levels' other models (a variable a model leaves out because it is constant in its
+  // sample is noted under the table): a subset copies only these
   const needed = new Map<string, Set<string>>();
+  const columnsOf = (formula: string) => {
+    try {
+      return formulaColumns(formula);
+    } catch {
+      return []; // checkModels reports the formula
+    }
+  };
   for (const m of loaded.models) {
     const cols = needed.get(m.sample) ?? new Set<string>();
-    let fcols: string[] = [];
-    try {
-      fcols = formulaColumns(m.formula);
-    } catch {
-      fcols = []; // checkModels reports the formula
-    }
-    for (const c of [...fcols, ...(m.cluster ?? []), ...(m.dyad ?? [])]) cols.add(c);
+    const level = loaded.models.filter((x) => x.level === m.level).flatMap((x) => columnsOf(x.formula));
+    for (const c of [...columnsOf(m.formula), ...level, ...(m.cluster ?? []), ...(m.dyad ?? [])]) cols.add(c);
     needed.set(m.sample, cols);
   }
   // a multiverse reads its variables and the city columns of its variances
@@ -170,6 +174,8 @@ export interface ModelsStageResult {
   vif: Map<string, VifRow[]>;
   /** the correlations of each level's main model's variables on its fitted rows, by level id */
   correlations: Map<string, Correlations & { model: string }>;
+  /** variables of its level a model leaves out that take one value in its sample (the value), by model id: the tables say why their cells are blank */
+  constantOmitted: Map<string, Record<string, number>>;
   descriptives: DescriptiveRow[];
 }
 
@@ -288,5 +294,29 @@ export async function fitModels(loaded: LoadedSpec, samples: Map<string, Table>,
     if (!m || m.formula.includes('|')) continue;
     correlationsByLevel.set(level.id, { model: m.id, ...correlations(samples.get(m.sample)!, fittedRows.get(m.id)!, formulaColumns(m.formula)) });
   }
-  return { fits, effects, tests, predictions, qap: qapResults, vif, correlations: correlationsByLevel, descriptives };
+  const constantOmitted = new Map<string, Record<string, number>>();
+  for (const level of loaded.spec.levels) {
+    const ms = loaded.models.filter((x) => x.level === level.id);
+    const used = ms.map((m) => new Set(formulaColumns(m.formula)));
+    const all = new Set(used.flatMap((u) => [...u]));
+    ms.forEach((m, k) => {
+      const t = samples.get(m.sample)!;
+      const found: Record<string, number> = {};
+      for (const v of all) {
+        const c = t.columns.get(v);
+        if (used[k].has(v) || !c || c.kind !== 'number' || t.nrow === 0) continue;
+        const x = c.values;
+        let value = NaN;
+        let constant = true;
+        for (let r = 0; r < t.nrow && constant; r++) {
+          if (Number.isNaN(x[r])) continue;
+          if (Number.isNaN(value)) value = x[r];
+          else constant = x[r] === value;
+        }
+        if (constant && !Number.isNaN(value)) found[v] = value;
+      }
+      if (Object.keys(found).length) constantOmitted.set(m.id, found);
+    });
+  }
+  return { fits, effects, tests, predictions, qap: qapResults, vif, correlations: correlationsByLevel, descriptives, constantOmitted };
 }

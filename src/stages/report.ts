@@ -52,6 +52,7 @@ export function runRecord(
     models: loaded.models.map((m) => ({ ...m, where: `${basename(loaded.file)}:${m.line}` })),
     effects: Object.fromEntries(models.effects),
     vif: Object.fromEntries(models.vif),
+    constant_omitted: Object.fromEntries(models.constantOmitted),
     correlations: Object.fromEntries(models.correlations),
     tests: Object.fromEntries(models.tests),
     predictions: Object.fromEntries(models.predictions),
