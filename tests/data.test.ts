@@ -68,7 +68,7 @@ describe('clean stage', () => {
     expect(back.nrow).toBe(4);
     expect(back.names).toContain('degree');
     expect(JSON.parse(readFileSync(join(out, 'cleaning_report.json'), 'utf8')).agreement_pairs).toBe(3);
-    expect(readFileSync(join(out, 'cleaning_report.md'), 'utf8')).toContain('| 010100 | 010200 | 2, 3 | 8 | 2019-12-31 |');
+    expect(readFileSync(join(out, 'cleaning_report.md'), 'utf8')).toContain('| 010100 Alpha, 甲市 | 010200 乙市 | 2, 3 | 8 | 2019-12-31 |');
   });
 });
 

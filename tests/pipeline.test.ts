@@ -63,6 +63,10 @@ describe('outputs of tongban run', () => {
     expect(md).toMatch(/\(8\) 同属区域战略在该列样本中恒为 1，故未纳入模型。/);
     expect(md).toMatch(/未作小样本校正/);
     expect(md).not.toMatch(/小样本校正 none/);
+    // the cleaning report in the spec's language, with city names beside the codes
+    const cleaning = readFileSync(join(dir, 'cleaning_report.md'), 'utf8');
+    expect(cleaning).toMatch(/^# 数据清理报告/);
+    expect(cleaning).toMatch(/\| 110100 模拟市0001 \| \d{6} 模拟市\d{4} \| [\d, ]+ \| \d+ \| \d{4}-\d{2}-\d{2} \|/);
     const depth = readFileSync(join(dir, 'tables', 'depth.md'), 'utf8');
     expect(depth).toMatch(/两部分模型的对数似然值、AIC、BIC 与 α 属于整个模型/);
     expect(readFileSync(join(dir, 'plots', 'partner.svg'), 'utf8')).toMatch(/^<svg/);

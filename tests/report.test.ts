@@ -136,6 +136,28 @@ describe('estimation warnings in a Chinese table are in Chinese', () => {
     }
     expect(warningText(examples[0], 'en')).toBe(examples[0]);
   });
+  it('every warning of the cleaning stage has a Chinese version keeping its numbers, files and columns', () => {
+    const cleaning = [
+      "regions.csv row 7: city 320100 listed twice in region '长三角'; the repeat is ignored",
+      '2 cities have budget_revenue = 0: log_budget_revenue is missing for them',
+      '1 city has budget_revenue = 0: log_budget_revenue is missing for it',
+      "cities.csv already has a column 'log_gdp'; it is replaced by the derived value",
+      "cities.csv: 3 missing values in 'gov_index'",
+      'cities.csv has no lon/lat: distance columns will be empty',
+      'cities.csv city_name: 2 values start with = + - @ (e.g. row 4: "=SUM(A1)"); a spreadsheet opening cities_clean.csv or dyads.csv may run them as a formula (tongban\'s own tables neutralise such cells)',
+      "agreements.csv: 5 pairs were first signed after 2021-12-31, the end of this folder's year (e.g. rows 12, 13: 2022-03-01); is the folder or the date right?",
+      'no flows.csv: flow = 0 for every dyad',
+      'no regions.csv: same_region = 0 for every dyad',
+    ];
+    for (const w of cleaning) {
+      const zh = warningText(w, 'zh');
+      expect(zh, w).toMatch(/[\u4e00-\u9fff]/);
+      for (const n of w.match(/\d[\d-]*/g) ?? []) expect(zh, w).toContain(n);
+      // the only Latin words left are file and column names of the original
+      const names = new Set(w.match(/[A-Za-z_]+(?:\.csv)?/g)!.filter((x) => x.includes('_') || x.endsWith('.csv') || ['tongban', 'lon', 'lat', 'SUM'].includes(x)).flatMap((x) => [x, ...x.split(/[_.]/)]));
+      expect((zh.match(latin) ?? []).filter((x) => !names.has(x)), zh).toEqual([]);
+    }
+  });
   it("the warning of a real fit: the Yangtze delta sample's dyadic variance (41 cities) in the book's Chinese table", () => {
     const stage = computeDyads(join(import.meta.dirname, '..', 'data', 'demo', '2021'), { provinces: ['上海', '江苏', '浙江', '安徽'] });
     const f = fitModel(stage.dyads.dyads, {

@@ -431,35 +431,59 @@ export function citiesCleanTable(data: CleanData, inSample?: Uint8Array): Table 
 }
 
 /** The cleaning report as Markdown, for people. */
-export function reportMarkdown(r: CleaningReport): string {
-  const lines = [
-    `# Cleaning report`,
-    ``,
-    `Input: \`${r.input}\``,
-    ``,
-    `| file | present | data rows |`,
-    `|---|---|---:|`,
-    ...r.files.map((f) => `| ${f.file} | ${f.present ? 'yes' : 'no'} | ${f.rows} |`),
-    ``,
-    `- cities: ${r.cities}`,
-    `- agreement rows: ${r.agreement_rows}, merged into ${r.agreement_pairs} city pairs`,
-    `- pairs signed in several batches: ${r.batches_merged.length}`,
-    `- rows listing the pair in reverse order (city_a > city_b): ${r.reversed_rows}`,
-    `- flow rows: ${r.flow_rows}; region memberships: ${r.region_memberships} in ${r.regions.length} regions`,
-    `- derived covariates: ${r.derived.join(', ')}`,
-    ``,
-    `## Warnings`,
-    ``,
-    ...(r.warnings.length ? r.warnings.map((w) => `- ${w}`) : ['None.']),
-    ``,
-    `## Batches merged`,
-    ``,
-  ];
-  if (r.batches_merged.length === 0) lines.push('None.');
+export function reportMarkdown(r: CleaningReport, o: { lang?: 'zh' | 'en'; name?: (id: string) => string; warning?: (w: string) => string } = {}): string {
+  const zh = o.lang === 'zh';
+  const city = (id: string) => {
+    const n = o.name?.(id);
+    return (n ? `${id} ${n}` : id).replace(/\|/g, '\\|');
+  };
+  const warning = o.warning ?? ((w: string) => w);
+  const none = zh ? '无。' : 'None.';
+  const lines = zh
+    ? [
+        `# 数据清理报告`,
+        ``,
+        `输入：\`${r.input}\``,
+        ``,
+        `| 文件 | 是否存在 | 数据行数 |`,
+        `|---|---|---:|`,
+        ...r.files.map((f) => `| ${f.file} | ${f.present ? '是' : '否'} | ${f.rows} |`),
+        ``,
+        `- 城市：${r.cities}`,
+        `- 协议记录：${r.agreement_rows} 行，合并为 ${r.agreement_pairs} 个城市对`,
+        `- 分批签署的城市对：${r.batches_merged.length}`,
+        `- 城市对顺序颠倒的记录（city_a > city_b）：${r.reversed_rows}`,
+        `- 人口流动记录：${r.flow_rows}；区域战略归属：${r.region_memberships} 条，${r.regions.length} 个区域`,
+        `- 派生变量：${r.derived.join('、')}`,
+        ``,
+        `## 警告`,
+        ``,
+      ]
+    : [
+        `# Cleaning report`,
+        ``,
+        `Input: \`${r.input}\``,
+        ``,
+        `| file | present | data rows |`,
+        `|---|---|---:|`,
+        ...r.files.map((f) => `| ${f.file} | ${f.present ? 'yes' : 'no'} | ${f.rows} |`),
+        ``,
+        `- cities: ${r.cities}`,
+        `- agreement rows: ${r.agreement_rows}, merged into ${r.agreement_pairs} city pairs`,
+        `- pairs signed in several batches: ${r.batches_merged.length}`,
+        `- rows listing the pair in reverse order (city_a > city_b): ${r.reversed_rows}`,
+        `- flow rows: ${r.flow_rows}; region memberships: ${r.region_memberships} in ${r.regions.length} regions`,
+        `- derived covariates: ${r.derived.join(', ')}`,
+        ``,
+        `## Warnings`,
+        ``,
+      ];
+  lines.push(...(r.warnings.length ? r.warnings.map((w) => `- ${warning(w)}`) : [none]), ``, zh ? `## 分批签署后合并的城市对` : `## Batches merged`, ``);
+  if (r.batches_merged.length === 0) lines.push(none);
   else {
-    lines.push('| city_a | city_b | rows of agreements.csv | items (sum) | first signed |', '|---|---|---|---:|---|');
+    lines.push(zh ? '| 城市 a | 城市 b | agreements.csv 中的行 | 事项数（合计） | 首次签署 |' : '| city_a | city_b | rows of agreements.csv | items (sum) | first signed |', '|---|---|---|---:|---|');
     for (const b of r.batches_merged) {
-      lines.push(`| ${b.city_a} | ${b.city_b} | ${b.rows.join(', ')} | ${b.items} | ${b.first_signed} |`);
+      lines.push(`| ${city(b.city_a)} | ${city(b.city_b)} | ${b.rows.join(', ')} | ${b.items} | ${b.first_signed} |`);
     }
   }
   return lines.join('\n') + '\n';

@@ -12,6 +12,7 @@ import { labelText, TABLE_FORMATS } from '../specfile/schema.ts';
 import { TableWriter } from './table-writer.ts';
 import type { OutputFiles } from '../util/output.ts';
 import { addPngs, DEFAULT_PNG } from './png.ts';
+import { warningText } from './warnings.ts';
 import type { DescriptiveRow } from './descriptives.ts';
 import { htmlEscape, htmlPage, regGrid, toHtmlFragment, type Grid } from './formats.ts';
 import { coefficientPlotSvg, curveNullSvg, distributionSvg, networkMapSvg, plotPoints, predictionCurveSvg, specificationCurveSvg } from './plot.ts';
@@ -349,7 +350,7 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
   sections.push(
     `<ul><li>${zh ? '城市' : 'cities'}: ${c.cities}; ${zh ? '样本城市' : 'sample cities'}: ${c.sample.cities}; ${zh ? '城市对' : 'dyads'}: ${c.sample.dyads}; ${zh ? '合作城市对' : 'cooperating dyads'}: ${c.sample.coop_dyads}</li>` +
       `<li>${zh ? '协议记录' : 'agreement rows'}: ${c.agreement_rows} → ${c.agreement_pairs} ${zh ? '对' : 'pairs'}; ${zh ? '分批合并' : 'pairs merged from batches'}: ${c.batches_merged.length}; ${zh ? '反向记录' : 'reversed rows'}: ${c.reversed_rows}</li>` +
-      `<li>${zh ? '警告' : 'warnings'}: ${c.warnings.length ? c.warnings.map(htmlEscape).join('; ') : zh ? '无' : 'none'}</li></ul>`,
+      `<li>${zh ? '警告' : 'warnings'}: ${c.warnings.length ? c.warnings.map((w) => htmlEscape(warningText(w, lang))).join(zh ? '；' : '; ') : zh ? '无' : 'none'}</li></ul>`,
   );
   if (panelHtml) sections.push(panelHtml);
   sections.push(`<h2>${htmlEscape(desc.title)}</h2>\n${toHtmlFragment(desc)}`);

@@ -12,6 +12,23 @@ const VARIANCE_ZH: Record<string, string> = { dyadic: '二元组稳健', 'two-wa
 const variance = (label: string) => VARIANCE_ZH[label] ?? label;
 
 const ZH: Rule[] = [
+  // the cleaning stage's warnings (src/data/clean.ts)
+  [/^(\S+) row (\d+): city (.+) listed twice in region '(.+)'; the repeat is ignored$/, (m) => `${m[1]} 第 ${m[2]} 行：城市 ${m[3]} 在区域“${m[4]}”中重复列出，重复项已忽略`],
+  [/^(\d+) cit(?:y has|ies have) budget_revenue = 0: log_budget_revenue is missing for (?:it|them)$/, (m) => `${m[1]} 个城市的 budget_revenue 为 0：其 log_budget_revenue 记为缺失`],
+  [/^cities\.csv already has a column '(.+)'; it is replaced by the derived value$/, (m) => `cities.csv 已有列“${m[1]}”，已由派生值替换`],
+  [/^cities\.csv: (\d+) missing values? in '(.+)'$/, (m) => `cities.csv：“${m[2]}”有 ${m[1]} 个缺失值`],
+  [/^cities\.csv has no lon\/lat: distance columns will be empty$/, () => 'cities.csv 没有经纬度（lon/lat）：距离变量将为空'],
+  [
+    /^cities\.csv (\S+): (\d+) values? starts? with = \+ - @ \(e\.g\. row (\d+): (.+)\); a spreadsheet opening cities_clean\.csv or dyads\.csv may run (?:them|it) as a formula \(tongban's own tables neutralise such cells\)$/,
+    (m) => `cities.csv 的 ${m[1]}：${m[2]} 个值以 = + - @ 开头（如第 ${m[3]} 行：${m[4]}）；用电子表格打开 cities_clean.csv 或 dyads.csv 时可能被当作公式执行（tongban 自己的表格已作处理）`,
+  ],
+  [
+    /^agreements\.csv: (\d+) pairs? (?:were|was) first signed after (\d{4})-12-31, the end of this folder's year \(e\.g\. rows ([^:]+): (\S+)\); is the folder or the date right\?$/,
+    (m) => `agreements.csv：${m[1]} 个城市对的首次签署日期晚于该文件夹年份的年末 ${m[2]}-12-31（如第 ${m[3]} 行：${m[4]}）；请核对文件夹或日期`,
+  ],
+  [/^no flows\.csv: flow = 0 for every dyad$/, () => '没有 flows.csv：所有城市对的人口流动记为 0'],
+  [/^no regions\.csv: same_region = 0 for every dyad$/, () => '没有 regions.csv：所有城市对的 same_region 记为 0'],
+  // the estimators' warnings
   [
     /^the (.+) variance matrix is not positive semi-definite: smallest eigenvalue (\S+) \((\d+) negative\); standard errors may be unreliable \(repair on request: --fix-psd, or fix_psd: true in a spec\)$/,
     (m) => `${variance(m[1])}方差矩阵非半正定：最小特征值 ${m[2]}（${m[3]} 个为负），标准误可能不可靠（可在设定文件中以 fix_psd: true 修正）`,

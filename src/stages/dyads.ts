@@ -51,11 +51,11 @@ export const DYADS_CSV_MAX = 1_000_000;
  * sample cities, dyads.parquet, and dyads.csv up to DYADS_CSV_MAX dyads or when `csv` asks.
  * The dyad table is encoded on the second core: the promise can be awaited after other work.
  */
-export async function dyadsStageFiles(res: DyadsStageResult, csv = false): Promise<OutputFiles> {
+export async function dyadsStageFiles(res: DyadsStageResult, csv = false, lang: 'zh' | 'en' = 'en'): Promise<OutputFiles> {
   const { data, dyads, sample } = res;
   const formats: TableFormat[] = csv || dyads.dyads.nrow <= DYADS_CSV_MAX ? ['parquet', 'csv'] : ['parquet'];
   const encoded = encodeInBackground(dyads.dyads, formats);
-  const files = cleaningReportFiles(data, sample);
+  const files = cleaningReportFiles(data, sample, lang);
   files.set('cities_clean.csv', tableToCsv(res.cities));
   const chunks = await encoded;
   for (const f of formats) files.set(`dyads.${f}`, () => chunks[f]);

@@ -64,7 +64,7 @@ async function runYearLocked(o: RunOptions, outDir: string, rep: Reporter): Prom
   // the models are fitted
   const cities = { ...stage.cities, names: [...stage.cities.names], columns: new Map(stage.cities.columns) };
   const samples = await prepareModels(loaded, { cities, dyads: stage.dyads.dyads });
-  const stageFiles = dyadsStageFiles(stage, o.dyadsCsv);
+  const stageFiles = dyadsStageFiles(stage, o.dyadsCsv, loaded.spec.language);
   const models = await fitModels(loaded, samples, rep);
   const multiverse = loaded.spec.multiverse ? await fitMultiverse(loaded, samples, rep) : null;
   const record = runRecord(loaded, { dataset, year: o.year }, models, { ...stage.data.report, sample: stage.sample }, runNetwork(stage.dyads.dyads, stage.cities));
