@@ -90,4 +90,28 @@ describe("the report's network figures", () => {
     expect(plots.filter((f) => f.endsWith('.png')).sort()).toEqual(plots.filter((f) => f.endsWith('.svg')).map((f) => f.replace(/svg$/, 'png')).sort());
     expect(readFileSync(join(outDir, 'plots', 'network_map.png')).subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
   });
+  it("a user's GeoJSON base map under the network, wound for d3 whatever the file's winding, with its caption; a bad file is a spec error", async () => {
+    const { runYear } = await import('../src/stages/run-year.ts');
+    const dir = tmp();
+    // RFC 7946 winding (outer ring anticlockwise): drawn as given, d3 would fill the whole globe
+    const box = { type: 'FeatureCollection', features: [{ type: 'Feature', properties: {}, geometry: { type: 'Polygon', coordinates: [[[73, 18], [135, 18], [135, 54], [73, 54], [73, 18]]] } }] };
+    writeFileSync(join(dir, 'base.geojson'), JSON.stringify(box));
+    const lines = ['name: s', 'language: zh', 'outputs: [md]', 'map: { geojson: base.geojson, caption: "审图号：GS(2024)0000号" }', 'samples:', '  all: { table: dyads }', 'levels:', '  - id: partner', '    models:', '      - { id: m, family: logit, sample: all, outcome: coop, terms: [log_distance] }'];
+    writeFileSync(join(dir, 's.yaml'), lines.join('\n') + '\n');
+    const { outDir } = await runYear({ data: join(ROOT, 'data', 'demo'), year: 2021, out: join(dir, 'out'), spec: join(dir, 's.yaml') });
+    const map = readFileSync(join(outDir, 'plots', 'network_map.svg'), 'utf8');
+    expect(map).toMatch(/审图号：GS\(2024\)0000号/);
+    expect(map).toMatch(/class="mark-shape[^"]*"/);
+    // the cities spread over the map (a globe-sized fill would shrink them into a few pixels)
+    const cityMarks = /<g class="mark-symbol role-mark[^"]*"[^>]*>([\s\S]*?)<\/g>/.exec(map)![1];
+    const xs = [...cityMarks.matchAll(/transform="translate\(([\d.]+),[\d.]+\)"/g)].map((m) => Number(m[1]));
+    expect(xs.length).toBeGreaterThan(300);
+    expect(Math.max(...xs) - Math.min(...xs)).toBeGreaterThan(300);
+    // a missing file and a file that is not GeoJSON: errors naming the field and the file
+    for (const [file, text, why] of [['none.geojson', null, /no file .*none\.geojson/], ['bad.geojson', '{"type": "Point", "coordinates": [1, 2]}', /GeoJSON of shapes or lines .*has type "Point"/]] as const) {
+      if (text) writeFileSync(join(dir, file), text);
+      writeFileSync(join(dir, 's2.yaml'), lines.join('\n').replace('base.geojson', file) + '\n');
+      await expect(runYear({ data: join(ROOT, 'data', 'demo'), year: 2021, out: join(dir, 'out2'), spec: join(dir, 's2.yaml') })).rejects.toThrow(why);
+    }
+  });
 });

@@ -234,7 +234,44 @@ export async function distributionSvg(values: number[], title: string, xTitle: s
  * wider and darker the more items it covers.
  * No borders are drawn (tongban ships no map data).
  */
-export async function networkMapSvg(cities: { name: string; lon: number; lat: number; degree: number }[], ties: [number, number, number | null][], title: string, sizeTitle: string): Promise<string> {
+/**
+ * A GeoJSON with its polygon rings wound as vega's d3-geo wants them (outer rings clockwise,
+ * holes anticlockwise, in longitude–latitude), whatever the file's winding: RFC 7946 files wind
+ * the other way, and d3 then draws the polygon's complement, the whole globe. A copy; the
+ * signed area is planar, right for any ring smaller than a hemisphere.
+ */
+export function rewoundForD3(g: unknown): unknown {
+  const area = (ring: number[][]) => {
+    let s = 0;
+    for (let k = 0, n = ring.length; k < n; k++) {
+      const [x1, y1] = ring[k];
+      const [x2, y2] = ring[(k + 1) % n];
+      s += x1 * y2 - x2 * y1;
+    }
+    return s / 2;
+  };
+  const wind = (ring: number[][], clockwise: boolean) => (area(ring) < 0 === clockwise ? ring : [...ring].reverse());
+  const polygon = (rings: number[][][]) => rings.map((r, k) => wind(r, k === 0));
+  const geometry = (x: { type: string; coordinates?: unknown; geometries?: unknown[] } | null): unknown => {
+    if (!x) return x;
+    if (x.type === 'Polygon') return { ...x, coordinates: polygon(x.coordinates as number[][][]) };
+    if (x.type === 'MultiPolygon') return { ...x, coordinates: (x.coordinates as number[][][][]).map(polygon) };
+    if (x.type === 'GeometryCollection') return { ...x, geometries: (x.geometries as never[]).map(geometry) };
+    return x;
+  };
+  const o = g as { type: string; features?: { geometry: never }[]; geometry?: never };
+  if (o.type === 'FeatureCollection') return { ...o, features: o.features!.map((f) => ({ ...f, geometry: geometry(f.geometry) })) };
+  if (o.type === 'Feature') return { ...o, geometry: geometry(o.geometry!) };
+  return geometry(o as never);
+}
+
+export async function networkMapSvg(
+  cities: { name: string; lon: number; lat: number; degree: number }[],
+  ties: [number, number, number | null][],
+  title: string,
+  sizeTitle: string,
+  base?: { geojson: unknown; caption?: string },
+): Promise<string> {
   // lines weighted by the pair's items (wider and darker for more items)
   const lines = ties.map(([a, b, items]) => ({ lon: cities[a].lon, lat: cities[a].lat, lon2: cities[b].lon, lat2: cities[b].lat, items: items ?? 1 }));
   const spec = {
@@ -244,6 +281,18 @@ export async function networkMapSvg(cities: { name: string; lon: number; lat: nu
     height: 460,
     projection: { type: 'mercator' },
     layer: [
+      // a user's base map (e.g. an officially approved one) under everything, its caption at the bottom left
+      ...(base
+        ? [
+            {
+              data: { values: rewoundForD3(base.geojson), format: (base.geojson as { type?: string }).type === 'FeatureCollection' ? { type: 'json', property: 'features' } : { type: 'json' } },
+              mark: { type: 'geoshape', fill: '#f4f4f2', stroke: '#9a9a9a', strokeWidth: 0.4 },
+            },
+          ]
+        : []),
+      ...(base?.caption
+        ? [{ data: { values: [{}] }, mark: { type: 'text', align: 'left', baseline: 'bottom', fontSize: 10, color: '#444' }, encoding: { x: { value: 0 }, y: { value: 460 }, text: { value: base.caption } } }]
+        : []),
       {
         data: { values: lines },
         mark: { type: 'rule', color: '#1f5aa6' },

@@ -13,6 +13,9 @@ import { TableWriter } from './table-writer.ts';
 import type { OutputFiles } from '../util/output.ts';
 import { addPngs, DEFAULT_PNG } from './png.ts';
 import { warningText } from './warnings.ts';
+import { readFileSync } from 'node:fs';
+import { geojsonProblem } from '../specfile/load.ts';
+import { UsageError } from '../util/errors.ts';
 import type { DescriptiveRow } from './descriptives.ts';
 import { htmlEscape, htmlPage, regGrid, toHtmlFragment, type Grid } from './formats.ts';
 import { coefficientPlotSvg, curveNullSvg, distributionSvg, networkMapSvg, plotPoints, predictionCurveSvg, specificationCurveSvg } from './plot.ts';
@@ -85,6 +88,14 @@ function networkGrids(net: NonNullable<RunRecord['network']>, lang: 'zh' | 'en')
     ],
   };
   return [summary, cities];
+}
+
+/** The spec's base map, read for the network map (a file that has become unreadable since the spec was loaded is an error naming it). */
+function baseMap(map: RunRecord['spec']['map'], lang: 'zh' | 'en'): { geojson: unknown; caption?: string } | undefined {
+  if (!map) return undefined;
+  const problem = geojsonProblem(map.geojson);
+  if (problem) throw new UsageError(`the spec's map.geojson: expected ${problem}`);
+  return { geojson: JSON.parse(readFileSync(map.geojson, 'utf8')), caption: map.caption === undefined ? undefined : labelText(map.caption, lang, '') };
 }
 
 /** In: the run record and the fits by model id. Out: every file of the report (tidy, glance, tables, plots, report.html). */
@@ -261,6 +272,7 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
         record.network.ties,
         zh ? '合作网络（按经纬度）' : 'The cooperation network (by longitude and latitude)',
         zh ? '合作伙伴数' : 'Partners',
+        baseMap(record.spec.map, lang),
       );
       files.set('plots/network_map.svg', svg);
       figures.push(svg);

@@ -42,6 +42,8 @@ export interface RunRecord {
     cells?: Spec['cells'];
     /** table formats (runs saved before this field: all but docx) */
     outputs?: Spec['outputs'];
+    /** the base map under the network map (absolute path) and its caption */
+    map?: Spec['map'];
     /** PNG width and resolution (runs saved before this field: 16 cm, 300 dpi) */
     figures?: Spec['figures'];
     groups: Spec['groups'];
@@ -157,6 +159,7 @@ const runRecordSchema = z
         outputs: z.array(z.enum(TABLE_FORMATS)).optional(),
         cells: z.enum(['se', 'statistic', 'ci']).optional(),
         figures: z.object({ width_cm: z.number(), dpi: z.number() }).strict().optional(),
+        map: z.object({ geojson: text, caption: label.optional() }).strict().optional(),
         groups: z.array(z.object({ id, label: label.optional(), variables: z.record(z.string(), label) }).strict()),
         sample_labels: z.record(id, label).optional(),
         levels: z.array(z.object({ id, label: label.optional(), models: z.array(id) }).strict()),

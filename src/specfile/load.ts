@@ -5,6 +5,7 @@
  * line and the field.
  */
 import { readFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve as resolvePath } from 'node:path';
 import { LineCounter, parseDocument, isNode, type Document } from 'yaml';
 import type { z } from 'zod';
 import type { FamilyName } from '../fit/families.ts';
@@ -222,6 +223,13 @@ export function parseSpec(text: string, file: string): LoadedSpec {
       problems.push(problem([...at, 'interest'], `a dimension whose alternatives measure the variable of interest (${Object.keys(mv.dimensions).join(', ')}) or one of the terms`, mv.interest));
     }
   }
+  // a base map: a readable GeoJSON file, its path made absolute (relative to the spec)
+  if (spec.map) {
+    const path = isAbsolute(spec.map.geojson) ? spec.map.geojson : join(dirname(file), spec.map.geojson);
+    const problemText = geojsonProblem(path);
+    if (problemText) problems.push(problem(['map', 'geojson'], problemText, spec.map.geojson));
+    else spec.map = { ...spec.map, geojson: resolvePath(path) };
+  }
   if (problems.length) throw new InputError(problems, `invalid spec ${file}`);
   const lineOf = (path: (string | number)[]) => locate(doc, lc, file, path).line;
   const error = (path: string[], value: string, expected: string) =>
@@ -235,4 +243,25 @@ export function parseSpec(text: string, file: string): LoadedSpec {
     }
   };
   return { file, text, spec, models, where, lineOf, error, atField };
+}
+
+const GEOJSON_TYPES = new Set(['FeatureCollection', 'Feature', 'Polygon', 'MultiPolygon', 'LineString', 'MultiLineString', 'GeometryCollection']);
+
+/** Why a file cannot serve as a base map (null when it can): it must be readable GeoJSON of shapes or lines. */
+export function geojsonProblem(path: string): string | null {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (e) {
+    return `a readable GeoJSON file (${(e as NodeJS.ErrnoException).code === 'ENOENT' ? `no file ${path}` : (e as Error).message}; a relative path is taken from the spec's folder)`;
+  }
+  let g: unknown;
+  try {
+    g = JSON.parse(text);
+  } catch (e) {
+    return `a GeoJSON file (${path} is not JSON: ${(e as Error).message})`;
+  }
+  const type = (g as { type?: unknown } | null)?.type;
+  if (typeof type !== 'string' || !GEOJSON_TYPES.has(type)) return `GeoJSON of shapes or lines (type ${[...GEOJSON_TYPES].join(', ')}; ${path} has type ${JSON.stringify(type ?? null)})`;
+  return null;
 }

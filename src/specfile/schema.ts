@@ -117,6 +117,11 @@ export const specSchema = z
     cells: z.enum(['se', 'statistic', 'ci']).default('se'),
     /** the formats every table is written in (default: all) */
     outputs: z.array(z.enum(TABLE_FORMATS)).min(1).default([...TABLE_FORMATS]),
+    /**
+     * a base map under the network map: a GeoJSON file (path relative to the spec; e.g. an officially
+     * approved map) and a caption line for it (e.g. its approval number 审图号); tongban ships no borders
+     */
+    map: z.object({ geojson: z.string().min(1), caption: label.optional() }).strict().optional(),
     /** the PNG figures beside the SVGs: physical width (cm) and resolution (dpi) */
     figures: z
       .object({ width_cm: z.number().min(2).max(60).default(16), dpi: z.number().int().min(72).max(1200).default(300) })

@@ -45,6 +45,7 @@ export function runRecord(
       outputs: spec.outputs,
       cells: spec.cells,
       figures: spec.figures,
+      map: spec.map,
       groups: spec.groups,
       sample_labels: Object.fromEntries(Object.entries(spec.samples).flatMap(([id, s]) => (s.label === undefined ? [] : [[id, s.label]]))),
       levels: spec.levels.map((l) => ({ id: l.id, label: l.label, models: l.models.map((m) => m.id) })),
