@@ -247,6 +247,10 @@ describe('tongban panel --spec', () => {
     const hazard = JSON.parse(readFileSync(join(outDir, 'fits', 'hazard_cloglog.json'), 'utf8'));
     expect(hazard).toMatchObject({ family: 'cloglog', vcov_type: 'dyadic', n: 106512 });
     expect(readFileSync(join(outDir, 'tables', 'change.md'), 'utf8')).toMatch(/三个系数均未变化 \| χ²\(3\) = \d+\.\d+/);
+    // a rerun without the spec (other years) leaves no fits, tables or report of the earlier run
+    await runPanel({ data: DATA, years: [2022], lag: 0, out });
+    for (const f of ['report.html', 'fits', 'tables', 'plots', 'tidy.csv', 'glance.csv', 'pair_years_stacked.parquet']) expect(existsSync(join(outDir, f)), f).toBe(false);
+    expect(existsSync(join(outDir, 'pair_years.parquet'))).toBe(true);
   });
   it('a pair-year sample in a yearly run is an error naming the field', async () => {
     const { runYear } = await import('../src/stages/run-year.ts');

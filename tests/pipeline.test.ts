@@ -69,6 +69,10 @@ describe('outputs of tongban run', () => {
     expect(cleaning).toMatch(/\| 110100 模拟市0001 \| \d{6} 模拟市\d{4} \| [\d, ]+ \| \d+ \| \d{4}-\d{2}-\d{2} \|/);
     const depth = readFileSync(join(dir, 'tables', 'depth.md'), 'utf8');
     expect(depth).toMatch(/两部分模型的对数似然值、AIC、BIC 与 α 属于整个模型/);
+    expect(depth).toMatch(/没有可比的零模型（偏差校正、零截断或两部分模型），不报告伪 R²/);
+    // count models only: no AUC row, so no note about it
+    const breadth = readFileSync(join(dir, 'tables', 'breadth.md'), 'utf8');
+    expect(breadth).not.toMatch(/AUC/);
     expect(readFileSync(join(dir, 'plots', 'partner.svg'), 'utf8')).toMatch(/^<svg/);
     const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8'));
     expect(manifest.inputs.map((i: { file: string }) => i.file.split('/').pop())).toEqual(['cities.csv', 'agreements.csv', 'flows.csv', 'regions.csv']);
@@ -196,6 +200,12 @@ describe('spec errors name the line and the field', () => {
     expect(err!.problems[0].row).toBe(lineOf(text, 'lable: Poisson') - 1);
     const text2 = book.replace('sample: cooperating', 'sample: coperating');
     expect(() => parseSpec(text2, 'x.yaml')).toThrow(/field 'levels\.2\.models\.0\.sample': value "coperating": expected one of the samples/);
+  });
+
+  it('bounds and whole numbers are said in words, not in the validator\'s', () => {
+    expect(() => parseSpec(`figures: { dpi: 10 }\n${book}`, 'x.yaml')).toThrow(/field 'figures\.dpi': value "10": expected a number >= 72$/m);
+    expect(() => parseSpec(`figures: { dpi: 72.5 }\n${book}`, 'x.yaml')).toThrow(/field 'figures\.dpi': value "72\.5": expected a whole number$/m);
+    expect(() => parseSpec(`outputs: []\n${book}`, 'x.yaml')).toThrow(/field 'outputs': expected a list with at least 1 item$/m);
   });
 });
 

@@ -100,7 +100,7 @@ const panelCmd: CommandModule = {
       .option('origin', { type: 'number', describe: 't = year − origin (default: the first panel year)' })
       .option('out', { type: 'string', default: 'outputs', describe: 'outputs root: writes <out>/<dataset>/panel/pair_years.parquet and its report' })
       .option('spec', { type: 'string', describe: 'a spec whose samples use table: pair_years or pair_years_stacked (e.g. specs/panel.yaml): fits, tables and report.html beside the table' })
-      .option('stacked', { type: 'boolean', default: false, describe: 'also write pair_years_stacked.parquet (every pair in every panel year; written anyway when the spec uses it)' })
+      .option('stacked', { type: 'boolean', default: false, describe: 'also write pair_years_stacked.parquet: every pair in every panel year with that year\'s cumulative coop and new (1 = first signed that year), for tests of change between years (written anyway when the spec uses it)' })
       .option('provinces', { type: 'string', describe: 'only cities of these provinces, e.g. 江苏,浙江' })
       .option('monadic', { type: 'string', describe: 'city covariates to pair up (as in tongban dyads)' })
       .option('encoding', { type: 'string', choices: ['utf8', 'gbk'], default: 'utf8', describe: 'character set of the CSV files' })

@@ -46,6 +46,12 @@ export function plotPoints(
     }));
 }
 
+/**
+ * Space between a two-column legend's columns: vega sizes the columns by Latin glyph widths, and
+ * a Chinese label (twice as wide) would run into the next column's symbol.
+ */
+const legendPadding = (labels: string[]) => 10 + Math.max(0, ...labels.map((l) => [...l].filter((ch) => /[\u2E80-\uFFEF]/.test(ch)).length * 5));
+
 /** Approximate width in pixels of a label at 11px: CJK glyphs are about twice as wide as Latin ones. */
 const textWidth = (s: string) => [...s].reduce((w, ch) => w + (/[\u2E80-\uFFEF]/.test(ch) ? 11 : 6), 0);
 
@@ -59,7 +65,7 @@ export async function coefficientPlotSvg(points: PlotPoint[], title: string, xTi
   const terms = order ? [...order.filter((t) => present.has(t)), ...[...present].filter((t) => !order.includes(t))] : [...present];
   const models = [...new Set(points.map((p) => p.model))];
   const panels = [...new Set(points.map((p) => p.panel ?? ''))];
-  const colour = { field: 'model', type: 'nominal', sort: models, title: null, scale: { scheme: 'tableau10' }, legend: { orient: 'bottom', columns: 2 } };
+  const colour = { field: 'model', type: 'nominal', sort: models, title: null, scale: { scheme: 'tableau10' }, legend: { orient: 'bottom', columns: 2, columnPadding: legendPadding(models) } };
   const layers = {
     width: panels.length > 1 ? Math.max(220, Math.floor(560 / panels.length)) : 520,
     height: terms.length * (5 * models.length + 12),
@@ -109,7 +115,7 @@ export async function predictionCurveSvg(points: CurvePoint[], title: string, xT
     data: { values: points },
     encoding: {
       x: { field: 'at', type: 'quantitative', title: xTitle },
-      color: { field: 'model', type: 'nominal', sort: models, title: null, legend: { orient: 'bottom', columns: 2 } },
+      color: { field: 'model', type: 'nominal', sort: models, title: null, legend: { orient: 'bottom', columns: 2, columnPadding: legendPadding(models) } },
     },
     layer: [
       { mark: { type: 'area', opacity: 0.15 }, encoding: { y: { field: 'conf_low', type: 'quantitative', title: yTitle }, y2: { field: 'conf_high' } } },

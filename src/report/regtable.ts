@@ -185,8 +185,11 @@ export function buildRegTable(models: TableModel[], o: TableOptions): RegTable {
   if (cols.some((c) => c.model.fit.alpha !== null)) {
     stat('α (1/θ)', (f, part) => (f.alpha === null || part === 'zero' ? '' : fmt(f.alpha)));
   }
-  if (o.statistics?.includes('auc')) stat(zh ? 'AUC（ROC 曲线下面积）' : 'AUC (ROC)', (f, part) => (part === 'zero' || f.auc == null ? '' : fmt(f.auc)));
-  if (o.statistics?.includes('pr_auc')) stat(zh ? 'PR 曲线下面积' : 'Area under the PR curve', (f, part) => (part === 'zero' || f.pr_auc == null ? '' : fmt(f.pr_auc)));
+  // AUC rows only where a column has one (binary outcomes)
+  const withAuc = cols.some((c) => c.part !== 'zero' && c.model.fit.auc != null);
+  const withPrAuc = cols.some((c) => c.part !== 'zero' && c.model.fit.pr_auc != null);
+  if (o.statistics?.includes('auc') && withAuc) stat(zh ? 'AUC（ROC 曲线下面积）' : 'AUC (ROC)', (f, part) => (part === 'zero' || f.auc == null ? '' : fmt(f.auc)));
+  if (o.statistics?.includes('pr_auc') && withPrAuc) stat(zh ? 'PR 曲线下面积' : 'Area under the PR curve', (f, part) => (part === 'zero' || f.pr_auc == null ? '' : fmt(f.pr_auc)));
   // the spec's named Wald tests, one row per test label, with the model's variance
   const testLabels: string[] = [];
   for (const m of models) for (const t of m.tests ?? []) if (!testLabels.includes(labelText(t.label, o.lang, t.hypothesis))) testLabels.push(labelText(t.label, o.lang, t.hypothesis));
@@ -273,9 +276,15 @@ export function buildRegTable(models: TableModel[], o: TableOptions): RegTable {
   if (zeroCols.length) {
     notes.push(zh ? `${zeroCols.join('')} 两部分模型的对数似然值、AIC、BIC 与 α 属于整个模型，列在其计数部分一列。` : `${zeroCols.join('')} A two-part model's log-likelihood, AIC, BIC and α belong to the whole model and are shown in its count-part column.`);
   }
-  const noAuc = cols.flatMap((c, k) => (c.part !== 'zero' && c.model.fit.auc == null ? [columns[k].number] : []));
-  if ((o.statistics?.includes('auc') || o.statistics?.includes('pr_auc')) && noAuc.length) {
-    notes.push(zh ? `${noAuc.join('')} AUC 与 PR 曲线下面积只对二元结果（logit、probit 等）计算。` : `${noAuc.join('')} AUC and the area under the PR curve are computed for binary outcomes (logit, probit, …) only.`);
+  const shown = [...(o.statistics?.includes('auc') && withAuc ? ['auc'] : []), ...(o.statistics?.includes('pr_auc') && withPrAuc ? ['pr_auc'] : [])];
+  const noAuc = cols.flatMap((c, k) => (c.part === 'zero' || c.model.fit.auc == null ? [columns[k].number] : []));
+  if (shown.length && noAuc.length) {
+    const what = shown.length === 2 ? (zh ? 'AUC 与 PR 曲线下面积' : 'AUC and the area under the PR curve') : shown[0] === 'auc' ? 'AUC' : zh ? 'PR 曲线下面积' : 'The area under the PR curve';
+    notes.push(zh ? `${noAuc.join('')} ${what}只对单部分二元模型（logit、probit 等）计算。` : `${noAuc.join('')} ${what} ${shown.length === 2 ? 'are' : 'is'} computed for one-part binary models (logit, probit, …) only.`);
+  }
+  const noR2 = cols.flatMap((c, k) => (c.part === 'zero' ? [] : fmt(pseudoR2(c.model.fit, o.pseudoR2)) === '' ? [columns[k].number] : []));
+  if (noR2.length) {
+    notes.push(zh ? `${noR2.join('')} 该模型没有可比的零模型（偏差校正、零截断或两部分模型），不报告伪 R²。` : `${noR2.join('')} No pseudo R²: the model has no comparable null model (bias-corrected, zero-truncated or two-part).`);
   }
   if (testLabels.length) {
     notes.push(zh ? '联合检验为 Wald 检验，使用各列的标准误类型（二元组稳健等），星号表示其 p 值。' : "Joint tests are Wald tests with each column's variance (dyadic-robust etc.); stars give their p-values.");

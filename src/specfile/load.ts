@@ -111,7 +111,7 @@ export function parseSpec(text: string, file: string): LoadedSpec {
         const path = i.path as (string | number)[];
         const value = path.length ? doc.getIn(path) : undefined;
         const msg =
-          i.code === 'unrecognized_keys' ? `no unknown fields (${i.keys.join(', ')})` : i.message.replace(/^Invalid (input|option): (expected )?/, '');
+          i.code === 'unrecognized_keys' ? `no unknown fields (${i.keys.join(', ')})` : plainMessage(i.message);
         return problem(path, msg, isNode(value) ? undefined : value);
       }),
       `invalid spec ${file}`,
@@ -264,4 +264,16 @@ export function geojsonProblem(path: string): string | null {
   const type = (g as { type?: unknown } | null)?.type;
   if (typeof type !== 'string' || !GEOJSON_TYPES.has(type)) return `GeoJSON of shapes or lines (type ${[...GEOJSON_TYPES].join(', ')}; ${path} has type ${JSON.stringify(type ?? null)})`;
   return null;
+}
+
+/** A schema message in words a spec's author reads ("a number >= 72", "a whole number"), not the validator's. */
+function plainMessage(m: string): string {
+  const bound = /^Too (small|big): expected (number|string|array) to (?:be|have) ([<>]=?)\s*(\S+?)(?: (characters|items))?$/.exec(m);
+  if (bound) {
+    const [, , kind, op, n, unit] = bound;
+    return kind === 'number' ? `a number ${op} ${n}` : `${kind === 'array' ? 'a list' : 'a text'} with ${op === '>=' ? 'at least' : op === '<=' ? 'at most' : op} ${n} ${(unit ?? (kind === 'array' ? 'items' : 'characters')).replace(/s$/, n === '1' ? '' : 's')}`;
+  }
+  const rest = m.replace(/^Invalid (input|option): (expected )?/, '');
+  if (/^int, received number$/.test(rest)) return 'a whole number';
+  return rest;
 }

@@ -393,7 +393,10 @@ export function runPanel(o: PanelOptions & { out: string; spec?: string; stacked
       rep.step('report: tables, plots, report.html');
       for (const [name, content] of await reportFiles(record, models.fits)) files.set(name, content);
     }
-    writeOutputsAtomically(outDir, files, loaded ? { replaceDirs: ['fits', 'tables', 'plots'], drop: stacked ? [] : ['pair_years_stacked.parquet'] } : { drop: stacked ? [] : ['pair_years_stacked.parquet'] });
+    // a run without a spec drops an earlier spec run's fits, tables, plots and report (they
+    // would describe other years or options); a stacked table not built this time goes too
+    const stale = [...(stacked ? [] : ['pair_years_stacked.parquet']), ...(loaded ? [] : ['fits', 'tables', 'plots', 'report.html', 'tidy.csv', 'glance.csv'])];
+    writeOutputsAtomically(outDir, files, loaded ? { replaceDirs: ['fits', 'tables', 'plots'], drop: stale } : { drop: stale });
     rep.step(`panel: -> ${join(outDir, 'pair_years.parquet')}`);
     return { outDir, report };
   });
