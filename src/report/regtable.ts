@@ -92,9 +92,13 @@ function vcovText(f: FitResult, lang: 'zh' | 'en'): string {
       ? zh
         ? '，未作小样本校正'
         : ', no small-sample correction'
-      : zh
-        ? `，小样本校正${convention}${factor ? `（方差乘以 ${factor}）` : ''}`
-        : `, small-sample correction as ${convention}${factor ? ` (variance × ${factor})` : ''}`;
+      : f.vcov_type === 'cluster2'
+        ? zh
+          ? `，小样本校正${convention}（每个聚类维度的 meat 乘以 G/(G−1)${factor ? `，方差再乘以 ${factor}` : ''}）`
+          : `, small-sample correction as ${convention} (each clustering's meat × G/(G−1)${factor ? `, the variance × ${factor}` : ''})`
+        : zh
+          ? `，小样本校正${convention}${factor ? `（方差乘以 ${factor}）` : ''}`
+          : `, small-sample correction as ${convention}${factor ? ` (variance × ${factor})` : ''}`;
   const entry = isVcovType(f.vcov_type) ? VARIANCES[f.vcov_type] : null;
   return entry ? entry.note(lang, cl) + ssc : f.vcov_type;
 }
