@@ -140,17 +140,36 @@ export async function svgToPng(svg: string, o: PngOptions = DEFAULT_PNG): Promis
 }
 
 /**
- * A PNG beside every SVG among `files` (plots/x.svg → plots/x.png). Returns a warning per figure
- * left without a PNG, naming the characters the font lacks.
+ * PNGs rendered as the figures are made: `add` starts a figure's rendering on the thread pool at
+ * once (the main thread goes on building tables), `into` waits for all of them and puts each PNG
+ * beside its SVG (plots/x.svg → plots/x.png). It returns a warning per figure left without a PNG,
+ * naming the characters the font lacks.
  */
-export async function addPngs(files: Map<string, unknown>, o: PngOptions = DEFAULT_PNG): Promise<string[]> {
-  const warnings: string[] = [];
-  const svgs = [...files].filter((e): e is [string, string] => e[0].endsWith('.svg') && typeof e[1] === 'string');
-  const rendered = await Promise.all(svgs.map(([, svg]) => svgToPng(svg, o)));
-  for (const [k, [name]] of svgs.entries()) {
-    const r = rendered[k];
-    if ('png' in r) files.set(name.replace(/\.svg$/, '.png'), r.png);
-    else warnings.push(`${name}: no PNG written: the bundled font (Noto Sans SC) has no glyph for ${r.missing.map((c) => `'${c}' (U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`).join(', ')}`);
+export class PngRenderer {
+  private readonly jobs: [string, Promise<{ png: Uint8Array } | { missing: string[] }>][] = [];
+
+  constructor(private readonly o: PngOptions = DEFAULT_PNG) {}
+
+  add(name: string, svg: string): void {
+    const job = svgToPng(svg, this.o);
+    job.catch(() => {}); // a failure surfaces in into(); a report that fails earlier must not leave it unhandled
+    this.jobs.push([name, job]);
   }
-  return warnings;
+
+  async into(files: Map<string, unknown>): Promise<string[]> {
+    const warnings: string[] = [];
+    for (const [name, job] of this.jobs) {
+      const r = await job;
+      if ('png' in r) files.set(name.replace(/\.svg$/, '.png'), r.png);
+      else warnings.push(`${name}: no PNG written: the bundled font (Noto Sans SC) has no glyph for ${r.missing.map((c) => `'${c}' (U+${c.codePointAt(0)!.toString(16).toUpperCase().padStart(4, '0')})`).join(', ')}`);
+    }
+    return warnings;
+  }
+}
+
+/** A PNG beside every SVG among `files` (see PngRenderer). */
+export async function addPngs(files: Map<string, unknown>, o: PngOptions = DEFAULT_PNG): Promise<string[]> {
+  const r = new PngRenderer(o);
+  for (const [name, content] of files) if (name.endsWith('.svg') && typeof content === 'string') r.add(name, content);
+  return r.into(files);
 }

@@ -11,7 +11,7 @@ import type { RunRecord } from './run-record.ts';
 import { labelText, TABLE_FORMATS } from '../specfile/schema.ts';
 import { TableWriter } from './table-writer.ts';
 import type { OutputFiles } from '../util/output.ts';
-import { addPngs, DEFAULT_PNG } from './png.ts';
+import { DEFAULT_PNG, PngRenderer } from './png.ts';
 import { warningText } from './warnings.ts';
 import { readFileSync } from 'node:fs';
 import { geojsonProblem } from '../specfile/load.ts';
@@ -103,6 +103,13 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
   const files: OutputFiles = new Map();
   const lang = record.spec.language;
   const zh = lang === 'zh';
+  // every figure also as PNG at the spec's width and resolution, rendered while the report goes on
+  const figures = record.spec.figures ?? { width_cm: DEFAULT_PNG.widthCm, dpi: DEFAULT_PNG.dpi };
+  const pngs = new PngRenderer({ widthCm: figures.width_cm, dpi: figures.dpi });
+  const figure = (name: string, svg: string) => {
+    files.set(name, svg);
+    pngs.add(name, svg);
+  };
   // runs saved before `outputs:` existed wrote every format but Word
   const tables = new TableWriter(files, new Set(record.spec.outputs ?? TABLE_FORMATS.filter((f) => f !== 'docx')));
   const modelLabel = new Map(record.models.map((m) => [m.id, labelText(m.label, lang, m.id)]));
@@ -225,7 +232,7 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
         .map((r) => ({ estimate: r.estimate!, conf_low: r.conf_low!, conf_high: r.conf_high!, significant: r.p_value! < 0.05, choices: r.choices }));
       const title = s.significance.length > 1 ? `${sg.title}${zh ? `：${vcovLabel(vcov)}标准误` : ` — ${vcovLabel(vcov)} SEs`}` : sg.title;
       const svg = await specificationCurveSvg(pts, dims, title, zh ? '平均边际效应（1 个标准差）与 95% 置信区间' : 'AME of a one-SD change, 95% CI');
-      files.set(k === 0 ? 'plots/multiverse.svg' : `plots/multiverse_${vcov}.svg`, svg);
+      figure(k === 0 ? 'plots/multiverse.svg' : `plots/multiverse_${vcov}.svg`, svg);
       plot += `${plot ? '\n' : ''}<div class="plot">${svg}</div>`;
     }
     if (cn) {
@@ -234,7 +241,7 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
         null: zh ? '零假设（中位数与 2.5–97.5% 区间）' : 'null (median, 2.5–97.5%)',
         rank: zh ? '置换检验涵盖的设定（按效应排序）' : 'Specifications in the test, ranked by effect',
       });
-      files.set('plots/multiverse_null.svg', svg);
+      figure('plots/multiverse_null.svg', svg);
       plot += `\n<div class="plot">${svg}</div>`;
     }
     multiverseHtml = `<h2>${htmlEscape(sg.title)}</h2>\n${toHtmlFragment(sg)}\n${plot}`;
@@ -257,12 +264,12 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
       zh ? '合作伙伴数（城市对数）' : 'Partners (cooperating pairs)',
       zh ? '城市数' : 'Cities',
     );
-    files.set('plots/degree_distribution.svg', degreeSvg);
+    figure('plots/degree_distribution.svg', degreeSvg);
     figures.push(degreeSvg);
     const items = (record.network.ties ?? []).map((t) => t[2]).filter((x): x is number => x !== null);
     if (items.length) {
       const svg = await distributionSvg(items, zh ? '合作城市对的事项数分布' : 'Items per cooperating pair', zh ? '事项数（对数刻度）' : 'Items (log scale)', zh ? '城市对数' : 'Pairs', { log: true });
-      files.set('plots/items_distribution.svg', svg);
+      figure('plots/items_distribution.svg', svg);
       figures.push(svg);
     }
     const placed = nc.map((c) => (c.lon != null && c.lat != null ? { name: c.name ?? c.city, lon: c.lon, lat: c.lat, degree: c.degree } : null));
@@ -274,7 +281,7 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
         zh ? '合作伙伴数' : 'Partners',
         baseMap(record.spec.map, lang),
       );
-      files.set('plots/network_map.svg', svg);
+      figure('plots/network_map.svg', svg);
       figures.push(svg);
     }
     networkHtml = `<h2>${zh ? '合作网络' : 'Cooperation network'}</h2>\n${toHtmlFragment(ng)}\n${figures.map((f) => `<div class="plot">${f}</div>`).join('\n')}\n${toHtmlFragment(cg)}`;
@@ -299,7 +306,7 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
     let plotHtml = '';
     if (pts.length) {
       const svg = await coefficientPlotSvg(pts, levelTitle, zh ? '估计值与 95% 置信区间' : 'Estimate and 95% CI', table.rows.filter((r) => r.kind === 'coef').map((r) => r.label));
-      files.set(`plots/${level.id}.svg`, svg);
+      figure(`plots/${level.id}.svg`, svg);
       plotHtml = `<div class="plot">${svg}</div>`;
     }
     // average marginal effects of the level's models that asked for them
@@ -319,7 +326,7 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
       let amePlot = '';
       if (apts.length) {
         const svg = await coefficientPlotSvg(apts, ameTitle, zh ? '平均边际效应与 95% 置信区间' : 'AME and 95% CI');
-        files.set(`plots/${level.id}_ame.svg`, svg);
+        figure(`plots/${level.id}_ame.svg`, svg);
         amePlot = `<div class="plot">${svg}</div>`;
       }
       ameHtml = `\n<h3>${htmlEscape(ameTitle)}</h3>\n${toHtmlFragment(ag)}\n${amePlot}`;
@@ -331,7 +338,7 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
       const pts = curves.filter((c) => c.variable === v);
       const curveTitle = `${levelTitle}${zh ? '：预测值随' : ': prediction by '}${termLabel(v)}${zh ? '的变化' : ''}`;
       const svg = await predictionCurveSvg(pts, curveTitle, termLabel(v), zh ? '平均预测值与 95% 置信区间' : 'Average prediction and 95% CI');
-      files.set(`plots/${level.id}_predict_${v.replace(/[^A-Za-z0-9_]/g, '_')}.svg`, svg);
+      figure(`plots/${level.id}_predict_${v.replace(/[^A-Za-z0-9_]/g, '_')}.svg`, svg);
       curveHtml += `\n<h3>${htmlEscape(curveTitle)}</h3>\n<div class="plot">${svg}</div>`;
     }
     // collinearity: VIFs of the level's models, and the correlations of its main model's variables
@@ -369,9 +376,7 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
   if (networkHtml) sections.push(networkHtml);
   sections.push(...levelHtml);
   if (multiverseHtml) sections.push(multiverseHtml);
-  // every figure also as PNG at the spec's width and resolution
-  const figures = record.spec.figures ?? { width_cm: DEFAULT_PNG.widthCm, dpi: DEFAULT_PNG.dpi };
-  const pngWarnings = await addPngs(files, { widthCm: figures.width_cm, dpi: figures.dpi });
+  const pngWarnings = await pngs.into(files);
   if (pngWarnings.length) sections.push(`<p class="notes">${pngWarnings.map(htmlEscape).join('<br>')}</p>`);
   sections.push(`<h2>${zh ? '运行记录' : 'Run record'}</h2>`);
   // the run record as a small table: every model's family, sample, formula, variance and N
