@@ -247,10 +247,15 @@ describe('tongban panel --spec', () => {
     const hazard = JSON.parse(readFileSync(join(outDir, 'fits', 'hazard_cloglog.json'), 'utf8'));
     expect(hazard).toMatchObject({ family: 'cloglog', vcov_type: 'dyadic', n: 106512 });
     expect(readFileSync(join(outDir, 'tables', 'change.md'), 'utf8')).toMatch(/三个系数均未变化 \| χ²\(3\) = \d+\.\d+/);
+    // the table's report in the spec's language, disagreements included
+    const report = readFileSync(join(outDir, 'pair_years_report.md'), 'utf8');
+    expect(report).toMatch(/^# 城市对-年份表/);
+    expect(report).toMatch(/个城市对在 2021 年协议文件中的日期与 2022 年文件不同（采用后者），如 \d{6}–\d{6}：2021 年文件已签署但无日期，2022 年文件首次签署于 2022-\d{2}-\d{2}/);
     // a rerun without the spec (other years) leaves no fits, tables or report of the earlier run
     await runPanel({ data: DATA, years: [2022], lag: 0, out });
     for (const f of ['report.html', 'fits', 'tables', 'plots', 'tidy.csv', 'glance.csv', 'pair_years_stacked.parquet']) expect(existsSync(join(outDir, f)), f).toBe(false);
     expect(existsSync(join(outDir, 'pair_years.parquet'))).toBe(true);
+    expect(readFileSync(join(outDir, 'pair_years_report.md'), 'utf8')).toMatch(/^# Pair-year table/);
   });
   it('a pair-year sample in a yearly run is an error naming the field', async () => {
     const { runYear } = await import('../src/stages/run-year.ts');

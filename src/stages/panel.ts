@@ -304,8 +304,35 @@ export function pairYearTables(o: PanelOptions, rep: Reporter = silentReporter, 
   return { table: risk.table(), stacked: stacked?.table() ?? null, report, latest };
 }
 
-/** The report as Markdown (pair_years_report.md). */
-export function panelReportMarkdown(r: PanelReport): string {
+/** The report as Markdown (pair_years_report.md), in the spec's language (English without one). */
+export function panelReportMarkdown(r: PanelReport, lang: 'zh' | 'en' = 'en'): string {
+  if (lang === 'zh') {
+    // an example of a disagreement, "a–b: <date> in <year>, <date> in <latest>", in Chinese
+    const example = (e: string) => {
+      const m = /^(.+): (signed, undated,|\S+) in (\d{4}), (no agreement|undated|\S+) in (\d{4})$/.exec(e);
+      if (!m) return e;
+      const then = m[2] === 'signed, undated,' ? '已签署但无日期' : `首次签署于 ${m[2]}`;
+      const now = m[4] === 'no agreement' ? '无协议' : m[4] === 'undated' ? '无日期' : `首次签署于 ${m[4]}`;
+      return `${m[1]}：${m[3]} 年文件${then}，${m[5]} 年文件${now}`;
+    };
+    const zhLines = [
+      '# 城市对-年份表（首次签约的离散时间事件史）',
+      '',
+      `年份 ${r.years.join('、')}；协变量取${r.lag ? '上一年' : '当年'}；t = 年份 − ${r.origin}；签署日期取自 ${r.dates_from} 年的协议文件。`,
+      '',
+      '| 年份 | 处于风险中的城市对 | 首次签约（event = 1） | 因城市缺失而剔除的城市对 |',
+      '|---|---:|---:|---:|',
+      ...r.by_year.map((b) => `| ${b.year} | ${b.pairs_at_risk} | ${b.events} | ${b.pairs_dropped} |`),
+      '',
+      `- ${r.years[0]} 年之前已签约（不在风险集中）的城市对：${r.signed_before_first_year}`,
+      `- 有协议但无签署日期（未纳入）的城市对：${r.undated_pairs_left_out}`,
+    ];
+    for (const d of r.date_disagreements) zhLines.push(`- ${d.pairs} 个城市对在 ${d.year} 年协议文件中的日期与 ${r.dates_from} 年文件不同（采用后者），如 ${d.examples.map(example).join('；')}`);
+    if (r.cities_not_in_every_year.length) {
+      zhLines.push(`- 并非每年都有的城市（${r.cities_not_in_every_year.length} 个）：${r.cities_not_in_every_year.slice(0, 20).map((c) => `${c.city}（${c.missing_in.join('、')} 年缺失）`).join('、')}${r.cities_not_in_every_year.length > 20 ? '等' : ''}`);
+    }
+    return zhLines.join('\n') + '\n';
+  }
   const lines = [
     '# Pair-year table (discrete-time event history of first agreements)',
     '',
@@ -383,7 +410,7 @@ export function runPanel(o: PanelOptions & { out: string; spec?: string; stacked
     const { report, latest, inMemory } = built;
     rep.step(`panel: ${report.by_year.reduce((a, b) => a + b.pairs_at_risk, 0)} pair-years (${report.by_year.map((b) => `${b.year}: ${b.pairs_at_risk} at risk, ${b.events} events`).join('; ')})`);
     files.set('pair_years_report.json', JSON.stringify(report, null, 2) + '\n');
-    files.set('pair_years_report.md', panelReportMarkdown(report));
+    files.set('pair_years_report.md', panelReportMarkdown(report, loaded?.spec.language ?? 'en'));
     if (loaded) {
       const [risk, both] = inMemory;
       // the models see the tables with the spec's derived variables (written files stay as built)
