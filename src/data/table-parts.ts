@@ -90,25 +90,8 @@ export class TableCollector implements PartSink {
   finish(): void {
     const columns = new Map<string, Column>();
     for (const [name, kind] of this.cols) {
-      if (kind === 'number') {
-        const parts = this.numParts.get(name)!;
-        const v = new Float64Array(this.n);
-        let o = 0;
-        for (const p of parts.splice(0)) {
-          v.set(p, o);
-          o += p.length;
-        }
-        columns.set(name, numColumn(v));
-      } else {
-        const parts = this.strParts.get(name)!;
-        const codes = new Int32Array(this.n);
-        let o = 0;
-        for (const p of parts.splice(0)) {
-          codes.set(p, o);
-          o += p.length;
-        }
-        columns.set(name, { kind: 'string', codes, levels: this.coders.get(name)!.keys });
-      }
+      if (kind === 'number') columns.set(name, numColumn(concat(this.numParts.get(name)!, new Float64Array(this.n))));
+      else columns.set(name, { kind: 'string', codes: concat(this.strParts.get(name)!, new Int32Array(this.n)), levels: this.coders.get(name)!.keys });
     }
     this.result = { nrow: this.n, names: this.cols.map(([name]) => name), columns };
   }
@@ -118,4 +101,14 @@ export class TableCollector implements PartSink {
     if (!this.result) throw new Error('internal: a collected table asked for before it was finished');
     return this.result;
   }
+}
+
+/** The parts one after another in `into` (sized to hold them all); each part is let go once copied. */
+function concat<T extends Float64Array | Int32Array>(parts: T[], into: T): T {
+  let o = 0;
+  for (const p of parts.splice(0)) {
+    into.set(p, o);
+    o += p.length;
+  }
+  return into;
 }

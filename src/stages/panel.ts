@@ -193,6 +193,9 @@ export function buildPairYears(o: PanelOptions, rep: Reporter = silentReporter, 
     }
     const q = p ?? pairsOf(t);
     const source = (name: string) => ({ name, col: t.columns.get(name)!, rows: null as Int32Array | null });
+    // the first table's columns with a missing value (a hint for the Parquet schemas), scanned once
+    let missing: Set<string> | undefined;
+    const missingHere = () => (missing ??= missingIn(t));
 
     if (isCovariates) {
       // the pairs of this table still at risk in the panel year
@@ -201,7 +204,7 @@ export function buildPairYears(o: PanelOptions, rep: Reporter = silentReporter, 
         covariates = t.names.filter((n) => !OUTCOME_COLUMNS.has(n)).map((n) => [n, t.columns.get(n)!.kind]);
         if (covariates[0]?.[0] !== 'i' || covariates[1]?.[0] !== 'j') throw new Error('internal: a dyad table whose first columns are not i, j');
         const [ci, cj, ...rest] = covariates;
-        for (const s of riskSinks) s.start([ci, cj, ['year', 'number'], ['event', 'number'], ['t', 'number'], ...rest], missingIn(t));
+        for (const s of riskSinks) s.start([ci, cj, ['year', 'number'], ['event', 'number'], ['t', 'number'], ...rest], missingHere());
       }
       checkColumns(t, covariates, y, 'the pair-year table');
       const rows = new Int32Array(q.n);
@@ -247,7 +250,7 @@ export function buildPairYears(o: PanelOptions, rep: Reporter = silentReporter, 
       if (!stackedColumns) {
         stackedColumns = t.names.map((n) => [n, t.columns.get(n)!.kind]);
         const [si, sj, ...rest] = stackedColumns;
-        for (const s of stackedSinks) s.start([si, sj, ['year', 'number'], ['t', 'number'], ['new', 'number'], ...rest], missingIn(t));
+        for (const s of stackedSinks) s.start([si, sj, ['year', 'number'], ['t', 'number'], ['new', 'number'], ...rest], missingHere());
       }
       checkColumns(t, stackedColumns, y, 'the stacked table');
       const fresh = new Float64Array(q.n);

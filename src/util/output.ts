@@ -155,7 +155,7 @@ export async function withOutput<T>(outDir: string, work: () => T | Promise<T>):
   try {
     return await work();
   } finally {
-    removeStaging(resolve(outDir)); // files staged by a run that failed before writing its outputs
+    removeStaging(resolve(outDir)); // the staging folder: empty once its files moved into the run, or a failed run's
     if (mine) releaseOutput(outDir);
   }
 }
@@ -357,7 +357,6 @@ export function writeOutputsAtomically(outDir: string, files: OutputFiles, opts:
     renameSync(ready, target);
     fault('swapped');
     rmSync(old, { recursive: true, force: true });
-    removeStaging(target);
     return names.map((n) => join(target, n));
   } catch (e) {
     if (e instanceof UsageError) throw e;
