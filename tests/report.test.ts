@@ -205,3 +205,38 @@ describe('coefficient plots', () => {
     expect(one.indexOf('>alpha<')).toBeLessThan(one.indexOf('>zeta<'));
   });
 });
+
+describe('distribution plots', () => {
+  it('draw a county-scale network (200,000 cooperating pairs) without overflowing the call stack', async () => {
+    const { distributionSvg } = await import('../src/report/plot.ts');
+    const items = Array.from({ length: 200_000 }, (_, k) => 1 + (k % 300));
+    const svg = await distributionSvg(items, 'T', 'Items', 'Pairs', { log: true });
+    // the axis is labelled up to 10^2 (max 300): the largest value was found
+    expect(svg).toMatch(/>100</);
+    expect(svg).not.toMatch(/>1,000</);
+    const small = await distributionSvg(Array.from({ length: 200_000 }, (_, k) => k % 7), 'T', 'Partners', 'Cities');
+    expect(small).toMatch(/>6</);
+  });
+});
+
+describe('the network map', () => {
+  it('draws at most MAP_TIES pairs, those with the most items, and says so in Chinese or English', async () => {
+    const { networkMapSvg, tiesToDraw, MAP_TIES } = await import('../src/report/plot.ts');
+    const cities = Array.from({ length: 120 }, (_, k) => ({ name: `c${k}`, lon: 100 + k / 10, lat: 30 + (k % 10), degree: k }));
+    const ties: [number, number, number | null][] = [];
+    // 7,140 pairs: 100 with 50 items, the rest with 1 or none
+    for (let a = 0; a < 120; a++) for (let b = a + 1; b < 120; b++) ties.push([a, b, ties.length % 71 === 0 ? 50 : ties.length % 2 ? null : 1]);
+    const drawn = tiesToDraw(ties);
+    expect(drawn.filter((t) => t[2] === 50)).toHaveLength(ties.filter((t) => t[2] === 50).length);
+    expect(drawn.filter((t) => t[2] === 1).length + drawn.filter((t) => t[2] === null).length).toBe(MAP_TIES - 101);
+    // equal items keep the record's order: the first pair without items is the first drawn among them
+    expect(drawn.find((t) => t[2] !== 50)).toEqual(ties.find((t) => t[2] !== 50));
+    const lines = (svg: string) => (svg.match(/<line/g) ?? []).length;
+    const zh = await networkMapSvg(cities, ties, '合作网络', '伙伴数', undefined, 'zh');
+    expect(lines(zh)).toBe(MAP_TIES);
+    expect(zh).toContain(`绘出事项最多的 5,000 对（共 ${ties.length.toLocaleString('en-US')} 对合作城市）`);
+    const en = await networkMapSvg(cities, ties.slice(0, 3000), 'Network', 'Partners');
+    expect(lines(en)).toBe(3000);
+    expect(en).not.toContain('are drawn');
+  });
+});

@@ -215,9 +215,16 @@ export async function curveNullSvg(curve: { rank: number; observed: number; low:
 export async function distributionSvg(values: number[], title: string, xTitle: string, yTitle: string, o: { log?: boolean } = {}): Promise<string> {
   const distinct = new Set(values).size;
   const integers = values.every(Number.isInteger);
+  // a loop, not Math.max(...values): a county-scale network has too many pairs for the call stack
+  let max = -Infinity;
+  let min = Infinity;
+  for (const v of values) {
+    if (v > max) max = v;
+    if (v < min) min = v;
+  }
   const x = o.log
-    ? { field: 'lv', type: 'quantitative', bin: { maxbins: 30 }, title: xTitle, axis: { values: [0, 1, 2, 3, 4, 5].filter((e) => e <= Math.log10(Math.max(...values)) + 0.5), labelExpr: "format(pow(10, datum.value), ',')" } }
-    : integers && Math.max(...values) - Math.min(...values) <= 60
+    ? { field: 'lv', type: 'quantitative', bin: { maxbins: 30 }, title: xTitle, axis: { values: [0, 1, 2, 3, 4, 5].filter((e) => e <= Math.log10(max) + 0.5), labelExpr: "format(pow(10, datum.value), ',')" } }
+    : integers && max - min <= 60
       ? { field: 'value', type: 'ordinal', title: xTitle, axis: { labelAngle: 0, values: distinct > 30 ? [...new Set(values)].sort((a, b) => a - b).filter((v) => v % 5 === 0) : undefined } }
       : { field: 'value', type: 'quantitative', bin: { maxbins: 40 }, title: xTitle };
   const spec = {
@@ -234,12 +241,6 @@ export async function distributionSvg(values: number[], title: string, xTitle: s
   return renderSvg(spec);
 }
 
-/**
- * The cooperation network on a map (the kind of the book's Figure 1.1): cities at their longitude
- * and latitude (Mercator), sized by their number of partners, and a line for every cooperating pair,
- * wider and darker the more items it covers.
- * No borders are drawn (tongban ships no map data).
- */
 /**
  * A GeoJSON with its polygon rings wound as vega's d3-geo wants them (outer rings clockwise,
  * holes anticlockwise, in longitude–latitude), whatever the file's winding: RFC 7946 files wind
@@ -271,18 +272,49 @@ export function rewoundForD3(g: unknown): unknown {
   return geometry(o as never);
 }
 
+/** At most this many ties are drawn on the network map (the national demo has about 2,200). */
+export const MAP_TIES = 5000;
+
+/** The ties the map draws: all, or the MAP_TIES with the most items (no items counts as 1; equal items in the given order). */
+export function tiesToDraw<T extends [number, number, number | null]>(ties: T[]): T[] {
+  if (ties.length <= MAP_TIES) return ties;
+  return ties
+    .map((t, k) => [t, k] as const)
+    .sort((a, b) => (b[0][2] ?? 1) - (a[0][2] ?? 1) || a[1] - b[1])
+    .slice(0, MAP_TIES)
+    .map(([t]) => t);
+}
+
+/**
+ * The cooperation network on a map (the kind of the book's Figure 1.1): cities at their longitude
+ * and latitude (Mercator), sized by their number of partners, and a line for every cooperating pair
+ * (the MAP_TIES with the most items when there are more), wider and darker the more items it
+ * covers. Borders only from a user's GeoJSON `base` (tongban ships no map data).
+ */
 export async function networkMapSvg(
   cities: { name: string; lon: number; lat: number; degree: number }[],
-  ties: [number, number, number | null][],
+  allTies: [number, number, number | null][],
   title: string,
   sizeTitle: string,
   base?: { geojson: unknown; caption?: string },
+  lang: 'zh' | 'en' = 'en',
 ): Promise<string> {
+  // A county-scale network has ~160,000 ties: drawn all, the SVG is 60 MB (and report.html with
+  // it) and the map a solid blot. Above MAP_TIES the pairs with the most items are drawn (equal
+  // items in the record's order), and the subtitle says how many of how many.
+  const ties = tiesToDraw(allTies);
+  const n = (x: number) => x.toLocaleString('en-US');
+  const subtitle =
+    ties.length < allTies.length
+      ? lang === 'zh'
+        ? `绘出事项最多的 ${n(ties.length)} 对（共 ${n(allTies.length)} 对合作城市）`
+        : `The ${n(ties.length)} pairs with the most items are drawn (of ${n(allTies.length)} cooperating pairs)`
+      : undefined;
   // lines weighted by the pair's items (wider and darker for more items)
   const lines = ties.map(([a, b, items]) => ({ lon: cities[a].lon, lat: cities[a].lat, lon2: cities[b].lon, lat2: cities[b].lat, items: items ?? 1 }));
   const spec = {
     $schema: 'https://vega.github.io/schema/vega-lite/v6.json',
-    title,
+    title: subtitle ? { text: title, subtitle } : title,
     width: 560,
     height: 460,
     projection: { type: 'mercator' },

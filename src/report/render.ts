@@ -280,6 +280,7 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
         zh ? '合作网络（按经纬度）' : 'The cooperation network (by longitude and latitude)',
         zh ? '合作伙伴数' : 'Partners',
         baseMap(record.spec.map, lang),
+        lang,
       );
       figure('plots/network_map.svg', svg);
       figures.push(svg);
