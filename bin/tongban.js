@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // Installed entry point: runs the compiled CLI in dist/ (built from src/ by `npm ci`, through
 // the package's prepare script, or by `npm run build`).
+import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 
 const main = new URL('../dist/main.js', import.meta.url);
@@ -8,4 +9,30 @@ if (!existsSync(main)) {
   process.stderr.write('tongban: dist/ is missing: run `npm ci` (or `npm run build`) in the tongban folder first\n');
   process.exit(2);
 }
-await import(main.href);
+
+// glibc's malloc keeps a freed block below its mmap threshold in the process's heap, and it
+// raises that threshold (up to 32 MB) as large blocks are freed: at county scale, where a column
+// is 32 MB, the freed columns of one year stayed resident under the next, and a panel run held
+// 1.4 GB more than it used (docs/decisions.md §47). A fixed 4 MB threshold gives every larger
+// array back to the system when it is freed. glibc reads it only as the process starts, so a
+// command that reads data starts tongban once more with it set (Linux; a user's own value is kept).
+const command = process.argv[2];
+const light = command === undefined || command.startsWith('-') || command === 'help';
+if (process.platform === 'linux' && process.env.MALLOC_MMAP_THRESHOLD_ === undefined && !light) {
+  const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+    stdio: 'inherit',
+    env: { ...process.env, MALLOC_MMAP_THRESHOLD_: String(4 << 20) },
+  });
+  // a signal for this process is the command's: the command cleans up and exits with its code
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP']) process.on(signal, () => child.kill(signal));
+  // a second process that cannot start: run here, with glibc's own threshold
+  child.on('error', () => void import(main.href));
+  child.on('exit', (code, signal) => {
+    if (signal) {
+      process.removeAllListeners(signal);
+      process.kill(process.pid, signal);
+    } else process.exit(code ?? 1);
+  });
+} else {
+  await import(main.href);
+}

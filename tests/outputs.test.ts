@@ -109,3 +109,33 @@ describe('crash-safe outputs', () => {
     expect(leftovers(parent)).toEqual([]);
   }, 60_000);
 });
+
+describe('the installed entry point on Linux (bin/tongban.js)', () => {
+  it.runIf(process.platform === 'linux')('runs a data command in a second process with a fixed malloc mmap threshold, and passes a signal on to it', async () => {
+    const { spawn } = await import('node:child_process');
+    const out = tmp();
+    const env = { ...process.env };
+    delete env.MALLOC_MMAP_THRESHOLD_;
+    const p = spawn(process.execPath, [join(ROOT, 'bin/tongban.js'), 'run', '--data', 'data/demo', '--year', '2021', '--spec', 'bench/book-14.yaml', '--out', out], { cwd: ROOT, env });
+    let stderr = '';
+    let childEnv = '';
+    const ended = new Promise<[number | null, string | null]>((resolve) => p.on('exit', (code, signal) => resolve([code, signal])));
+    await new Promise<void>((resolve) =>
+      p.stderr.on('data', (b: Buffer) => {
+        stderr += b.toString();
+        if (!childEnv && /fit 1\//.test(stderr)) {
+          const child = readFileSync(`/proc/${p.pid}/task/${p.pid}/children`, 'utf8').trim().split(/\s+/)[0];
+          childEnv = readFileSync(`/proc/${child}/environ`, 'utf8');
+          p.kill('SIGTERM');
+          resolve();
+        }
+      }),
+    );
+    const [code] = await ended;
+    expect(childEnv.split('\0')).toContain(`MALLOC_MMAP_THRESHOLD_=${4 << 20}`);
+    expect(code).toBe(143);
+    expect(stderr).toMatch(/stopped \(SIGTERM\); the output folder keeps the earlier run/);
+    expect(existsSync(join(out, 'demo', '2021'))).toBe(false);
+    expect(leftovers(join(out, 'demo'))).toEqual([]);
+  }, 60_000);
+});

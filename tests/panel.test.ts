@@ -237,6 +237,32 @@ describe('compare-years: the differences between years with their SEs, the joint
   });
 });
 
+describe('fitting with releaseColumns (tongban panel at county scale)', () => {
+  it("gives the same fits, effects, correlations and descriptives, and leaves each table no number columns (its text columns, the ids among them, stay)", async () => {
+    const { loadSpec } = await import('../src/specfile/load.ts');
+    const { prepareModels, fitModels } = await import('../src/stages/models.ts');
+    const loaded = loadSpec(join(ROOT, 'specs', 'panel.yaml'));
+    const run = async (releaseColumns: boolean) => {
+      const { table, stacked } = pairYearTables({ data: DATA, years: [2021, 2022], lag: 0 }, silentReporter, { stacked: true });
+      const samples = await prepareModels(loaded, { pair_years: table, pair_years_stacked: stacked! });
+      const r = await fitModels(loaded, samples, silentReporter, { releaseColumns });
+      return { r, samples };
+    };
+    const kept = await run(false);
+    const released = await run(true);
+    const plain = (x: Awaited<ReturnType<typeof run>>['r']) => JSON.parse(JSON.stringify({ ...x, fits: [...x.fits], effects: [...x.effects], tests: [...x.tests], correlations: [...x.correlations], constantOmitted: [...x.constantOmitted] }));
+    expect(plain(released.r)).toEqual(plain(kept.r));
+    expect(released.r.correlations.get('hazard')!.model).toBe('hazard_cloglog');
+    // hazard_logit, the last model on the pair-year table, released it; its first model (with AMEs) was fitted before
+    for (const id of ['at_risk', 'stacked']) {
+      const t = released.samples.get(id)!;
+      expect(t.names.slice(0, 2)).toEqual(['i', 'j']);
+      expect(t.names.filter((n) => t.columns.get(n)!.kind === 'number')).toEqual([]);
+    }
+    expect(kept.samples.get('at_risk')!.names.length).toBeGreaterThan(20);
+  });
+});
+
 describe('tongban panel --spec', () => {
   it('fits the spec on the pair-year tables and writes tables and a report with the risk sets', async () => {
     const out = tmp();

@@ -11,6 +11,7 @@ import { averageMarginalEffects, predictionsAt, type EffectRow, type Prediction 
 import { waldTest, type WaldTest } from '../inference/wald-test.ts';
 import { qap, type QapResult } from '../inference/qap.ts';
 import { correlations, vifs, type Correlations, type VifRow } from '../inference/collinearity.ts';
+import type { Design } from '../formula/design.ts';
 import { multiverseColumns, multiverseSamples } from './multiverse.ts';
 import type { ModelFit } from '../fit/types.ts';
 import type { Label } from '../specfile/schema.ts';
@@ -195,7 +196,31 @@ export async function prepareModels(loaded: LoadedSpec, tables: StageTables): Pr
  * In: the loaded spec and the samples of `prepareModels`. Out: every model's fit and the
  * descriptives of the variables each sample's models use.
  */
-export async function fitModels(loaded: LoadedSpec, samples: Map<string, Table>, rep: Reporter): Promise<ModelsStageResult> {
+export async function fitModels(loaded: LoadedSpec, samples: Map<string, Table>, rep: Reporter, o: { releaseColumns?: boolean } = {}): Promise<ModelsStageResult> {
+  // what the tables' columns are needed for besides the fits, computed first: with
+  // releaseColumns a table loses its number columns once its last model has its design
+  const descriptives: DescriptiveRow[] = [];
+  for (const sid of Object.keys(loaded.spec.samples)) {
+    const ms = loaded.models.filter((m) => m.sample === sid);
+    if (!ms.length) continue;
+    const vars = [...new Set(ms.flatMap((m) => formulaColumns(m.formula)))];
+    descriptives.push(...describe(sid, samples.get(sid)!, vars));
+  }
+  const constantOmitted = constantsLeftOut(loaded, samples);
+  // each level's main model (else its first): the correlations of its variables on its fitted rows
+  const correlationModels = new Map<string, string>();
+  for (const level of loaded.spec.levels) {
+    const m = loaded.models.find((x) => x.level === level.id && x.main) ?? loaded.models.find((x) => x.level === level.id);
+    if (m && !m.formula.includes('|')) correlationModels.set(m.id, level.id);
+  }
+  const correlationsOf = new Map<string, Correlations & { model: string }>();
+  const correlate = (m: ResolvedModel, rows: Int32Array) => correlationsOf.set(m.id, { model: m.id, ...correlations(samples.get(m.sample)!, rows, formulaColumns(m.formula)) });
+  // the model after whose design a table's number columns can go: the last fitted on it, when
+  // neither it (effects, predictions) nor a QAP model (permutations after the loop) reads the table after its fit
+  const lastOn = new Map<Table, number>();
+  loaded.models.forEach((m, k) => lastOn.set(samples.get(m.sample)!, k));
+  for (const m of loaded.models) if (m.qap) lastOn.delete(samples.get(m.sample)!);
+  const releaseAt = (m: ResolvedModel, k: number) => o.releaseColumns === true && lastOn.get(samples.get(m.sample)!) === k && !m.effects?.length && !m.predict?.length;
 
   const fits = new Map<string, FitResult>();
   const effects = new Map<string, EffectRow[]>();
@@ -204,7 +229,6 @@ export async function fitModels(loaded: LoadedSpec, samples: Map<string, Table>,
   const qapResults = new Map<string, QapResult>();
   const forQap: [ResolvedModel, ModelFit][] = [];
   const vif = new Map<string, VifRow[]>();
-  const fittedRows = new Map<string, Int32Array>();
   const cache = new FitCache();
   for (const m of loaded.models) {
     const ids = [...(m.cluster ?? []), ...(m.dyad ?? [])];
@@ -212,17 +236,26 @@ export async function fitModels(loaded: LoadedSpec, samples: Map<string, Table>,
   }
   const bar = rep.bar('fit', loaded.models.length);
   try {
-    for (const m of loaded.models) {
+    for (const [k, m] of loaded.models.entries()) {
       const t0 = performance.now();
+      const table = samples.get(m.sample)!;
       let fit;
       try {
-        fit = fitModel(samples.get(m.sample)!, { formula: m.formula, family: m.family, vcov: m.vcov, cluster: m.cluster, dyad: m.dyad, ssc: m.ssc, fixPsd: m.fixPsd }, cache);
+        if (releaseAt(m, k)) {
+          // the design built here, one more announced use, so that fitModel finds it in the cache
+          const ids = [...(m.cluster ?? []), ...(m.dyad ?? [])];
+          cache.expect(table, m.formula, undefined, ids);
+          const design = cache.design(table, m.formula, undefined, ids);
+          if (correlationModels.has(m.id)) correlate(m, design.rows);
+          releaseNumberColumns(table, ids, design);
+        }
+        fit = fitModel(table, { formula: m.formula, family: m.family, vcov: m.vcov, cluster: m.cluster, dyad: m.dyad, ssc: m.ssc, fixPsd: m.fixPsd }, cache);
       } catch (e) {
         if (e instanceof UsageError) throw new UsageError(`${m.where} (model ${m.id}): ${e.message}`);
         throw e;
       }
       fits.set(m.id, fit.result);
-      fittedRows.set(m.id, fit.design.rows);
+      if (correlationModels.has(m.id) && !correlationsOf.has(m.id)) correlate(m, fit.design.rows);
       if (fit.design.parts.length === 1) vif.set(m.id, vifs(fit.design.parts[0], fit.design.n));
       if (m.predict?.length) {
         try {
@@ -280,20 +313,29 @@ export async function fitModels(loaded: LoadedSpec, samples: Map<string, Table>,
     }
   }
 
-  const descriptives: DescriptiveRow[] = [];
-  for (const sid of Object.keys(loaded.spec.samples)) {
-    const ms = loaded.models.filter((m) => m.sample === sid);
-    if (!ms.length) continue;
-    const vars = [...new Set(ms.flatMap((m) => formulaColumns(m.formula)))];
-    descriptives.push(...describe(sid, samples.get(sid)!, vars));
-  }
-  // each level's main model (else its first): the correlations of its variables on its fitted rows
+  // in level order
   const correlationsByLevel = new Map<string, Correlations & { model: string }>();
-  for (const level of loaded.spec.levels) {
-    const m = loaded.models.find((x) => x.level === level.id && x.main) ?? loaded.models.find((x) => x.level === level.id);
-    if (!m || m.formula.includes('|')) continue;
-    correlationsByLevel.set(level.id, { model: m.id, ...correlations(samples.get(m.sample)!, fittedRows.get(m.id)!, formulaColumns(m.formula)) });
-  }
+  for (const [id, level] of correlationModels) correlationsByLevel.set(level, correlationsOf.get(id)!);
+  return { fits, effects, tests, predictions, qap: qapResults, vif, correlations: correlationsByLevel, descriptives, constantOmitted };
+}
+
+/**
+ * Drops a table's number columns other than `keep` (in place), and the design's own view of its
+ * variables (the same arrays when no row was dropped; marginal effects read them, so a model
+ * with effects or predictions never gets here): the design matrix is then the only copy.
+ */
+function releaseNumberColumns(t: Table, keep: string[], design: Design): void {
+  for (const name of t.names) if (t.columns.get(name)!.kind === 'number' && !keep.includes(name)) t.columns.delete(name);
+  t.names = t.names.filter((n) => t.columns.has(n));
+  Object.defineProperty(design, 'vars', {
+    get() {
+      throw new Error("internal: the design's variables were released after its table's last model (fitModels' releaseColumns)");
+    },
+  });
+}
+
+/** Variables of its level a model leaves out that take one value in its sample (the value), by model id: the tables say why their cells are blank. */
+function constantsLeftOut(loaded: LoadedSpec, samples: Map<string, Table>): Map<string, Record<string, number>> {
   const constantOmitted = new Map<string, Record<string, number>>();
   for (const level of loaded.spec.levels) {
     const ms = loaded.models.filter((x) => x.level === level.id);
@@ -318,5 +360,5 @@ export async function fitModels(loaded: LoadedSpec, samples: Map<string, Table>,
       if (Object.keys(found).length) constantOmitted.set(m.id, found);
     });
   }
-  return { fits, effects, tests, predictions, qap: qapResults, vif, correlations: correlationsByLevel, descriptives, constantOmitted };
+  return constantOmitted;
 }

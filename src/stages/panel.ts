@@ -13,6 +13,7 @@ import { basename, join, resolve } from 'node:path';
 import type { Encoding } from '../data/csv-columns.ts';
 import { NullableColumns, ParquetPartWriter } from '../data/parquet.ts';
 import { denseCodes, type Table } from '../data/table.ts';
+import { collectAfter } from '../util/gc.ts';
 import { TableCollector, type ColumnKind, type PartSink, type TablePart } from '../data/table-parts.ts';
 import { UsageError } from '../util/errors.ts';
 import { calendarOf, dayNumber } from '../util/dates.ts';
@@ -148,7 +149,11 @@ export function buildPairYears(o: PanelOptions, rep: Reporter = silentReporter, 
     if (grid) grid[a < b ? a * L + b : b * L + a] = year;
     else signMap!.set(pairKey(a, b), year);
   }
-  if (needed.length > 1) latestStage = null; // read again in its turn: one dyad table in memory at a time
+  let letGo = 0; // rows of the dyad table just let go
+  if (needed.length > 1) {
+    letGo = latestStage.dyads.dyads.nrow;
+    latestStage = null; // read again in its turn: one dyad table in memory at a time
+  }
 
   const disagreements: PanelReport['date_disagreements'] = [];
   const byYear: PanelReport['by_year'] = [];
@@ -171,8 +176,10 @@ export function buildPairYears(o: PanelOptions, rep: Reporter = silentReporter, 
     const isCovariates = years.includes(covariatesFor);
     const isStacked = stackedSinks.length > 0 && years.includes(y);
     if (!isCovariates && !isStacked && y === latest) continue;
+    collectAfter(letGo); // the last table gone before the next is built
     const st = latestStage && y === latest ? latestStage : computeYear(y);
     const t = st.dyads.dyads;
+    letGo = t.nrow;
     const p = y === latest ? null : pairsOf(t);
     if (p) citySets.set(y, p.present);
 
@@ -418,7 +425,9 @@ export function runPanel(o: PanelOptions & { out: string; spec?: string; stacked
       const [risk, both] = inMemory;
       // the models see the tables with the spec's derived variables (written files stay as built)
       const samples = await prepareModels(loaded, { pair_years: risk.table(), ...(both ? { pair_years_stacked: both.table() } : {}) });
-      const models = await fitModels(loaded, samples, rep);
+      // nothing after the fits reads the pair-year tables: each table's number columns go once its
+      // last model's design is built (at county scale the design would otherwise be a second 1.5 GB copy)
+      const models = await fitModels(loaded, samples, rep, { releaseColumns: true });
       const record = { ...runRecord(loaded, { dataset: basename(resolve(o.data)), year: report.dates_from }, models, { ...latest.cleaning, sample: latest.sample }), panel: report };
       rep.step('report: tables, plots, report.html');
       for (const [name, content] of await reportFiles(record, models.fits)) files.set(name, content);
