@@ -264,3 +264,33 @@ describe('two-way cluster intersection', () => {
     expect(new Set(x.codes).size).toBe(5);
   });
 });
+
+describe('FitCache', () => {
+  it('keeps a design and each of its estimates only until the last model announced for them', async () => {
+    const { FitCache } = await import('../src/fit/fit-model.ts');
+    const n = 50;
+    const t = makeTable(n, [
+      ['y', numColumn(Float64Array.from({ length: n }, (_, r) => r % 3 === 0 ? 1 : 0))],
+      ['x', numColumn(Float64Array.from({ length: n }, (_, r) => r / n))],
+    ]);
+    const cache = new FitCache();
+    cache.expect(t, 'y ~ x', undefined, [], 'logit');
+    cache.expect(t, 'y ~ x', undefined, [], 'logit');
+    cache.expect(t, 'y ~ x', undefined, [], 'probit');
+    const d1 = cache.design(t, 'y ~ x', undefined, []);
+    let made = 0;
+    const make = () => ({ made: ++made }) as never;
+    const e1 = cache.estimate(d1, 'logit', make);
+    const d2 = cache.design(t, 'y ~ x', undefined, []);
+    expect(d2).toBe(d1); // two uses left after the first
+    expect(cache.estimate(d2, 'logit', make)).toBe(e1); // the second logit reuses it
+    expect(made).toBe(1);
+    cache.estimate(d2, 'probit', make);
+    expect(made).toBe(2);
+    const d3 = cache.design(t, 'y ~ x', undefined, []);
+    expect(d3).toBe(d1); // the probit model's design: its last use, then dropped
+    // every announced use is spent: nothing is kept for a later, unannounced model
+    expect(cache.estimate(d3, 'logit', make)).not.toBe(e1);
+    expect(cache.design(t, 'y ~ x', undefined, [])).not.toBe(d1);
+  });
+});

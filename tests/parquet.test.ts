@@ -54,3 +54,42 @@ describe('Parquet', () => {
     await expect(readParquetColumns(cut)).rejects.toThrow(/truncated/);
   });
 });
+
+describe('encoding a table on the second core (encodeInBackground)', () => {
+  it('moves the given columns to the worker, takes them out of the table, and writes the bytes of the whole table', async () => {
+    const { encodeInBackground, encodeTable } = await import('../src/data/serialize.ts');
+    const { makeTable, numColumn, strColumn } = await import('../src/data/table.ts');
+    const n = 1000;
+    const big = Float64Array.from({ length: 2 * n }, (_, r) => r / 7);
+    const make = () => {
+      const cols: [string, ReturnType<typeof numColumn> | ReturnType<typeof strColumn>][] = [
+        ['a', numColumn(Float64Array.from({ length: n }, (_, r) => r * 1.5))],
+        ['view', numColumn(big.subarray(n))], // a view into a larger buffer: copied, never moved
+        ['s', strColumn(Array.from({ length: n }, (_, r) => (r % 3 ? `c${r % 5}` : null)))],
+        ['kept', numColumn(Float64Array.from({ length: n }, (_, r) => -r))],
+      ];
+      return { t: makeTable(n, cols), cols };
+    };
+    const whole = make();
+    const expected = encodeTable({ nrow: n, columns: whole.cols }, ['parquet', 'csv']);
+    const join = (chunks: Uint8Array[]) => Buffer.concat(chunks.map((c) => Buffer.from(c)));
+    const before = process.env.TONGBAN_THREADS;
+    try {
+      for (const threads of ['2', '1']) {
+        process.env.TONGBAN_THREADS = threads;
+        const { t, cols } = make();
+        const got = await encodeInBackground(t, ['parquet', 'csv'], ['a', 'view', 's']);
+        expect(t.names).toEqual(['kept']);
+        expect([...t.columns.keys()]).toEqual(['kept']);
+        expect(join(got.parquet)).toEqual(join(expected.parquet));
+        expect(join(got.csv)).toEqual(join(expected.csv));
+        // the view's buffer stayed whole here; a moved column's array is gone with a worker
+        expect(big.length).toBe(2 * n);
+        expect((cols[0][1] as { values: Float64Array }).values.length).toBe(threads === '2' ? 0 : n);
+      }
+    } finally {
+      if (before === undefined) delete process.env.TONGBAN_THREADS;
+      else process.env.TONGBAN_THREADS = before;
+    }
+  });
+});

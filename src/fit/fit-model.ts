@@ -184,19 +184,21 @@ export function varianceRequest(table: Table, rows: Int32Array, o: Pick<VcovChoi
 export class FitCache {
   private designs = new WeakMap<Table, Map<string, Design>>();
   private estimates = new WeakMap<Design, Map<string, Estimate>>();
-  /** how many more models will ask for each design (a design is dropped after its last use) */
+  /** how many more models will ask for each design, and for each design's estimate by family (each is dropped after its last use) */
   private uses = new WeakMap<Table, Map<string, number>>();
+  private estimateUses = new WeakMap<Table, Map<string, number>>();
+  /** the table and key each design was made from */
+  private origin = new WeakMap<Design, { table: Table; key: string }>();
 
   static key(formula: string, weights: string | undefined, ids: string[]): string {
     return JSON.stringify([formula, weights ?? null, [...ids].sort()]);
   }
 
-  /** Announces a model that will ask for this design (call once per model before fitting). */
-  expect(table: Table, formula: string, weights: string | undefined, ids: string[]): void {
-    let byKey = this.uses.get(table);
-    if (!byKey) this.uses.set(table, (byKey = new Map()));
+  /** Announces a model that will ask for this design and its estimate by `family` (call once per model before fitting; without a family, a use of the design alone). */
+  expect(table: Table, formula: string, weights: string | undefined, ids: string[], family?: string): void {
     const key = FitCache.key(formula, weights, ids);
-    byKey.set(key, (byKey.get(key) ?? 0) + 1);
+    count(this.uses, table, key, 1);
+    if (family !== undefined) count(this.estimateUses, table, `${key}\0${family}`, 1);
   }
 
   design(table: Table, formula: string, weights: string | undefined, ids: string[]): Design {
@@ -204,11 +206,12 @@ export class FitCache {
     if (!byKey) this.designs.set(table, (byKey = new Map()));
     const key = FitCache.key(formula, weights, ids);
     let d = byKey.get(key);
-    if (!d) d = buildDesign(table, formula, { weights, require: ids });
+    if (!d) {
+      d = buildDesign(table, formula, { weights, require: ids });
+      this.origin.set(d, { table, key });
+    }
     // keep it only while announced models still need it: at county scale a design is hundreds of MB
-    const left = (this.uses.get(table)?.get(key) ?? 1) - 1;
-    this.uses.get(table)?.set(key, left);
-    if (left > 0) byKey.set(key, d);
+    if (count(this.uses, table, key, -1) > 0) byKey.set(key, d);
     else byKey.delete(key);
     return d;
   }
@@ -216,10 +219,22 @@ export class FitCache {
   estimate(design: Design, family: string, make: () => Estimate): Estimate {
     let byFamily = this.estimates.get(design);
     if (!byFamily) this.estimates.set(design, (byFamily = new Map()));
-    let e = byFamily.get(family);
-    if (!e) byFamily.set(family, (e = make()));
+    const e = byFamily.get(family) ?? make();
+    // the same: an estimate's vectors (fitted values, scores) are hundreds of MB at county scale
+    const o = this.origin.get(design);
+    if (o && count(this.estimateUses, o.table, `${o.key}\0${family}`, -1) > 0) byFamily.set(family, e);
+    else byFamily.delete(family);
     return e;
   }
+}
+
+/** Adds `by` to the count of `key` under `table` (an unannounced key counts from 1); returns the new count. */
+function count(m: WeakMap<Table, Map<string, number>>, table: Table, key: string, by: number): number {
+  let byKey = m.get(table);
+  if (!byKey) m.set(table, (byKey = new Map()));
+  const n = (byKey.get(key) ?? (by < 0 ? 1 : 0)) + by;
+  byKey.set(key, n);
+  return n;
 }
 
 /**

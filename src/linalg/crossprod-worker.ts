@@ -4,6 +4,7 @@
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { weightedCrossprod } from './crossprod.ts';
+import { collectAfter } from '../util/gc.ts';
 
 export interface CrossprodJob {
   X: Float64Array;
@@ -25,6 +26,10 @@ parentPort!.on('message', (job: CrossprodJob) => {
   if (xtwz) out.set(xtwz, p * p);
   Atomics.store(flag, 0, 1);
   Atomics.notify(flag, 0);
+  // The job's arrays are shared with the main thread: this isolate's dead reference to them keeps
+  // a design matrix (hundreds of MB at county scale) alive after the main thread has let it go,
+  // and this small heap is seldom collected on its own.
+  collectAfter(to - from);
 });
 
 // tell the main thread, through shared memory, that jobs can come

@@ -50,11 +50,12 @@ export const DYADS_CSV_MAX = 1_000_000;
  * The files of the dyads stage: cleaning report (with the sample), cities_clean.csv of the
  * sample cities, dyads.parquet, and dyads.csv up to DYADS_CSV_MAX dyads or when `csv` asks.
  * The dyad table is encoded on the second core: the promise can be awaited after other work.
+ * The columns in `give` leave the dyad table, moved to that core rather than copied.
  */
-export async function dyadsStageFiles(res: DyadsStageResult, csv = false, lang: 'zh' | 'en' = 'en'): Promise<OutputFiles> {
+export async function dyadsStageFiles(res: DyadsStageResult, csv = false, lang: 'zh' | 'en' = 'en', give: Iterable<string> = []): Promise<OutputFiles> {
   const { data, dyads, sample } = res;
   const formats: TableFormat[] = csv || dyads.dyads.nrow <= DYADS_CSV_MAX ? ['parquet', 'csv'] : ['parquet'];
-  const encoded = encodeInBackground(dyads.dyads, formats);
+  const encoded = encodeInBackground(dyads.dyads, formats, give);
   const files = cleaningReportFiles(data, sample, lang);
   files.set('cities_clean.csv', tableToCsv(res.cities));
   const chunks = await encoded;

@@ -29,7 +29,7 @@ const ids = (vcov: VcovType) => Object.values(dyadTableDefaults(vcov)).flat() as
 /** The specifications' outcomes, in the order given; `tick` after each. */
 export function evaluateSpecs(samples: Map<string, Table>, items: PlanItem[], tick: () => void = () => {}): Outcome[] {
   const cache = new FitCache();
-  for (const p of items) cache.expect(samples.get(p.sample)!, p.formula, undefined, ids(p.vcov));
+  for (const p of items) cache.expect(samples.get(p.sample)!, p.formula, undefined, ids(p.vcov), p.family);
   return items.map((p) => {
     const empty = { index: p.index, estimate: null, std_error: null, conf_low: null, conf_high: null, p_value: null, sd: null, n: null, aic: null, converged: null };
     try {

@@ -64,6 +64,9 @@ export function runRecord(
   };
 }
 
+/** The dyad columns runNetwork reads. */
+export const NETWORK_COLUMNS = ['i', 'j', 'coop', 'items'] as const;
+
 /**
  * The cooperation network of a run's pair table (ties: coop = 1; strength: items), every city
  * with its name from the city table.
