@@ -14,11 +14,11 @@ if (!existsSync(main)) {
 // raises that threshold (up to 32 MB) as large blocks are freed: at county scale, where a column
 // is 32 MB, the freed columns of one year stayed resident under the next, and a panel run held
 // 1.4 GB more than it used (docs/decisions.md §47). A fixed 4 MB threshold gives every larger
-// array back to the system when it is freed. glibc reads it only as the process starts, so a
-// command that reads data starts tongban once more with it set (Linux; a user's own value is kept).
-const command = process.argv[2];
-const light = command === undefined || command.startsWith('-') || command === 'help';
-if (process.platform === 'linux' && process.env.MALLOC_MMAP_THRESHOLD_ === undefined && !light) {
+// array back to the system when it is freed. glibc reads it only as the process starts, so the
+// commands that run stage after stage on a data set start tongban once more with it set (Linux;
+// a user's own value is kept). One-model commands (fit, compare, qap) and --help start at once.
+const STAGED = new Set(['run', 'panel', 'dyads', 'clean', 'compare-years']);
+if (process.platform === 'linux' && process.env.MALLOC_MMAP_THRESHOLD_ === undefined && STAGED.has(process.argv[2])) {
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
     env: { ...process.env, MALLOC_MMAP_THRESHOLD_: String(4 << 20) },

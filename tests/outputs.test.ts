@@ -111,7 +111,7 @@ describe('crash-safe outputs', () => {
 });
 
 describe('the installed entry point on Linux (bin/tongban.js)', () => {
-  it.runIf(process.platform === 'linux')('runs a data command in a second process with a fixed malloc mmap threshold, and passes a signal on to it', async () => {
+  it.runIf(process.platform === 'linux')('runs a staged command (run) in a second process with a fixed malloc mmap threshold, and passes a signal on to it', async () => {
     const { spawn } = await import('node:child_process');
     const out = tmp();
     const env = { ...process.env };
