@@ -18,7 +18,8 @@ if (!existsSync(main)) {
 // commands that run stage after stage on a data set start tongban once more with it set (Linux;
 // a user's own value is kept). One-model commands (fit, compare, qap) and --help start at once.
 const STAGED = new Set(['run', 'panel', 'dyads', 'clean', 'compare-years']);
-if (process.platform === 'linux' && process.env.MALLOC_MMAP_THRESHOLD_ === undefined && STAGED.has(process.argv[2])) {
+const command = process.argv.slice(2).find((a) => !a.startsWith('-')); // after global options such as --quiet
+if (process.platform === 'linux' && process.env.MALLOC_MMAP_THRESHOLD_ === undefined && STAGED.has(command)) {
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
     env: { ...process.env, MALLOC_MMAP_THRESHOLD_: String(4 << 20) },

@@ -87,7 +87,7 @@ describe('crash-safe outputs', () => {
     const before = completeRun(dir);
     const r = run(out, specB, { TONGBAN_FAULT: 'sigint-models' });
     expect(r.code).toBe(130);
-    expect(r.stderr).toMatch(/stopped \(SIGINT\); the output folder keeps the earlier run/);
+    expect(r.stderr).toMatch(/stopped \(SIGINT\); the output folder is as it was before this run/);
     expect(completeRun(dir)).toBe(before);
     expect(leftovers(join(out, 'demo'))).toEqual([]);
   }, 60_000);
@@ -111,7 +111,10 @@ describe('crash-safe outputs', () => {
 });
 
 describe('the installed entry point on Linux (bin/tongban.js)', () => {
-  it.runIf(process.platform === 'linux')('runs a staged command (run) in a second process with a fixed malloc mmap threshold, and passes a signal on to it', async () => {
+  it.runIf(process.platform === 'linux').each([
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)('runs a staged command (run) in a second process with a fixed malloc mmap threshold, and passes %s on to it', async (sig, exitCode) => {
     const { spawn } = await import('node:child_process');
     const out = tmp();
     const env = { ...process.env };
@@ -126,15 +129,15 @@ describe('the installed entry point on Linux (bin/tongban.js)', () => {
         if (!childEnv && /fit 1\//.test(stderr)) {
           const child = readFileSync(`/proc/${p.pid}/task/${p.pid}/children`, 'utf8').trim().split(/\s+/)[0];
           childEnv = readFileSync(`/proc/${child}/environ`, 'utf8');
-          p.kill('SIGTERM');
+          p.kill(sig);
           resolve();
         }
       }),
     );
     const [code] = await ended;
     expect(childEnv.split('\0')).toContain(`MALLOC_MMAP_THRESHOLD_=${4 << 20}`);
-    expect(code).toBe(143);
-    expect(stderr).toMatch(/stopped \(SIGTERM\); the output folder keeps the earlier run/);
+    expect(code).toBe(exitCode);
+    expect(stderr).toMatch(new RegExp(`stopped \\(${sig}\\); the output folder is as it was before this run`));
     expect(existsSync(join(out, 'demo', '2021'))).toBe(false);
     expect(leftovers(join(out, 'demo'))).toEqual([]);
   }, 60_000);

@@ -269,6 +269,7 @@ describe('tongban panel --spec', () => {
     const { outDir } = await runPanel({ data: DATA, years: [2021, 2022], lag: 0, spec: join(ROOT, 'specs', 'panel.yaml'), out });
     const html = readFileSync(join(outDir, 'report.html'), 'utf8');
     expect(html).toMatch(/城市对-年份表（首次签约的风险集）/);
+    expect(html).toMatch(/年份 2021–2022；|年份 2021–2022;/);
     expect(readFileSync(join(outDir, 'tables', 'pair_years.md'), 'utf8')).toMatch(/\| 2021 \| 53629 \| 746 \| 0 \|/);
     const hazard = JSON.parse(readFileSync(join(outDir, 'fits', 'hazard_cloglog.json'), 'utf8'));
     expect(hazard).toMatchObject({ family: 'cloglog', vcov_type: 'dyadic', n: 106512 });

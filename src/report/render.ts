@@ -132,7 +132,7 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
   const title = record.spec.title ?? record.spec.name;
   sections.push(`<h1>${htmlEscape(title)}</h1>`);
   sections.push(
-    `<p>${zh ? '数据' : 'Data'}: <code>${htmlEscape(record.dataset)}</code>, ${zh ? '年份' : 'year'} ${record.year}; ${zh ? '模型设定' : 'spec'}: <code>${htmlEscape(record.spec.file)}</code> (sha256 ${record.spec.sha256.slice(0, 12)}…)</p>`,
+    `<p>${zh ? '数据' : 'Data'}: <code>${htmlEscape(record.dataset)}</code>, ${record.panel && record.panel.years.length > 1 ? `${zh ? '年份' : 'years'} ${record.panel.years[0]}–${record.panel.years[record.panel.years.length - 1]}` : `${zh ? '年份' : 'year'} ${record.year}`}; ${zh ? '模型设定' : 'spec'}: <code>${htmlEscape(record.spec.file)}</code> (sha256 ${record.spec.sha256.slice(0, 12)}…)</p>`,
   );
 
   // descriptive statistics

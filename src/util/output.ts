@@ -12,8 +12,8 @@
  * complete new one, or is missing with `-ready`/`-old` beside it — a state that
  * `recoverOutput` (run under the lock before anything else) turns back into one of the two.
  * A lock file `.<name>.tongban-lock` beside the folder (holding the writer's pid) refuses a
- * second concurrent writer; a lock whose process is gone is stale and taken over. SIGINT and
- * SIGTERM remove the partial folder and the lock. `TONGBAN_FAULT=<step>` kills the process
+ * second concurrent writer; a lock whose process is gone is stale and taken over. SIGINT,
+ * SIGTERM and SIGHUP (the terminal closed) remove the partial folder and the lock. `TONGBAN_FAULT=<step>` kills the process
  * at a named step (partial, ready, old-moved, swapped; `runYear` adds models) and
  * `TONGBAN_FAULT=sigint-<step>` interrupts it there, so tests can check all this.
  */
@@ -98,10 +98,10 @@ function installHandlers(): void {
   if (handlersInstalled) return;
   handlersInstalled = true;
   process.on('exit', cleanup);
-  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143], ['SIGHUP', 129]] as const) {
     process.on(signal, () => {
       cleanup();
-      process.stderr.write(`\ntongban: stopped (${signal}); the output folder keeps the earlier run\n`);
+      process.stderr.write(`\ntongban: stopped (${signal}); the output folder is as it was before this run\n`);
       process.exit(code);
     });
   }
