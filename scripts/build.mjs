@@ -16,6 +16,7 @@ await build({
     'qap-worker': 'src/inference/qap-worker.ts',
     'curve-null-worker': 'src/inference/curve-null-worker.ts',
     'multiverse-worker': 'src/stages/multiverse-worker.ts',
+    'network-worker': 'src/inference/network-worker.ts',
   },
   bundle: true,
   splitting: true,

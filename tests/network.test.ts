@@ -115,3 +115,40 @@ describe("the report's network figures", () => {
     }
   });
 });
+
+describe('network statistics of a large table on a worker thread', () => {
+  it('are those computed here, number for number (1,007,490 pairs of 1,420 cities)', async () => {
+    const { networkInBackground, networkStatistics, networkWorkerAnswers, NETWORK_WORKER_ROWS } = await import('../src/inference/network-stats.ts');
+    const G = 1420;
+    const n = (G * (G - 1)) / 2;
+    expect(n).toBeGreaterThanOrEqual(NETWORK_WORKER_ROWS);
+    const i = new Int32Array(n);
+    const j = new Int32Array(n);
+    const tie = new Float64Array(n);
+    const weight = new Float64Array(n);
+    let r = 0;
+    let seed = 12345;
+    for (let a = 0; a < G; a++) {
+      for (let b = a + 1; b < G; b++, r++) {
+        seed = (seed * 1103515245 + 12345) % 2147483648;
+        i[r] = a;
+        j[r] = b;
+        tie[r] = seed % 100 === 0 ? 1 : 0;
+        weight[r] = tie[r] ? 1 + (seed % 37) : 0;
+      }
+    }
+    const cities = Array.from({ length: G }, (_, k) => `c${k}`);
+    const here = networkStatistics(cities, i, j, tie, weight);
+    const before = process.env.TONGBAN_THREADS;
+    delete process.env.TONGBAN_THREADS;
+    try {
+      const answered = networkWorkerAnswers();
+      const there = await networkInBackground({ cities, i, j, tie, weight });
+      expect(networkWorkerAnswers()).toBe(answered + 1); // a worker computed it
+      expect(there).toEqual(here);
+      expect(here.summary.ties).toBeGreaterThan(5000);
+    } finally {
+      if (before !== undefined) process.env.TONGBAN_THREADS = before;
+    }
+  }, 60_000);
+});

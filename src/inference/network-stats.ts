@@ -12,6 +12,8 @@
 import { UsageError } from '../util/errors.ts';
 import type { Table } from '../data/table.ts';
 import { dyadCodes } from '../fit/fit-model.ts';
+import type { Worker } from 'node:worker_threads';
+import { startWorker, threadsAllowed } from '../util/workers.ts';
 
 export interface NetworkSummary {
   cities: number;
@@ -260,6 +262,21 @@ export function networkStatistics(names: string[], a: Int32Array, b: Int32Array,
  * strength summed over `weight` (null: number of ties).
  */
 export function networkFromTable(t: Table, o: { dyad: [string, string]; tie: string; weight: string | null }): { summary: NetworkSummary; cities: CityStats[] } {
+  const x = networkInput(t, o);
+  return networkStatistics(x.cities, x.i, x.j, x.tie, x.weight);
+}
+
+/** What networkStatistics takes: the cities, each row's two city codes, the tie indicator and the weight. */
+export interface NetworkInput {
+  cities: string[];
+  i: Int32Array;
+  j: Int32Array;
+  tie: Float64Array;
+  weight: Float64Array | null;
+}
+
+/** The network's input from a pair table, checked: ties 0 or 1, each pair in one row. */
+export function networkInput(t: Table, o: { dyad: [string, string]; tie: string; weight: string | null }): NetworkInput {
   const num = (name: string) => {
     const c = t.columns.get(name);
     if (!c || c.kind !== 'number') throw new UsageError(`'${name}' is not a numeric column of the pair table (columns: ${t.names.join(', ')})`);
@@ -271,17 +288,56 @@ export function networkFromTable(t: Table, o: { dyad: [string, string]; tie: str
   }
   const weight = o.weight ? num(o.weight) : null;
   const { i, j, cities, G } = dyadCodes(t, o.dyad, Int32Array.from({ length: t.nrow }, (_, r) => r));
-  // a simple graph: each pair once (a stacked or pair-year table lists a pair in several rows)
-  const seen = new Map<number, number>();
+  // a simple graph: each pair once (a stacked or pair-year table lists a pair in several rows);
+  // the row of each pair seen, in a G × G grid up to 64 MB (4,000 cities; a Map above)
+  const grid = G * G <= 16_000_000 ? new Int32Array(G * G).fill(-1) : null;
+  const seen = grid ? null : new Map<number, number>();
   for (let r = 0; r < t.nrow; r++) {
     const key = Math.min(i[r], j[r]) * G + Math.max(i[r], j[r]);
-    const before = seen.get(key);
-    if (before !== undefined) {
+    const before = grid ? grid[key] : (seen!.get(key) ?? -1);
+    if (before >= 0) {
       throw new UsageError(
         `the pair ${cities[i[r]]}–${cities[j[r]]} is in rows ${before + 2} and ${r + 2}: the network needs each pair once (for a stacked or pair-year table, keep one year with --subset, e.g. "year == 2022")`,
       );
     }
-    seen.set(key, r);
+    if (grid) grid[key] = r;
+    else seen!.set(key, r);
   }
-  return networkStatistics(cities, i, j, tie, weight);
+  return { cities, i, j, tie, weight };
+}
+
+/** Pair tables of at least this many rows get their network statistics on a worker thread. */
+export const NETWORK_WORKER_ROWS = 1_000_000;
+
+let workerAnswers = 0;
+/** How many networks a worker thread has computed in this process (for tests). */
+export const networkWorkerAnswers = (): number => workerAnswers;
+
+/**
+ * networkStatistics on a worker thread when the table is large (the same function, so the same
+ * numbers): Brandes' betweenness takes 8 s at county scale, and a run fits its models meanwhile.
+ * Smaller tables, TONGBAN_THREADS=1, or a worker that cannot start: here, at once.
+ */
+export function networkInBackground(x: NetworkInput): Promise<{ summary: NetworkSummary; cities: CityStats[] }> {
+  let w: Worker | null = null;
+  if (x.i.length >= NETWORK_WORKER_ROWS && threadsAllowed()) {
+    try {
+      w = startWorker('network-worker', new URL('./network-worker.ts', import.meta.url), import.meta.url);
+    } catch {
+      w = null;
+    }
+  }
+  if (!w) return Promise.resolve(networkStatistics(x.cities, x.i, x.j, x.tie, x.weight));
+  const worker = w;
+  return new Promise((resolve, reject) => {
+    worker.once('message', (m: { result?: { summary: NetworkSummary; cities: CityStats[] }; error?: string }) => {
+      void worker.terminate();
+      if (m.result) {
+        workerAnswers++;
+        resolve(m.result);
+      } else reject(new Error(`the network worker failed: ${m.error}`));
+    });
+    worker.once('error', reject);
+    worker.postMessage(x);
+  });
 }

@@ -16,7 +16,7 @@ import type { RunRecord } from '../report/run-record.ts';
 import { VERSION } from '../util/version.ts';
 import type { CleaningReport } from '../data/clean.ts';
 import type { Table } from '../data/table.ts';
-import { networkFromTable } from '../inference/network-stats.ts';
+import { networkInBackground, networkInput } from '../inference/network-stats.ts';
 
 const sha256 = (data: string | Uint8Array): string => createHash('sha256').update(data).digest('hex');
 
@@ -69,10 +69,13 @@ export const NETWORK_COLUMNS = ['i', 'j', 'coop', 'items'] as const;
 
 /**
  * The cooperation network of a run's pair table (ties: coop = 1; strength: items), every city
- * with its name from the city table.
+ * with its name from the city table. The checks, names and ties are made now; the statistics
+ * (Brandes' betweenness: 8 s at county scale) on a worker thread for a large table, so a run
+ * starts this before fitting its models and awaits it after.
  */
-export function runNetwork(dyads: Table, cities: Table): NonNullable<RunRecord['network']> {
-  const net = networkFromTable(dyads, { dyad: ['i', 'j'], tie: 'coop', weight: dyads.columns.has('items') ? 'items' : null });
+export function runNetwork(dyads: Table, cities: Table): Promise<NonNullable<RunRecord['network']>> {
+  const input = networkInput(dyads, { dyad: ['i', 'j'], tie: 'coop', weight: dyads.columns.has('items') ? 'items' : null });
+  const stats = networkInBackground(input);
   const ids = cities.columns.get('city_id');
   const names = cities.columns.get('city_name');
   const nameOf = new Map<string, string>();
@@ -86,8 +89,8 @@ export function runNetwork(dyads: Table, cities: Table): NonNullable<RunRecord['
   if (ids && ids.kind === 'string' && lon?.kind === 'number' && lat?.kind === 'number') {
     for (let r = 0; r < cities.nrow; r++) if (Number.isFinite(lon.values[r]) && Number.isFinite(lat.values[r])) at.set(ids.levels[ids.codes[r]], [lon.values[r], lat.values[r]]);
   }
-  // the ties (cooperating pairs) by the cities' positions in the list, with their items
-  const index = new Map(net.cities.map((c, k) => [c.city, k]));
+  // the ties (cooperating pairs) by the cities' positions in the list (the statistics keep that order), with their items
+  const index = new Map(input.cities.map((c, k) => [c, k]));
   const text = (name: string) => {
     const c = dyads.columns.get(name)!;
     return (r: number) => (c.kind === 'number' ? String(c.values[r]) : c.levels[c.codes[r]]);
@@ -104,11 +107,11 @@ export function runNetwork(dyads: Table, cities: Table): NonNullable<RunRecord['
       ties.push([index.get(ti(r))!, index.get(tj(r))!, it]);
     }
   }
-  return {
+  return stats.then((net) => ({
     summary: net.summary,
     cities: net.cities.map((c) => ({ ...c, name: nameOf.get(c.city) ?? null, lon: at.get(c.city)?.[0] ?? null, lat: at.get(c.city)?.[1] ?? null })),
     ties,
-  };
+  }));
 }
 
 /** Every file of the report stage: fits/*.json, fits/_run.json, tables, plots, report.html. */

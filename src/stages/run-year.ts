@@ -68,9 +68,11 @@ async function runYearLocked(o: RunOptions, outDir: string, rep: Reporter): Prom
   // encoding worker instead of being copied: at county scale 25 of 40 columns, 0.8 GB
   const kept = new Set([...columnsRead(loaded, 'dyads'), ...NETWORK_COLUMNS]);
   const stageFiles = dyadsStageFiles(stage, o.dyadsCsv, loaded.spec.language, stage.dyads.dyads.names.filter((n) => !kept.has(n)));
+  const network = runNetwork(stage.dyads.dyads, stage.cities); // on a worker at county scale, while the models are fitted
+  network.catch(() => {}); // a failure surfaces where it is awaited; a run that fails earlier must not leave it unhandled
   const models = await fitModels(loaded, samples, rep);
   const multiverse = loaded.spec.multiverse ? await fitMultiverse(loaded, samples, rep) : null;
-  const record = runRecord(loaded, { dataset, year: o.year }, models, { ...stage.data.report, sample: stage.sample }, runNetwork(stage.dyads.dyads, stage.cities));
+  const record = runRecord(loaded, { dataset, year: o.year }, models, { ...stage.data.report, sample: stage.sample }, await network);
   if (multiverse) record.multiverse = multiverse;
   rep.step('report: tables, plots, report.html');
   fault('models');
