@@ -19,6 +19,9 @@ describe('collinearity tables equal R', () => {
     const v = vifs(fit.design.parts[0], fit.design.n);
     expect(v.map((x) => x.term)).toEqual(ref.vif.terms);
     v.forEach((x, k) => expectClose(x.vif, ref.vif.values[k], 1e-10, 0, x.term));
+    // a second model on the same design (as the book's probit column) gets the same rows, not a second pass
+    expect(vifs(fit.design.parts[0], fit.design.n)).toBe(v);
+    expect(vifs(fitModel(dyads, { formula: ref.formula, family: 'logit' }).design.parts[0], fit.design.n)).not.toBe(v);
   });
   it("correlations and their p-values are cor's and cor.test's", () => {
     const c = correlations(dyads, Int32Array.from({ length: dyads.nrow }, (_, r) => r), ref.correlations.variables);

@@ -64,6 +64,15 @@ function correlationMatrix(k: number, chunks: number, fill: (c: number, B: Float
  * information (a model with one covariate has VIF 1).
  */
 export function vifs(part: DesignPart, n: number): VifRow[] {
+  // models that share a design (the book's logit, probit, Firth, King–Zeng and two-way columns)
+  // share its VIFs: each is a pass over the design, 0.2 s at county scale
+  let v = vifsOf.get(part);
+  if (!v) vifsOf.set(part, (v = computeVifs(part, n)));
+  return v;
+}
+const vifsOf = new WeakMap<DesignPart, VifRow[]>();
+
+function computeVifs(part: DesignPart, n: number): VifRow[] {
   const names = part.names.filter((_, c) => !part.aliased[c]);
   const cols = names.map((_, c) => c).filter((c) => !(part.intercept && c === 0));
   if (!cols.length) return [];
