@@ -64,7 +64,7 @@ describe('outputs of tongban run', () => {
     expect(md).toMatch(/未作小样本校正/);
     expect(md).not.toMatch(/小样本校正 none/);
     // two-way clustering: G/(G−1) on each clustering's meat, then (n − 1)/(n − k) on the variance
-    expect(md).toMatch(/\(7\) 双向聚类标准误（i 332, j 332, i:j 55278），小样本校正同 R 的 sandwich（每个聚类维度的 meat 乘以 G\/\(G−1\)，方差再乘以 1\.0002）/);
+    expect(md).toMatch(/\(7\) 双向聚类标准误（i 332 类，j 332 类，i×j 55,278 类），小样本校正同 R 的 sandwich（每个聚类维度的 meat 乘以 G\/\(G−1\)，方差再乘以 1\.0002）/);
     // the cleaning report in the spec's language, with city names beside the codes
     const cleaning = readFileSync(join(dir, 'cleaning_report.md'), 'utf8');
     expect(cleaning).toMatch(/^# 数据清理报告/);

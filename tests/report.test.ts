@@ -171,6 +171,10 @@ describe('estimation warnings in a Chinese table are in Chinese', () => {
     const note = t.notes.find((n) => n.startsWith('长三角样本：'))!;
     expect(note).toMatch(/^长三角样本：二元组稳健方差矩阵非半正定：最小特征值 -?\d/);
     expect(note.match(latin) ?? []).toEqual(['true']); // fix_psd: true, the spec field to write
+    // the variance note counts the cities in words, in either language
+    expect(t.notes.join('\n')).toMatch(/二元组稳健标准误（Aronow 等 2015；城市 41 个）/);
+    const en = buildRegTable([{ id: 'y', label: { zh: '长三角样本', en: 'Yangtze' }, fit: f.result }], { title: 'T', lang: 'en', stars: [0.1, 0.05, 0.01], digits: 3, groups: [] });
+    expect(en.notes.join('\n')).toMatch(/dyadic-robust \(Aronow et al\. 2015; 41 cities\)/);
   });
 });
 

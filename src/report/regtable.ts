@@ -78,11 +78,26 @@ export function starsFor(p: number | null, t: [number, number, number]): string 
 
 const familyLabel = (f: FitResult, lang: 'zh' | 'en') => family(f.family).label[lang];
 
+/**
+ * A variance's count of clusters in words: "城市 333 个" / "333 cities" (dyadic), "i 332 类" /
+ * "i: 332 clusters", and an intersection of two clusterings "i×j 55,278 类" (two-way); a
+ * two-part model's counts name their part ("计数部分城市 328 个" / "328 cities in the count part").
+ */
+function clusterCount(key: string, n: number, lang: 'zh' | 'en'): string {
+  const zh = lang === 'zh';
+  const [, part, what] = /^(?:(count|zero):)?(.*)$/.exec(key)!;
+  const prefix = part ? (part === 'count' ? '计数部分' : '零部分') : '';
+  const suffix = part ? ` in the ${part} part` : '';
+  const count = n.toLocaleString('en-US');
+  if (what === 'cities') return zh ? `${prefix}城市 ${count} 个` : `${count} cities${suffix}`;
+  const label = what.replace(/:/g, '×');
+  return zh ? `${prefix}${label} ${count} 类` : `${label}: ${count} clusters${suffix}`;
+}
+
 /** The table note on a column's variance: the registry's sentence, its clusters, its small-sample factor. */
 function vcovText(f: FitResult, lang: 'zh' | 'en'): string {
   const zh = lang === 'zh';
-  const name = (k: string) => (zh ? k.replace(/\bcities\b/, '城市').replace(/^count:/, '计数部分:').replace(/^zero:/, '零部分:') : k);
-  const cl = f.clusters ? Object.entries(f.clusters).map(([k, v]) => `${name(k)} ${v}`).join(', ') : '';
+  const cl = f.clusters ? Object.entries(f.clusters).map(([k, v]) => clusterCount(k, v, lang)).join(zh ? '，' : ', ') : '';
   // the small-sample correction in words: none, or the convention and the factor applied
   const factor = f.ssc_factor !== null ? f.ssc_factor.toFixed(4) : null;
   const convention = f.ssc === 'r' ? (zh ? '同 R 的 sandwich' : "R's sandwich") : f.ssc === 'stata' ? (zh ? '同 Stata' : "Stata's") : f.ssc;
