@@ -5,11 +5,11 @@
  * the main thread encodes when the promise is awaited; the bytes are the same either way.
  */
 import type { Worker } from 'node:worker_threads';
-import { startWorker, threadsAllowed } from '../util/workers.ts';
+import { answerOf, tryStartWorker } from '../util/workers.ts';
 import { tableCsvChunks } from './csv.ts';
 import { tableParquetChunks } from './parquet.ts';
 import type { Column, Table } from './table.ts';
-import { makeTable } from './table.ts';
+import { dropColumns, makeTable } from './table.ts';
 
 export type TableFormat = 'csv' | 'parquet';
 
@@ -56,35 +56,15 @@ export function encodeTable(msg: TableMessage, formats: TableFormat[]): Record<s
  * to the worker instead of being copied, so the caller keeps only the columns it still reads.
  */
 export function encodeInBackground(t: Table, formats: TableFormat[], give: Iterable<string> = []): Promise<Record<string, Uint8Array[]>> {
-  let worker: Worker | null = null;
-  if (threadsAllowed() && formats.length > 0) {
-    try {
-      worker = startWorker('serialize-worker', new URL('./serialize-worker.ts', import.meta.url), import.meta.url);
-    } catch {
-      worker = null; // encoded here instead
-    }
-  }
-  if (!worker) {
+  const names = [...give];
+  const w = formats.length > 0 ? tryStartWorker('serialize-worker', new URL('./serialize-worker.ts', import.meta.url), import.meta.url) : null;
+  if (!w) {
     const msg = toMessage(t);
-    letGo(t, give);
+    dropColumns(t, names);
     return Promise.resolve().then(() => encodeTable(msg, formats));
   }
-  post(worker, t, formats, give);
-  const w = worker;
-  return new Promise((resolve, reject) => {
-    let settled = false;
-    w.once('message', (m: { chunks?: Record<string, Uint8Array[]>; error?: string }) => {
-      settled = true;
-      void w.terminate();
-      if (m.chunks) resolve(m.chunks);
-      else reject(new Error(`the file-encoding worker failed: ${m.error}`));
-    });
-    w.once('error', (e) => {
-      if (settled) return;
-      settled = true;
-      reject(e);
-    });
-  });
+  post(w, t, formats, names);
+  return answerOf(w, 'file-encoding');
 }
 
 /**
@@ -92,15 +72,9 @@ export function encodeInBackground(t: Table, formats: TableFormat[], give: Itera
  * the worker's answer must not hold it, or the columns given away would stay in memory here
  * until the encoding ends (seen in a heap snapshot at county scale).
  */
-function post(w: Worker, t: Table, formats: TableFormat[], give: Iterable<string>): void {
+function post(w: Worker, t: Table, formats: TableFormat[], give: string[]): void {
   const msg = toMessage(t);
   const transfer = movable(msg, new Set(give));
-  letGo(t, give);
+  dropColumns(t, give);
   w.postMessage({ table: msg, formats }, transfer);
-}
-
-/** Takes the named columns out of the table. */
-function letGo(t: Table, give: Iterable<string>): void {
-  for (const name of give) t.columns.delete(name);
-  t.names = t.names.filter((n) => t.columns.has(n));
 }

@@ -105,6 +105,12 @@ export function selectColumns(t: Table, names: Iterable<string>): Table {
   );
 }
 
+/** Takes the named columns out of the table, in place (a table others hold loses them too). */
+export function dropColumns(t: Table, names: Iterable<string>): void {
+  for (const name of names) t.columns.delete(name);
+  t.names = t.names.filter((n) => t.columns.has(n));
+}
+
 /** Keeps the rows where keep[r] is true. */
 export function filterRows(t: Table, keep: Uint8Array): Table {
   let n = 0;

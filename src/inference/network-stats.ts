@@ -12,8 +12,8 @@
 import { UsageError } from '../util/errors.ts';
 import type { Table } from '../data/table.ts';
 import { dyadCodes } from '../fit/fit-model.ts';
-import type { Worker } from 'node:worker_threads';
-import { startWorker, threadsAllowed } from '../util/workers.ts';
+import { pairCodes } from '../vcov/vcov.ts';
+import { answerOf, tryStartWorker } from '../util/workers.ts';
 
 export interface NetworkSummary {
   cities: number;
@@ -288,20 +288,19 @@ export function networkInput(t: Table, o: { dyad: [string, string]; tie: string;
   }
   const weight = o.weight ? num(o.weight) : null;
   const { i, j, cities, G } = dyadCodes(t, o.dyad, Int32Array.from({ length: t.nrow }, (_, r) => r));
-  // a simple graph: each pair once (a stacked or pair-year table lists a pair in several rows);
-  // the row of each pair seen, in a G × G grid up to 64 MB (4,000 cities; a Map above)
-  const grid = G * G <= 16_000_000 ? new Int32Array(G * G).fill(-1) : null;
-  const seen = grid ? null : new Map<number, number>();
-  for (let r = 0; r < t.nrow; r++) {
-    const key = Math.min(i[r], j[r]) * G + Math.max(i[r], j[r]);
-    const before = grid ? grid[key] : (seen!.get(key) ?? -1);
-    if (before >= 0) {
-      throw new UsageError(
-        `the pair ${cities[i[r]]}–${cities[j[r]]} is in rows ${before + 2} and ${r + 2}: the network needs each pair once (for a stacked or pair-year table, keep one year with --subset, e.g. "year == 2022")`,
-      );
+  // a simple graph: each pair once (a stacked or pair-year table lists a pair in several rows)
+  const { codes, P } = pairCodes(i, j, G);
+  if (P < t.nrow) {
+    const first = new Int32Array(P).fill(-1);
+    for (let r = 0; r < t.nrow; r++) {
+      const before = first[codes[r]];
+      if (before >= 0) {
+        throw new UsageError(
+          `the pair ${cities[i[r]]}–${cities[j[r]]} is in rows ${before + 2} and ${r + 2}: the network needs each pair once (for a stacked or pair-year table, keep one year with --subset, e.g. "year == 2022")`,
+        );
+      }
+      first[codes[r]] = r;
     }
-    if (grid) grid[key] = r;
-    else seen!.set(key, r);
   }
   return { cities, i, j, tie, weight };
 }
@@ -319,25 +318,11 @@ export const networkWorkerAnswers = (): number => workerAnswers;
  * Smaller tables, TONGBAN_THREADS=1, or a worker that cannot start: here, at once.
  */
 export function networkInBackground(x: NetworkInput): Promise<{ summary: NetworkSummary; cities: CityStats[] }> {
-  let w: Worker | null = null;
-  if (x.i.length >= NETWORK_WORKER_ROWS && threadsAllowed()) {
-    try {
-      w = startWorker('network-worker', new URL('./network-worker.ts', import.meta.url), import.meta.url);
-    } catch {
-      w = null;
-    }
-  }
+  const w = x.i.length >= NETWORK_WORKER_ROWS ? tryStartWorker('network-worker', new URL('./network-worker.ts', import.meta.url), import.meta.url) : null;
   if (!w) return Promise.resolve(networkStatistics(x.cities, x.i, x.j, x.tie, x.weight));
-  const worker = w;
-  return new Promise((resolve, reject) => {
-    worker.once('message', (m: { result?: { summary: NetworkSummary; cities: CityStats[] }; error?: string }) => {
-      void worker.terminate();
-      if (m.result) {
-        workerAnswers++;
-        resolve(m.result);
-      } else reject(new Error(`the network worker failed: ${m.error}`));
-    });
-    worker.once('error', reject);
-    worker.postMessage(x);
+  w.postMessage(x);
+  return answerOf<{ summary: NetworkSummary; cities: CityStats[] }>(w, 'network').then((r) => {
+    workerAnswers++;
+    return r;
   });
 }

@@ -4,7 +4,7 @@
  * model is checked against its sample's columns before the first fit.
  */
 import type { Table } from '../data/table.ts';
-import { filterRows, numColumn, selectColumns, setColumn } from '../data/table.ts';
+import { dropColumns, filterRows, numColumn, selectColumns, setColumn } from '../data/table.ts';
 import { compileRestricted, subsetRows } from '../expr/restricted.ts';
 import { FitCache, fitModel } from '../fit/fit-model.ts';
 import { averageMarginalEffects, predictionsAt, type EffectRow, type Prediction } from '../inference/effects.ts';
@@ -344,8 +344,10 @@ export async function fitModels(loaded: LoadedSpec, samples: Map<string, Table>,
  * with effects or predictions never gets here): the design matrix is then the only copy.
  */
 function releaseNumberColumns(t: Table, keep: string[], design: Design): void {
-  for (const name of t.names) if (t.columns.get(name)!.kind === 'number' && !keep.includes(name)) t.columns.delete(name);
-  t.names = t.names.filter((n) => t.columns.has(n));
+  dropColumns(
+    t,
+    t.names.filter((name) => t.columns.get(name)!.kind === 'number' && !keep.includes(name)),
+  );
   Object.defineProperty(design, 'vars', {
     get() {
       throw new Error("internal: the design's variables were released after its table's last model (fitModels' releaseColumns)");

@@ -13,8 +13,9 @@
  * `recoverOutput` (run under the lock before anything else) turns back into one of the two.
  * A lock file `.<name>.tongban-lock` beside the folder (holding the writer's pid) refuses a
  * second concurrent writer; a lock whose process is gone is stale and taken over. SIGINT,
- * SIGTERM and SIGHUP (the terminal closed) remove the partial folder and the lock. `TONGBAN_FAULT=<step>` kills the process
- * at a named step (partial, ready, old-moved, swapped; `runYear` adds models) and
+ * SIGTERM and SIGHUP (the terminal closed) remove the partial folder and the lock.
+ * `TONGBAN_FAULT=<step>` kills the process at a named step (partial, ready, old-moved,
+ * swapped; `runYear` adds models) and
  * `TONGBAN_FAULT=sigint-<step>` interrupts it there, so tests can check all this.
  */
 import { createHash } from 'node:crypto';

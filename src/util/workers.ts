@@ -21,6 +21,37 @@ export function startWorker(name: string, sourceUrl: URL, callerUrl: string, wor
 }
 
 /**
+ * A worker for one job (module `name`, as startWorker), or null when threads are not allowed or
+ * it cannot start: the caller then does the job itself.
+ */
+export function tryStartWorker(name: string, sourceUrl: URL, callerUrl: string): Worker | null {
+  if (!threadsAllowed()) return null;
+  try {
+    return startWorker(name, sourceUrl, callerUrl);
+  } catch {
+    return null;
+  }
+}
+
+/** The one answer of a one-job worker ({ result } or { error }); the worker is stopped once it has answered. */
+export function answerOf<T>(w: Worker, what: string): Promise<T> {
+  return new Promise((resolve, reject) => {
+    let settled = false;
+    w.once('message', (m: { result?: T; error?: string }) => {
+      settled = true;
+      void w.terminate();
+      if (m.error === undefined) resolve(m.result as T);
+      else reject(new Error(`the ${what} worker failed: ${m.error}`));
+    });
+    w.once('error', (e) => {
+      if (settled) return;
+      settled = true;
+      reject(e);
+    });
+  });
+}
+
+/**
  * A pool of `threads` worker threads that take task numbers from a shared counter (`next`) and
  * count the tasks they finish (`done`), as the permutation engines do: each worker gets
  * `message` plus the two counters, works until the counter passes its last task, and posts once

@@ -212,7 +212,7 @@ export function dyadicVcov(scores: ScoreRows, bread: Float64Array, i: Int32Array
 }
 
 /** Dense codes of the unordered pairs {i, j} of the rows, and how many there are. */
-function pairCodes(i: Int32Array, j: Int32Array, G: number): { codes: Int32Array; P: number } {
+export function pairCodes(i: Int32Array, j: Int32Array, G: number): { codes: Int32Array; P: number } {
   const codes = new Int32Array(i.length);
   let P = 0;
   if (G * G <= 64_000_000) {
