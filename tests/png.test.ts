@@ -6,7 +6,8 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { addPngs, cmapCoverage, svgToPng } from '../src/report/png.ts';
+import { addPngs, svgToPng } from '../src/report/png.ts';
+import { cmapCoverage } from '../src/report/font.ts';
 
 const svg = (text: string) => `<svg xmlns="http://www.w3.org/2000/svg" width="400" height="100"><text x="10" y="50" font-family="Noto Sans SC" font-size="20">${text}</text></svg>`;
 

@@ -340,7 +340,7 @@ export async function networkMapSvg(
           longitude2: { field: 'lon2' },
           latitude2: { field: 'lat2' },
           strokeWidth: { field: 'items', type: 'quantitative', scale: { type: 'sqrt', range: [0.3, 2.4] }, legend: null },
-          opacity: { field: 'items', type: 'quantitative', scale: { type: 'sqrt', range: [0.06, 0.35] }, legend: null },
+          strokeOpacity: { field: 'items', type: 'quantitative', scale: { type: 'sqrt', range: [0.06, 0.35] }, legend: null },
         },
       },
       {

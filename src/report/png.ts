@@ -7,10 +7,12 @@
  * the stated width. A figure with a character the font lacks gets no PNG (a warning names the
  * characters): a PNG with empty boxes for glyphs would go into a manuscript unnoticed.
  */
-import { readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { cmapCoverage, trimFont } from './font.ts';
 
 /** The plots' font list: the bundled font first (PNG), then fonts a reader's system may have (SVG in a browser). */
 export const PLOT_FONT = '"Noto Sans SC", "Source Han Sans SC", "Noto Sans CJK SC", "PingFang SC", "Microsoft YaHei", sans-serif';
@@ -23,75 +25,15 @@ export interface PngOptions {
 
 export const DEFAULT_PNG: PngOptions = { widthCm: 16, dpi: 300 };
 
-let fonts: { files: string[]; covers: (cp: number) => boolean } | null = null;
+let fonts: { data: Uint8Array[]; covers: (cp: number) => boolean } | null = null;
 
-/** The bundled font files and their character coverage (read once). */
-function bundledFonts(): { files: string[]; covers: (cp: number) => boolean } {
+/** The bundled fonts (regular and bold) and their character coverage (read once). */
+function bundledFonts(): { data: Uint8Array[]; covers: (cp: number) => boolean } {
   if (fonts) return fonts;
   const dir = dirname(createRequire(import.meta.url).resolve('@expo-google-fonts/noto-sans-sc/package.json'));
-  const files = ['400Regular/NotoSansSC_400Regular.ttf', '700Bold/NotoSansSC_700Bold.ttf'].map((f) => join(dir, f));
-  const covers = cmapCoverage(readFileSync(files[0]));
-  fonts = { files, covers };
+  const data = ['400Regular/NotoSansSC_400Regular.ttf', '700Bold/NotoSansSC_700Bold.ttf'].map((f) => readFileSync(join(dir, f)));
+  fonts = { data, covers: cmapCoverage(data[0]) };
   return fonts;
-}
-
-/**
- * The characters a TrueType/OpenType font maps to a glyph: its Unicode `cmap` subtable (format
- * 12, or format 4 for the Basic Multilingual Plane), read from the table directory.
- */
-export function cmapCoverage(font: Uint8Array): (cp: number) => boolean {
-  const d = new DataView(font.buffer, font.byteOffset, font.byteLength);
-  const tables = d.getUint16(4);
-  let cmap = -1;
-  for (let t = 0; t < tables; t++) {
-    const rec = 12 + 16 * t;
-    if (String.fromCharCode(font[rec], font[rec + 1], font[rec + 2], font[rec + 3]) === 'cmap') cmap = d.getUint32(rec + 8);
-  }
-  if (cmap < 0) throw new Error('internal: the bundled font has no cmap table');
-  const subtables = new Map<string, number>();
-  for (let s = 0; s < d.getUint16(cmap + 2); s++) {
-    const rec = cmap + 4 + 8 * s;
-    subtables.set(`${d.getUint16(rec)}/${d.getUint16(rec + 2)}`, cmap + d.getUint32(rec + 4));
-  }
-  const full = subtables.get('3/10') ?? subtables.get('0/4');
-  if (full !== undefined && d.getUint16(full) === 12) {
-    const groups: [number, number][] = [];
-    for (let g = 0; g < d.getUint32(full + 12); g++) {
-      const at = full + 16 + 12 * g;
-      groups.push([d.getUint32(at), d.getUint32(at + 4)]);
-    }
-    return (cp) => {
-      let lo = 0;
-      let hi = groups.length - 1;
-      while (lo <= hi) {
-        const mid = (lo + hi) >> 1;
-        if (cp < groups[mid][0]) hi = mid - 1;
-        else if (cp > groups[mid][1]) lo = mid + 1;
-        else return true;
-      }
-      return false;
-    };
-  }
-  const bmp = subtables.get('3/1') ?? subtables.get('0/3');
-  if (bmp === undefined || d.getUint16(bmp) !== 4) throw new Error('internal: the bundled font has no Unicode cmap of format 4 or 12');
-  const segs = d.getUint16(bmp + 6) / 2;
-  const ends = bmp + 14;
-  const starts = ends + 2 * segs + 2;
-  const deltas = starts + 2 * segs;
-  const offsets = deltas + 2 * segs;
-  return (cp) => {
-    if (cp > 0xffff) return false;
-    for (let s = 0; s < segs; s++) {
-      if (cp > d.getUint16(ends + 2 * s)) continue;
-      const start = d.getUint16(starts + 2 * s);
-      if (cp < start) return false;
-      const ro = d.getUint16(offsets + 2 * s);
-      if (ro === 0) return ((cp + d.getInt16(deltas + 2 * s)) & 0xffff) !== 0;
-      const glyph = d.getUint16(offsets + 2 * s + ro + 2 * (cp - start));
-      return glyph !== 0;
-    }
-    return false;
-  };
 }
 
 /** The characters of an SVG's text (entities decoded). */
@@ -130,13 +72,26 @@ function withResolution(png: Uint8Array, dpi: number): Uint8Array {
 /** An SVG as a PNG `o.widthCm` wide at `o.dpi`, or the characters the bundled font lacks. */
 export async function svgToPng(svg: string, o: PngOptions = DEFAULT_PNG): Promise<{ png: Uint8Array } | { missing: string[] }> {
   const f = bundledFonts();
-  const missing = [...new Set([...svgText(svg)].filter((ch) => !/\s/.test(ch) && !f.covers(ch.codePointAt(0)!)))];
+  const text = svgText(svg);
+  const missing = [...new Set([...text].filter((ch) => !/\s/.test(ch) && !f.covers(ch.codePointAt(0)!)))];
   if (missing.length) return { missing };
   const { renderAsync } = await import('@resvg/resvg-js');
   const px = Math.round((o.widthCm / 2.54) * o.dpi);
-  // rendered on libuv's thread pool: several figures at once, the main thread free meanwhile
-  const image = await renderAsync(svg, { fitTo: { mode: 'width', value: px }, background: 'white', font: { fontFiles: f.files, loadSystemFonts: false, defaultFontFamily: 'Noto Sans SC' } });
-  return { png: withResolution(image.asPng(), o.dpi) };
+  // resvg reads a font file once per text element: it gets copies trimmed to this figure's text
+  // (font.ts), written to a folder of its own that goes when the figure is rendered
+  const dir = mkdtempSync(join(tmpdir(), 'tongban-font-'));
+  try {
+    const fontFiles = f.data.map((font, i) => {
+      const file = join(dir, `${i}.ttf`);
+      writeFileSync(file, trimFont(font, text) ?? font);
+      return file;
+    });
+    // rendered on libuv's thread pool: several figures at once, the main thread free meanwhile
+    const image = await renderAsync(svg, { fitTo: { mode: 'width', value: px }, background: 'white', font: { fontFiles, loadSystemFonts: false, defaultFontFamily: 'Noto Sans SC' } });
+    return { png: withResolution(image.asPng(), o.dpi) };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
 
 /**
