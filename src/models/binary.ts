@@ -7,7 +7,7 @@
  */
 import { cholesky, cholInverse, cholSolve, linearPredictor } from '../linalg/dense.ts';
 import { binomialLogDensity, plogis } from '../util/math.ts';
-import { weightedCrossprod } from '../linalg/crossprod.ts';
+import { parallelCrossprod, PARALLEL_MIN_ROWS, shared } from '../linalg/parallel.ts';
 import { fitGlm, type GlmFit, type GlmInput } from './glm.ts';
 import { binomial, links } from './family.ts';
 
@@ -38,7 +38,8 @@ export function fitFirth(inp: GlmInput, opts: { maxit?: number; start?: Float64A
   const maxit = opts.maxit ?? 500;
   const warnings: string[] = [];
   const mu = new Float64Array(n);
-  const w = new Float64Array(n);
+  // the weights in shared memory for a large design, so that both cores compute X'WX
+  const w = n >= PARALLEL_MIN_ROWS ? shared(n) : new Float64Array(n);
   const v = new Float64Array(p);
 
   const eta = new Float64Array(n);
@@ -49,7 +50,7 @@ export function fitFirth(inp: GlmInput, opts: { maxit?: number; start?: Float64A
       mu[r] = m;
       w[r] = (weights ? weights[r] : 1) * m * (1 - m);
     }
-    const info = weightedCrossprod(X, n, p, w);
+    const info = parallelCrossprod(X, n, p, w);
     const l = cholesky(info, p);
     let logdet = 0;
     if (l) for (let a = 0; a < p; a++) logdet += 2 * Math.log(l[a * p + a]);

@@ -70,8 +70,13 @@ function subsampleStart(inp: GlmInput, family: Family): Float64Array | null {
   }
   const m = rows.length;
   const Xs = new Float64Array(m * p);
-  rows.forEach((r, k) => Xs.set(X.subarray(r * p, r * p + p), k * p));
-  const pick = (v: Float64Array | null) => (v ? Float64Array.from(rows, (r) => v[r]) : null);
+  for (let k = 0; k < m; k++) for (let a = 0, o = rows[k] * p; a < p; a++) Xs[k * p + a] = X[o + a];
+  const pick = (v: Float64Array | null) => {
+    if (!v) return null;
+    const out = new Float64Array(m);
+    for (let k = 0; k < m; k++) out[k] = v[rows[k]];
+    return out;
+  };
   const sub = fitGlm({ X: Xs, n: m, p, y: pick(y)!, offset: pick(offset), weights: pick(weights) }, family, { epsilon: 1e-6, stepTol: 1e-4 });
   return sub.converged && sub.warnings.length === 0 && sub.beta.every(Number.isFinite) ? sub.beta : null;
 }
