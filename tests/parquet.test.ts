@@ -56,9 +56,13 @@ describe('Parquet', () => {
 });
 
 describe('encoding a table on the second core (encodeInBackground)', () => {
-  it('moves the given columns to the worker, takes them out of the table, and writes the bytes of the whole table', async () => {
-    const { encodeInBackground, encodeTable } = await import('../src/data/serialize.ts');
+  it('moves the given columns to the worker, takes them out of the table, and writes the files of the whole table', async () => {
+    const { encodeInBackground, tableChunks } = await import('../src/data/serialize.ts');
     const { makeTable, numColumn, strColumn } = await import('../src/data/table.ts');
+    const { createHash } = await import('node:crypto');
+    const { mkdtempSync, readFileSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
     const n = 1000;
     const big = Float64Array.from({ length: 2 * n }, (_, r) => r / 7);
     const make = () => {
@@ -71,25 +75,33 @@ describe('encoding a table on the second core (encodeInBackground)', () => {
       return { t: makeTable(n, cols), cols };
     };
     const whole = make();
-    const expected = encodeTable({ nrow: n, columns: whole.cols }, ['parquet', 'csv']);
-    const join = (chunks: Uint8Array[]) => Buffer.concat(chunks.map((c) => Buffer.from(c)));
+    const expected = (f: 'parquet' | 'csv') => Buffer.concat([...tableChunks({ nrow: n, columns: whole.cols }, f)].map((c) => Buffer.from(c)));
+    const dir = mkdtempSync(join(tmpdir(), 'tongban-encode-'));
     const before = process.env.TONGBAN_THREADS;
     try {
       for (const threads of ['2', '1']) {
         process.env.TONGBAN_THREADS = threads;
         const { t, cols } = make();
-        const got = await encodeInBackground(t, ['parquet', 'csv'], ['a', 'view', 's']);
+        const targets = { parquet: join(dir, `${threads}.parquet`), csv: join(dir, `${threads}.csv`) };
+        const got = await encodeInBackground(t, targets, ['a', 'view', 's']);
         expect(t.names).toEqual(['kept']);
         expect([...t.columns.keys()]).toEqual(['kept']);
-        expect(join(got.parquet)).toEqual(join(expected.parquet));
-        expect(join(got.csv)).toEqual(join(expected.csv));
+        for (const f of ['parquet', 'csv'] as const) {
+          const bytes = readFileSync(targets[f]);
+          expect(bytes.equals(expected(f)), f).toBe(true);
+          expect(got).toMatchObject({ sha256: { [f]: createHash('sha256').update(bytes).digest('hex') } });
+        }
         // the view's buffer stayed whole here; a moved column's array is gone with a worker
         expect(big.length).toBe(2 * n);
         expect((cols[0][1] as { values: Float64Array }).values.length).toBe(threads === '2' ? 0 : n);
+        // a file that cannot be written: its path and the system's code, on either thread
+        const failed = await encodeInBackground(make().t, { parquet: join(dir, 'no such folder', 'x.parquet') });
+        expect(failed).toMatchObject({ failed: { path: join(dir, 'no such folder', 'x.parquet'), code: 'ENOENT' } });
       }
     } finally {
       if (before === undefined) delete process.env.TONGBAN_THREADS;
       else process.env.TONGBAN_THREADS = before;
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });

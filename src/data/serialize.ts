@@ -1,9 +1,13 @@
 /**
- * A table's files (dyads.csv, dyads.parquet) encoded on the second core while the main
- * thread goes on (fitting models): `encodeInBackground` starts the work and returns a
- * promise of the bytes. Without a worker (TONGBAN_THREADS=1, or one that fails to start)
- * the main thread encodes when the promise is awaited; the bytes are the same either way.
+ * A table's files (dyads.csv, dyads.parquet) encoded and written on the second core while the
+ * main thread goes on (fitting models): `encodeInBackground` starts the work and returns a
+ * promise of each file's SHA-256. The bytes go to disk chunk by chunk as they are made, so no
+ * file is ever whole in memory (at county scale dyads.parquet is 0.6 GB). Without a worker
+ * (TONGBAN_THREADS=1, or one that fails to start) the main thread does the same when the
+ * promise is awaited; the files are the same either way.
  */
+import { createHash } from 'node:crypto';
+import { closeSync, openSync, writeSync } from 'node:fs';
 import type { Worker } from 'node:worker_threads';
 import { answerOf, tryStartWorker } from '../util/workers.ts';
 import { tableCsvChunks } from './csv.ts';
@@ -40,30 +44,58 @@ function movable(msg: TableMessage, names: Set<string>): ArrayBuffer[] {
   return out;
 }
 
-/** The bytes of a table in each format, in chunks. */
-export function encodeTable(msg: TableMessage, formats: TableFormat[]): Record<string, Uint8Array[]> {
+/** The bytes of a table in a format, in chunks. */
+export function* tableChunks(msg: TableMessage, format: TableFormat): Generator<Uint8Array> {
   const t = makeTable(msg.nrow, msg.columns);
-  const out: Record<string, Uint8Array[]> = {};
-  for (const f of formats) {
-    out[f] = f === 'csv' ? Array.from(tableCsvChunks(t), (s) => UTF8.encode(s)) : [...tableParquetChunks(t)];
+  if (format === 'parquet') yield* tableParquetChunks(t);
+  else for (const s of tableCsvChunks(t)) yield UTF8.encode(s);
+}
+
+/** Where each format's file goes (a staged path, see stagedPath in util/output.ts). */
+export type FileTargets = Partial<Record<TableFormat, string>>;
+
+/** What writing a table's files gave: the SHA-256 of each, or the error of the file that failed (its code kept). */
+export type WrittenFiles = { sha256: Partial<Record<TableFormat, string>> } | { failed: { path: string; code?: string; message: string } };
+
+/** Encodes the table in each format of `targets` and writes it there, chunk by chunk. */
+export function writeTableFiles(msg: TableMessage, targets: FileTargets): WrittenFiles {
+  const sha256: Partial<Record<TableFormat, string>> = {};
+  for (const [format, path] of Object.entries(targets) as [TableFormat, string][]) {
+    const hash = createHash('sha256');
+    let fd: number | null = null;
+    try {
+      fd = openSync(path, 'w');
+      for (const chunk of tableChunks(msg, format)) {
+        hash.update(chunk);
+        writeSync(fd, chunk);
+      }
+    } catch (e) {
+      const err = e as NodeJS.ErrnoException;
+      if (!err.code) throw e; // not the file system's: a bug, reported as such
+      return { failed: { path, code: err.code, message: err.message } };
+    } finally {
+      if (fd !== null) closeSync(fd);
+    }
+    sha256[format] = hash.digest('hex');
   }
-  return out;
+  return { sha256 };
 }
 
 /**
- * Starts encoding a table in the listed formats on a worker thread; resolves to the chunks of each.
- * The columns named in `give` leave the table (whether or not a worker runs): their arrays move
- * to the worker instead of being copied, so the caller keeps only the columns it still reads.
+ * Starts encoding a table in the formats of `targets` on a worker thread, each written to its
+ * path; resolves to what writing gave. The columns named in `give` leave the table (whether or
+ * not a worker runs): their arrays move to the worker instead of being copied, so the caller
+ * keeps only the columns it still reads.
  */
-export function encodeInBackground(t: Table, formats: TableFormat[], give: Iterable<string> = []): Promise<Record<string, Uint8Array[]>> {
+export function encodeInBackground(t: Table, targets: FileTargets, give: Iterable<string> = []): Promise<WrittenFiles> {
   const names = [...give];
-  const w = formats.length > 0 ? tryStartWorker('serialize-worker', new URL('./serialize-worker.ts', import.meta.url), import.meta.url) : null;
+  const w = Object.keys(targets).length > 0 ? tryStartWorker('serialize-worker', new URL('./serialize-worker.ts', import.meta.url), import.meta.url) : null;
   if (!w) {
     const msg = toMessage(t);
     dropColumns(t, names);
-    return Promise.resolve().then(() => encodeTable(msg, formats));
+    return Promise.resolve().then(() => writeTableFiles(msg, targets));
   }
-  post(w, t, formats, names);
+  post(w, t, targets, names);
   return answerOf(w, 'file-encoding');
 }
 
@@ -72,9 +104,9 @@ export function encodeInBackground(t: Table, formats: TableFormat[], give: Itera
  * the worker's answer must not hold it, or the columns given away would stay in memory here
  * until the encoding ends (seen in a heap snapshot at county scale).
  */
-function post(w: Worker, t: Table, formats: TableFormat[], give: string[]): void {
+function post(w: Worker, t: Table, targets: FileTargets, give: string[]): void {
   const msg = toMessage(t);
   const transfer = movable(msg, new Set(give));
   dropColumns(t, give);
-  w.postMessage({ table: msg, formats }, transfer);
+  w.postMessage({ table: msg, targets }, transfer);
 }

@@ -5,11 +5,12 @@
  */
 import { tableToCsv } from '../data/csv.ts';
 import type { Encoding } from '../data/csv-columns.ts';
-import { encodeInBackground, type TableFormat } from '../data/serialize.ts';
+import { encodeInBackground, type FileTargets, type TableFormat } from '../data/serialize.ts';
 import { filterRows, type Table } from '../data/table.ts';
 import { citiesCleanTable, cleanYear, type CleanData } from '../data/clean.ts';
 import { buildDyads, type DyadOptions, type DyadResult, type SampleInfo } from '../data/dyads.ts';
-import { withOutput, writeOutputsAtomically, type OutputFiles } from '../util/output.ts';
+import { basename, join, resolve } from 'node:path';
+import { outputError, StagedFile, stagedPath, withOutput, writeOutputsAtomically, type OutputFiles } from '../util/output.ts';
 import { silentReporter, type Reporter } from '../util/progress.ts';
 import { cleaningReportFiles } from './clean.ts';
 
@@ -47,19 +48,24 @@ export function computeDyads(input: string, opts: DyadOptions & { encoding?: Enc
 export const DYADS_CSV_MAX = 1_000_000;
 
 /**
- * The files of the dyads stage: cleaning report (with the sample), cities_clean.csv of the
- * sample cities, dyads.parquet, and dyads.csv up to DYADS_CSV_MAX dyads or when `csv` asks.
- * The dyad table is encoded on the second core: the promise can be awaited after other work.
- * The columns in `give` leave the dyad table, moved to that core rather than copied.
+ * The files of the dyads stage in `outDir`: cleaning report (with the sample), cities_clean.csv of
+ * the sample cities, dyads.parquet, and dyads.csv up to DYADS_CSV_MAX dyads or when `csv` asks.
+ * The dyad table is encoded and written (staged) on the second core: the promise can be awaited
+ * after other work. The columns in `give` leave the dyad table, moved to that core rather than copied.
  */
-export async function dyadsStageFiles(res: DyadsStageResult, csv = false, lang: 'zh' | 'en' = 'en', give: Iterable<string> = []): Promise<OutputFiles> {
+export async function dyadsStageFiles(res: DyadsStageResult, outDir: string, csv = false, lang: 'zh' | 'en' = 'en', give: Iterable<string> = []): Promise<OutputFiles> {
   const { data, dyads, sample } = res;
   const formats: TableFormat[] = csv || dyads.dyads.nrow <= DYADS_CSV_MAX ? ['parquet', 'csv'] : ['parquet'];
-  const encoded = encodeInBackground(dyads.dyads, formats, give);
+  const targets: FileTargets = Object.fromEntries(formats.map((f) => [f, stagedPath(outDir, `dyads.${f}`)]));
+  const encoded = encodeInBackground(dyads.dyads, targets, give);
   const files = cleaningReportFiles(data, sample, lang);
   files.set('cities_clean.csv', tableToCsv(res.cities));
-  const chunks = await encoded;
-  for (const f of formats) files.set(`dyads.${f}`, () => chunks[f]);
+  const written = await encoded;
+  if ('failed' in written) {
+    const { path, code, message } = written.failed;
+    throw outputError(Object.assign(new Error(message), { code }), join(resolve(outDir), basename(path)), 'write');
+  }
+  for (const f of formats) files.set(`dyads.${f}`, new StagedFile(targets[f]!, written.sha256[f]));
   return files;
 }
 
@@ -71,7 +77,7 @@ export function runDyads(input: string, out: string, opts: DyadOptions & { csv?:
   return withOutput(out, async () => {
     const res = computeDyads(input, opts, rep);
     rep.step(`dyads: writing ${res.sample.dyads} dyads`);
-    const written = writeOutputsAtomically(out, await dyadsStageFiles(res, opts.csv));
+    const written = writeOutputsAtomically(out, await dyadsStageFiles(res, out, opts.csv));
     rep.step(`dyads: ${res.sample.cities} cities, ${res.sample.dyads} dyads, ${res.sample.coop_dyads} cooperating -> ${out}`);
     return { ...res, written };
   });

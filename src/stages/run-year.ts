@@ -55,7 +55,7 @@ async function runYearLocked(o: RunOptions, outDir: string, rep: Reporter): Prom
   const stage = computeDyads(input, { provinces: o.provinces, monadic: loaded?.spec.monadic, encoding: o.encoding }, rep);
   if (!loaded) {
     // an earlier spec run's outputs would no longer match these data: they go
-    writeOutputsAtomically(outDir, await dyadsStageFiles(stage, o.dyadsCsv), { drop: SPEC_OUTPUTS });
+    writeOutputsAtomically(outDir, await dyadsStageFiles(stage, outDir, o.dyadsCsv), { drop: SPEC_OUTPUTS });
     rep.step(`run: ${stage.sample.cities} cities, ${stage.sample.dyads} dyads -> ${outDir}`);
     return { outDir };
   }
@@ -67,7 +67,10 @@ async function runYearLocked(o: RunOptions, outDir: string, rep: Reporter): Prom
   // the dyad columns nothing reads after this (neither the models nor the network) move to the
   // encoding worker instead of being copied: at county scale 25 of 40 columns, 0.8 GB
   const kept = new Set([...columnsRead(loaded, 'dyads'), ...NETWORK_COLUMNS]);
-  const stageFiles = dyadsStageFiles(stage, o.dyadsCsv, loaded.spec.language, stage.dyads.dyads.names.filter((n) => !kept.has(n)));
+  const stageFiles = dyadsStageFiles(stage, outDir, o.dyadsCsv, loaded.spec.language, stage.dyads.dyads.names.filter((n) => !kept.has(n)));
+  // a failure surfaces where it is awaited; a run that fails earlier (its staging folder then
+  // removed under the writing worker) must not leave it unhandled
+  stageFiles.catch(() => {});
   const network = runNetwork(stage.dyads.dyads, stage.cities); // on a worker at county scale, while the models are fitted
   network.catch(() => {}); // a failure surfaces where it is awaited; a run that fails earlier must not leave it unhandled
   const models = await fitModels(loaded, samples, rep);

@@ -229,11 +229,19 @@ function removeStaging(target: string): void {
  * `recoverOutput` when the process that made it is gone.
  */
 export class StagedFile {
-  private fd: number | null;
+  private fd: number | null = null;
   private readonly hash = createHash('sha256');
   private digest: string | null = null;
 
-  constructor(readonly path: string) {
+  /** Opens `path` for writing; or, given `sha256`, stands for a file already written there and closed (by a worker). */
+  constructor(
+    readonly path: string,
+    sha256?: string,
+  ) {
+    if (sha256 !== undefined) {
+      this.digest = sha256;
+      return;
+    }
     mkdirSync(dirname(path), { recursive: true });
     this.fd = openSync(path, 'w');
   }
@@ -257,13 +265,28 @@ export class StagedFile {
 
 /** A file of the output folder `outDir` to be written before the run's other outputs (see StagedFile). */
 export function stageFile(outDir: string, name: string): StagedFile {
-  const dir = sibling(resolve(outDir), `staging-${process.pid}`);
-  partials.add(dir);
   try {
-    return new StagedFile(join(dir, name));
+    return new StagedFile(stagedPath(outDir, name));
   } catch (e) {
     throw outputError(e, join(resolve(outDir), name), 'write');
   }
+}
+
+/**
+ * Where file `name` of `outDir` is staged (see StagedFile), its folder made and marked for
+ * removal like a partial folder; for a file another thread writes (`new StagedFile(path, sha256)`
+ * once it is done).
+ */
+export function stagedPath(outDir: string, name: string): string {
+  const dir = sibling(resolve(outDir), `staging-${process.pid}`);
+  partials.add(dir);
+  const path = join(dir, name);
+  try {
+    mkdirSync(dirname(path), { recursive: true });
+  } catch (e) {
+    throw outputError(e, join(resolve(outDir), name), 'write');
+  }
+  return path;
 }
 
 function writeFile(p: string, content: string | Uint8Array | (() => Iterable<string | Uint8Array>) | StagedFile): string {
