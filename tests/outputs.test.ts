@@ -142,3 +142,26 @@ describe('the installed entry point on Linux (bin/tongban.js)', () => {
     expect(leftovers(join(out, 'demo'))).toEqual([]);
   }, 60_000);
 });
+
+// /dev/full answers every write with ENOSPC (Linux): a full disk, without filling one
+describe.runIf(existsSync('/dev/full'))('a full disk while a large output is written', () => {
+  it('a staged file says which output could not be written and why, as a usage error (exit 2), not an internal one', async () => {
+    const { StagedFile } = await import('../src/util/output.ts');
+    const { UsageError } = await import('../src/util/errors.ts');
+    const file = new StagedFile('/dev/full', { shownAs: '/study/out/panel/pair_years.parquet' });
+    let err: unknown = null;
+    try {
+      file.write(new Uint8Array(1 << 16));
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(UsageError);
+    expect((err as Error).message).toBe('cannot write /study/out/panel/pair_years.parquet: the disk is full: free some space or choose another disk (--out) (ENOSPC)');
+  });
+  it('the encoding worker gives back the file and the code (the run turns them into the same message)', async () => {
+    const { encodeInBackground } = await import('../src/data/serialize.ts');
+    const { makeTable, numColumn } = await import('../src/data/table.ts');
+    const t = makeTable(50_000, [['x', numColumn(Float64Array.from({ length: 50_000 }, (_, r) => r / 3))]]);
+    expect(await encodeInBackground(t, { csv: '/dev/full' })).toMatchObject({ failed: { path: '/dev/full', code: 'ENOSPC' } });
+  });
+});

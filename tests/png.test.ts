@@ -40,6 +40,18 @@ describe('PNG figures', () => {
     if (!('png' in small)) throw new Error('missing glyphs');
     expect(pngInfo(small.png)).toMatchObject({ width: 1890, phys: [23622, 23622, 1] });
   });
+  it('renders the same PNG with the whole fonts when the trimmed ones cannot be written (a full disk, say)', async () => {
+    const trimmed = await svgToPng(svg('合作网络 fi é'));
+    const before = process.env.TMPDIR;
+    process.env.TMPDIR = '/nonexistent/tongban-no-tmp';
+    try {
+      const whole = await svgToPng(svg('合作网络 fi é'));
+      expect(whole).toEqual(trimmed);
+    } finally {
+      if (before === undefined) delete process.env.TMPDIR;
+      else process.env.TMPDIR = before;
+    }
+  });
   it('writes no PNG for a figure with a character the font lacks, and says which', async () => {
     const files = new Map<string, unknown>([
       ['plots/a.svg', svg('城市 &amp; 合作')],

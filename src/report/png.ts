@@ -25,15 +25,39 @@ export interface PngOptions {
 
 export const DEFAULT_PNG: PngOptions = { widthCm: 16, dpi: 300 };
 
-let fonts: { data: Uint8Array[]; covers: (cp: number) => boolean } | null = null;
+let fonts: { files: string[]; data: Uint8Array[]; covers: (cp: number) => boolean } | null = null;
 
-/** The bundled fonts (regular and bold) and their character coverage (read once). */
-function bundledFonts(): { data: Uint8Array[]; covers: (cp: number) => boolean } {
+/** The bundled fonts (regular and bold): their files, bytes and character coverage (read once). */
+function bundledFonts(): { files: string[]; data: Uint8Array[]; covers: (cp: number) => boolean } {
   if (fonts) return fonts;
   const dir = dirname(createRequire(import.meta.url).resolve('@expo-google-fonts/noto-sans-sc/package.json'));
-  const data = ['400Regular/NotoSansSC_400Regular.ttf', '700Bold/NotoSansSC_700Bold.ttf'].map((f) => readFileSync(join(dir, f)));
-  fonts = { data, covers: cmapCoverage(data[0]) };
+  const files = ['400Regular/NotoSansSC_400Regular.ttf', '700Bold/NotoSansSC_700Bold.ttf'].map((f) => join(dir, f));
+  const data = files.map((f) => readFileSync(f));
+  fonts = { files, data, covers: cmapCoverage(data[0]) };
   return fonts;
+}
+
+/**
+ * The bundled fonts trimmed to `text` (font.ts), written to a temporary folder, and a function
+ * that removes it; the whole fonts when that folder cannot be written (a full disk, say): the
+ * trimming saves time only, and a figure must not fail for it.
+ */
+function trimmedFontFiles(text: string): { files: string[]; remove: () => void } {
+  const f = bundledFonts();
+  let dir: string | null = null;
+  try {
+    dir = mkdtempSync(join(tmpdir(), 'tongban-font-'));
+    const files = f.data.map((font, i) => {
+      const file = join(dir!, `${i}.ttf`);
+      writeFileSync(file, trimFont(font, text) ?? font);
+      return file;
+    });
+    const made = dir;
+    return { files, remove: () => rmSync(made, { recursive: true, force: true }) };
+  } catch {
+    if (dir) rmSync(dir, { recursive: true, force: true });
+    return { files: f.files, remove: () => {} };
+  }
 }
 
 /** The characters of an SVG's text (entities decoded). */
@@ -78,19 +102,13 @@ export async function svgToPng(svg: string, o: PngOptions = DEFAULT_PNG): Promis
   const { renderAsync } = await import('@resvg/resvg-js');
   const px = Math.round((o.widthCm / 2.54) * o.dpi);
   // resvg reads a font file once per text element: it gets copies trimmed to this figure's text
-  // (font.ts), written to a folder of its own that goes when the figure is rendered
-  const dir = mkdtempSync(join(tmpdir(), 'tongban-font-'));
+  const fontFiles = trimmedFontFiles(text);
   try {
-    const fontFiles = f.data.map((font, i) => {
-      const file = join(dir, `${i}.ttf`);
-      writeFileSync(file, trimFont(font, text) ?? font);
-      return file;
-    });
     // rendered on libuv's thread pool: several figures at once, the main thread free meanwhile
-    const image = await renderAsync(svg, { fitTo: { mode: 'width', value: px }, background: 'white', font: { fontFiles, loadSystemFonts: false, defaultFontFamily: 'Noto Sans SC' } });
+    const image = await renderAsync(svg, { fitTo: { mode: 'width', value: px }, background: 'white', font: { fontFiles: fontFiles.files, loadSystemFonts: false, defaultFontFamily: 'Noto Sans SC' } });
     return { png: withResolution(image.asPng(), o.dpi) };
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    fontFiles.remove();
   }
 }
 

@@ -65,7 +65,7 @@ export async function dyadsStageFiles(res: DyadsStageResult, outDir: string, csv
     const { path, code, message } = written.failed;
     throw outputError(Object.assign(new Error(message), { code }), join(resolve(outDir), basename(path)), 'write');
   }
-  for (const f of formats) files.set(`dyads.${f}`, new StagedFile(targets[f]!, written.sha256[f]));
+  for (const f of formats) files.set(`dyads.${f}`, new StagedFile(targets[f]!, { sha256: written.sha256[f] }));
   return files;
 }
 

@@ -232,14 +232,19 @@ export class StagedFile {
   private fd: number | null = null;
   private readonly hash = createHash('sha256');
   private digest: string | null = null;
+  private readonly shownAs: string;
 
-  /** Opens `path` for writing; or, given `sha256`, stands for a file already written there and closed (by a worker). */
+  /**
+   * Opens `path` for writing (errors name the file as `shownAs`, its place in the output); or,
+   * given `sha256`, stands for a file already written there and closed (by a worker).
+   */
   constructor(
     readonly path: string,
-    sha256?: string,
+    o: { sha256?: string; shownAs?: string } = {},
   ) {
-    if (sha256 !== undefined) {
-      this.digest = sha256;
+    this.shownAs = o.shownAs ?? path;
+    if (o.sha256 !== undefined) {
+      this.digest = o.sha256;
       return;
     }
     mkdirSync(dirname(path), { recursive: true });
@@ -249,7 +254,11 @@ export class StagedFile {
   write(chunk: Uint8Array): void {
     if (this.fd === null) throw new Error(`internal: ${this.path} written after it was closed`);
     this.hash.update(chunk);
-    writeSync(this.fd, chunk);
+    try {
+      writeSync(this.fd, chunk);
+    } catch (e) {
+      throw outputError(e, this.shownAs, 'write'); // a full disk, say: a message, exit 2
+    }
   }
 
   /** Closes the file; returns its SHA-256. */
@@ -266,7 +275,7 @@ export class StagedFile {
 /** A file of the output folder `outDir` to be written before the run's other outputs (see StagedFile). */
 export function stageFile(outDir: string, name: string): StagedFile {
   try {
-    return new StagedFile(stagedPath(outDir, name));
+    return new StagedFile(stagedPath(outDir, name), { shownAs: join(resolve(outDir), name) });
   } catch (e) {
     throw outputError(e, join(resolve(outDir), name), 'write');
   }
