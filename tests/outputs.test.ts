@@ -165,3 +165,15 @@ describe.runIf(existsSync('/dev/full'))('a full disk while a large output is wri
     expect(await encodeInBackground(t, { csv: '/dev/full' })).toMatchObject({ failed: { path: '/dev/full', code: 'ENOSPC' } });
   });
 });
+
+// a file-size limit (ulimit -f) makes a write stop short without an error: the rest of the file
+// was lost silently (exit 0, a truncated dyads.csv, a manifest hash of the bytes meant)
+describe.runIf(existsSync('/bin/bash') && process.platform === 'linux')('a file-size limit reached while writing', () => {
+  it('is a usage error naming the file (exit 2), and nothing is written', () => {
+    const out = join(tmp(), 'out');
+    const r = spawnSync('/bin/bash', ['-c', `ulimit -f 20000; exec "${process.execPath}" bin/tongban.js dyads --input data/demo/2021 --out "${out}" --quiet`], { cwd: ROOT, encoding: 'utf8' });
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stderr).toContain(`cannot write ${out}/dyads.csv: the file is larger than this system or disk allows`);
+    expect(existsSync(out)).toBe(false);
+  });
+});

@@ -7,7 +7,8 @@
  * promise is awaited; the files are the same either way.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, openSync, writeSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
+import { writeAll } from '../util/output.ts';
 import type { Worker } from 'node:worker_threads';
 import { answerOf, tryStartWorker } from '../util/workers.ts';
 import { tableCsvChunks } from './csv.ts';
@@ -62,19 +63,20 @@ export function writeTableFiles(msg: TableMessage, targets: FileTargets): Writte
   const sha256: Partial<Record<TableFormat, string>> = {};
   for (const [format, path] of Object.entries(targets) as [TableFormat, string][]) {
     const hash = createHash('sha256');
-    let fd: number | null = null;
     try {
-      fd = openSync(path, 'w');
-      for (const chunk of tableChunks(msg, format)) {
-        hash.update(chunk);
-        writeSync(fd, chunk);
+      const fd = openSync(path, 'w');
+      try {
+        for (const chunk of tableChunks(msg, format)) {
+          hash.update(chunk);
+          writeAll(fd, chunk);
+        }
+      } finally {
+        closeSync(fd);
       }
     } catch (e) {
       const err = e as NodeJS.ErrnoException;
-      if (!err.code) throw e; // not the file system's: a bug, reported as such
+      if (!err.syscall) throw e; // not the file system's (e.g. Node's ERR_… codes): a bug, reported as such
       return { failed: { path, code: err.code, message: err.message } };
-    } finally {
-      if (fd !== null) closeSync(fd);
     }
     sha256[format] = hash.digest('hex');
   }

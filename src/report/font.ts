@@ -8,7 +8,8 @@
  * `glyf`/`loca` are kept as they are (cmap, GSUB, GPOS, metrics), so shaping and the kept
  * outlines — and so the pixels — are those of the whole font. A glyph is kept when the text's
  * characters map to it, when any GSUB lookup can produce it (ligatures, localized forms), or
- * when a kept composite glyph uses it. A font it cannot read that far is not trimmed (null).
+ * when a kept composite glyph uses it. A font it cannot read that far, and text for which this
+ * would not be exact (see `trimmable`), is not trimmed (null).
  */
 
 interface Tables {
@@ -176,12 +177,26 @@ function parse(font: Uint8Array): Parsed {
 }
 
 /**
+ * Whether trimming is exact for `text`: the shaper then reaches only the glyphs of the text's
+ * characters (and their composed or decomposed forms, and GSUB outputs). A combining mark can be
+ * composed with a base past another mark, and the shapers of scripts such as Hebrew or Arabic
+ * substitute presentation forms the text does not contain; such text, or a character the font
+ * lacks, gets the whole font (svgToPng refuses the last anyway).
+ */
+function trimmable(text: string, glyphOf: (cp: number) => number): boolean {
+  if (/\p{M}/u.test(text)) return false;
+  if (!/^[\p{Script=Han}\p{Script=Latin}\p{Script=Greek}\p{Script=Cyrillic}\p{Script=Hiragana}\p{Script=Katakana}\p{Script=Bopomofo}\p{Script=Common}]*$/u.test(text)) return false;
+  for (const ch of text) if (!/\s/.test(ch) && glyphOf(ch.codePointAt(0)!) === 0) return false;
+  return true;
+}
+
+/**
  * The font with empty outlines for the glyphs `text` cannot reach (see the top of this file),
  * or null when the font is not a TrueType font this reads (then the whole font is used).
  */
 export function trimFont(font: Uint8Array, text: string): Uint8Array | null {
   const { t, glyphOf, base } = parse(font);
-  if (!base) return null;
+  if (!base || !trimmable(text, glyphOf)) return null;
   const d = t.view;
   const [headAt] = t.tables.get('head')!;
   const [locaAt] = t.tables.get('loca')!;

@@ -7,11 +7,12 @@
  * the stated width. A figure with a character the font lacks gets no PNG (a warning names the
  * characters): a PNG with empty boxes for glyphs would go into a manuscript unnoticed.
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { crc32 } from 'node:zlib';
+import { temporaryFolder } from '../util/output.ts';
 import { cmapCoverage, trimFont } from './font.ts';
 
 /** The plots' font list: the bundled font first (PNG), then fonts a reader's system may have (SVG in a browser). */
@@ -44,18 +45,20 @@ function bundledFonts(): { files: string[]; data: Uint8Array[]; covers: (cp: num
  */
 function trimmedFontFiles(text: string): { files: string[]; remove: () => void } {
   const f = bundledFonts();
-  let dir: string | null = null;
+  const trimmed = f.data.map((font) => trimFont(font, text));
+  if (trimmed.some((t) => t === null)) return { files: f.files, remove: () => {} };
+  let remove = () => {};
   try {
-    dir = mkdtempSync(join(tmpdir(), 'tongban-font-'));
-    const files = f.data.map((font, i) => {
-      const file = join(dir!, `${i}.ttf`);
-      writeFileSync(file, trimFont(font, text) ?? font);
+    const dir = mkdtempSync(join(tmpdir(), 'tongban-font-'));
+    remove = temporaryFolder(dir); // removed also when the run is stopped while the figure renders
+    const files = trimmed.map((font, i) => {
+      const file = join(dir, `${i}.ttf`);
+      writeFileSync(file, font!);
       return file;
     });
-    const made = dir;
-    return { files, remove: () => rmSync(made, { recursive: true, force: true }) };
+    return { files, remove };
   } catch {
-    if (dir) rmSync(dir, { recursive: true, force: true });
+    remove();
     return { files: f.files, remove: () => {} };
   }
 }

@@ -63,6 +63,7 @@ export function outputError(e: unknown, path: string, doing: string): UsageError
     EACCES: 'permission denied: choose a folder you can write to (--out)',
     EPERM: 'operation not permitted: choose a folder you can write to (--out)',
     ENOSPC: 'the disk is full: free some space or choose another disk (--out)',
+    EFBIG: 'the file is larger than this system or disk allows (a file-size limit: see ulimit -f)',
     EDQUOT: 'the disk quota is exceeded: free some space or choose another disk (--out)',
     EROFS: 'the file system is read-only: choose another folder (--out)',
     ENOTDIR: 'a part of the path is a file, not a folder: choose another --out',
@@ -82,14 +83,50 @@ export function fault(step: string): void {
   if (f === `sigint-${step}`) process.kill(process.pid, 'SIGINT');
 }
 
+/**
+ * Writes all of `data` at the file's current position: writeSync may write fewer bytes than asked
+ * (a file-size limit reached mid-chunk) without an error, and the rest would be lost silently.
+ */
+export function writeAll(fd: number, data: string | Uint8Array): void {
+  const bytes = typeof data === 'string' ? Buffer.from(data, 'utf8') : data;
+  for (let at = 0; at < bytes.length; ) {
+    const n = writeSync(fd, bytes, at, bytes.length - at);
+    if (n <= 0) throw Object.assign(new Error(`write returned ${n}`), { code: 'EIO', syscall: 'write' });
+    at += n;
+  }
+}
+
 // ---- the lock and cleanup on exit -------------------------------------------------------
 
 const held = new Map<string, string>(); // target → lock path
 const partials = new Set<string>();
 let handlersInstalled = false;
 
+/**
+ * A temporary folder (e.g. a figure's trimmed fonts) removed like a partial folder if the process
+ * is stopped before it is done with it; the returned function removes it now (errors ignored:
+ * it is only a temporary folder).
+ */
+export function temporaryFolder(dir: string): () => void {
+  partials.add(dir);
+  return () => {
+    partials.delete(dir);
+    try {
+      rmSync(dir, { recursive: true, force: true });
+    } catch {
+      /* left for the system's temp cleaning */
+    }
+  };
+}
+
 function cleanup(): void {
-  for (const p of partials) rmSync(p, { recursive: true, force: true });
+  for (const p of partials) {
+    try {
+      rmSync(p, { recursive: true, force: true });
+    } catch {
+      /* best effort as the process ends: the next run's recovery removes a partial folder */
+    }
+  }
   partials.clear();
   for (const lock of held.values()) rmSync(lock, { force: true });
   held.clear();
@@ -123,7 +160,7 @@ function takeLock(target: string): void {
   for (let attempt = 0; attempt < 2; attempt++) {
     try {
       const fd = openSync(lock, 'wx');
-      writeSync(fd, `${process.pid}\n`);
+      writeAll(fd, `${process.pid}\n`);
       closeSync(fd);
       held.set(target, lock);
       installHandlers();
@@ -217,8 +254,13 @@ export function prepareOutput(outDir: string): string {
 function removeStaging(target: string): void {
   const dir = sibling(target, `staging-${process.pid}`);
   if (!partials.has(dir)) return;
-  rmSync(dir, { recursive: true, force: true });
-  partials.delete(dir);
+  try {
+    rmSync(dir, { recursive: true, force: true });
+    partials.delete(dir);
+  } catch {
+    // a worker still writing there as a failed run ends (a file open on Windows, say): the
+    // folder goes at exit, or with the next run's recovery; the run's own error is what counts
+  }
 }
 
 /**
@@ -255,8 +297,10 @@ export class StagedFile {
     if (this.fd === null) throw new Error(`internal: ${this.path} written after it was closed`);
     this.hash.update(chunk);
     try {
-      writeSync(this.fd, chunk);
+      writeAll(this.fd, chunk);
     } catch (e) {
+      closeSync(this.fd);
+      this.fd = null;
       throw outputError(e, this.shownAs, 'write'); // a full disk, say: a message, exit 2
     }
   }
@@ -311,8 +355,7 @@ function writeFile(p: string, content: string | Uint8Array | (() => Iterable<str
     try {
       for (const chunk of content()) {
         hash.update(chunk);
-        if (typeof chunk === 'string') writeSync(fd, chunk);
-        else writeSync(fd, chunk);
+        writeAll(fd, chunk);
       }
     } finally {
       closeSync(fd);
