@@ -92,6 +92,21 @@ describe('crash-safe outputs', () => {
     expect(leftovers(join(out, 'demo'))).toEqual([]);
   }, 60_000);
 
+  it('Ctrl-C while the panel builds its years stops it (exit 130) and keeps the earlier panel', () => {
+    const out = join(tmp(), 'out');
+    const panel = (env: Record<string, string> = {}) =>
+      spawnSync(process.execPath, [join(ROOT, 'bin', 'tongban.js'), 'panel', '--data', join(ROOT, 'data', 'demo'), '--years', '2021:2022', '--out', out, '--quiet'], { cwd: ROOT, encoding: 'utf8', env: { ...process.env, ...env } });
+    expect(panel().status).toBe(0);
+    const dir = join(out, 'demo', 'panel');
+    const before = readFileSync(join(dir, 'pair_years_report.json'), 'utf8');
+    // the interrupt arrives while a year is built: synchronous work would let it wait to the end
+    const r = panel({ TONGBAN_FAULT: 'sigint-panel-year' });
+    expect(r.status, r.stderr).toBe(130);
+    expect(r.stderr).toMatch(/stopped \(SIGINT\); the output folder is as it was before this run/);
+    expect(readFileSync(join(dir, 'pair_years_report.json'), 'utf8')).toBe(before);
+    expect(leftovers(join(out, 'demo'))).toEqual([]);
+  }, 60_000);
+
   it('refuses a second writer while the first holds the lock, and takes over a stale lock', () => {
     const base = tmp();
     const specA = join(base, 'a.yaml');

@@ -44,8 +44,10 @@ describe('dates in expressions', () => {
   });
 });
 
+const demoPairYears = await pairYearTables({ data: DATA, years: [2021, 2022], lag: 0 });
+
 describe('the pair-year table of the demo data', () => {
-  const { table, report } = pairYearTables({ data: DATA, years: [2021, 2022], lag: 0 });
+  const { table, report } = demoPairYears;
   const col = (name: string) => table.columns.get(name)!;
   const text = (name: string, r: number) => {
     const c = col(name);
@@ -112,7 +114,7 @@ describe('the demo panel 2019–2022 (lag 0) and 2020–2022 (lag 1) equal an in
   const ref = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'panel', 'panel_2019_2022.json'), 'utf8'));
   const COV = ['log_distance', 'log_flow', 'same_province', 'gov_index_sum', 'fiscal_ratio_min'];
   const FORMULA = 'event ~ log_distance + log_flow + same_province + gov_index_sum + fiscal_ratio_min + factor(year)';
-  const digests = (table: ReturnType<typeof pairYearTables>['table']) => {
+  const digests = (table: Awaited<ReturnType<typeof pairYearTables>>['table']) => {
     const col = (name: string) => table.columns.get(name)!;
     const text = (name: string, r: number) => {
       const c = col(name);
@@ -130,9 +132,9 @@ describe('the demo panel 2019–2022 (lag 0) and 2020–2022 (lag 1) equal an in
     ['lag 0, 2019–2022', [2019, 2020, 2021, 2022], 0, 'panel', [['hazard_cloglog', 'cloglog'], ['hazard_logit', 'logit']]],
     ['lag 1, 2020–2022 (covariates of the year before)', [2020, 2021, 2022], 1, 'panel_lag1', [['hazard_cloglog_lag1', 'cloglog']]],
   ] as const) {
-    it(`${name}: the risk sets row for row, the covariates bit for bit, and the hazards`, () => {
+    it(`${name}: the risk sets row for row, the covariates bit for bit, and the hazards`, async () => {
       const r = ref[panelKey];
-      const { table, report } = pairYearTables({ data: DATA, years: [...years], lag });
+      const { table, report } = await pairYearTables({ data: DATA, years: [...years], lag });
       expect(report.by_year.map((b) => b.pairs_at_risk)).toEqual(years.map((y) => r.rows_by_year[String(y)]));
       expect(report.by_year.map((b) => b.events)).toEqual(years.map((y) => r.events_by_year[String(y)]));
       expect(report.undated_pairs_left_out).toBe(r.undated_pairs);
@@ -159,9 +161,11 @@ describe('the demo panel 2019–2022 (lag 0) and 2020–2022 (lag 1) equal an in
   }
 });
 
+const demoStacked = (await pairYearTables({ data: DATA, years: [2021, 2022], lag: 0 }, undefined, { stacked: true })).stacked!;
+
 describe('change between years: Wald tests on the stacked cross-sections with the cross-year dyadic variance', () => {
   const ref = JSON.parse(readFileSync(join(import.meta.dirname, 'fixtures', 'panel', 'panel_reference.json'), 'utf8')).stacked;
-  const stacked = pairYearTables({ data: DATA, years: [2021, 2022], lag: 0 }, undefined, { stacked: true }).stacked!;
+  const stacked = demoStacked;
   it('equals R to 1e-8 (each interaction, and the three jointly; dyadic and classical)', () => {
     expect(stacked.nrow).toBe(ref.n);
     for (const vcov of ['dyadic', 'classical'] as const) {
@@ -243,7 +247,7 @@ describe('fitting with releaseColumns (tongban panel at county scale)', () => {
     const { prepareModels, fitModels } = await import('../src/stages/models.ts');
     const loaded = loadSpec(join(ROOT, 'specs', 'panel.yaml'));
     const run = async (releaseColumns: boolean) => {
-      const { table, stacked } = pairYearTables({ data: DATA, years: [2021, 2022], lag: 0 }, silentReporter, { stacked: true });
+      const { table, stacked } = await pairYearTables({ data: DATA, years: [2021, 2022], lag: 0 }, silentReporter, { stacked: true });
       const samples = await prepareModels(loaded, { pair_years: table, pair_years_stacked: stacked! });
       const r = await fitModels(loaded, samples, silentReporter, { releaseColumns });
       return { r, samples };
@@ -321,7 +325,7 @@ describe('tongban panel', () => {
       const rep = { ...silentReporter, step: (s: string) => steps.push(s) };
       const { outDir } = await runPanel({ data, years: [2021, 2022], lag: 0, out: join(dir, 'out'), stacked: true }, rep);
       expect(steps.some((s) => /building the tables again with every number column nullable/.test(s))).toBe(data !== DATA);
-      const mem = pairYearTables({ data, years: [2021, 2022], lag: 0 }, silentReporter, { stacked: true });
+      const mem = await pairYearTables({ data, years: [2021, 2022], lag: 0 }, silentReporter, { stacked: true });
       for (const [file, table] of [['pair_years.parquet', mem.table], ['pair_years_stacked.parquet', mem.stacked!]] as const) {
         const read = await readParquetColumns(join(outDir, file));
         expect(read.names).toEqual(table.names);

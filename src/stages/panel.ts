@@ -17,7 +17,7 @@ import { collectAfter } from '../util/gc.ts';
 import { TableCollector, type ColumnKind, type PartSink, type TablePart } from '../data/table-parts.ts';
 import { UsageError } from '../util/errors.ts';
 import { calendarOf, dayNumber } from '../util/dates.ts';
-import { StagedFile, stageFile, withOutput, writeOutputsAtomically, type OutputFiles } from '../util/output.ts';
+import { fault, StagedFile, stageFile, withOutput, writeOutputsAtomically, type OutputFiles } from '../util/output.ts';
 import { silentReporter, type Reporter } from '../util/progress.ts';
 import { computeDyads, type DyadsStageResult } from './dyads.ts';
 import { loadSpec, type LoadedSpec } from '../specfile/load.ts';
@@ -81,7 +81,7 @@ const pairKey = (a: number, b: number) => (a < b ? a * 2097152 + b : b * 2097152
  * a county-scale panel (16 million pair-years) is never whole in memory. The latest panel year
  * is read first for the signing dates (and again in its turn when its table is needed).
  */
-export function buildPairYears(o: PanelOptions, rep: Reporter = silentReporter, sinks: PanelSinks = {}): { report: PanelReport; latest: LatestYear } {
+export async function buildPairYears(o: PanelOptions, rep: Reporter = silentReporter, sinks: PanelSinks = {}): Promise<{ report: PanelReport; latest: LatestYear }> {
   const years = [...new Set(o.years)].sort((a, b) => a - b);
   if (!years.length) throw new UsageError('--years: give at least one year, e.g. 2019:2022');
   const origin = o.origin ?? years[0];
@@ -176,6 +176,10 @@ export function buildPairYears(o: PanelOptions, rep: Reporter = silentReporter, 
     const isCovariates = years.includes(covariatesFor);
     const isStacked = stackedSinks.length > 0 && years.includes(y);
     if (!isCovariates && !isStacked && y === latest) continue;
+    // a turn of the event loop between years: Ctrl-C stops the run here (a county year takes
+    // seconds to build, and a signal is handled only between synchronous steps)
+    fault('panel-year');
+    await new Promise((resolve) => setImmediate(resolve));
     collectAfter(letGo); // the last table gone before the next is built
     const st = latestStage && y === latest ? latestStage : computeYear(y);
     const t = st.dyads.dyads;
@@ -307,10 +311,10 @@ export function buildPairYears(o: PanelOptions, rep: Reporter = silentReporter, 
  * The panel tables in memory (columns `keep` names, default all): the pair-year table, and the
  * stacked cross-sections when asked for.
  */
-export function pairYearTables(o: PanelOptions, rep: Reporter = silentReporter, want: { stacked?: boolean; keep?: (column: string) => boolean } = {}) {
+export async function pairYearTables(o: PanelOptions, rep: Reporter = silentReporter, want: { stacked?: boolean; keep?: (column: string) => boolean } = {}) {
   const risk = new TableCollector(want.keep);
   const stacked = want.stacked ? new TableCollector(want.keep) : null;
-  const { report, latest } = buildPairYears(o, rep, { pair_years: [risk], pair_years_stacked: stacked ? [stacked] : [] });
+  const { report, latest } = await buildPairYears(o, rep, { pair_years: [risk], pair_years_stacked: stacked ? [stacked] : [] });
   return { table: risk.table(), stacked: stacked?.table() ?? null, report, latest };
 }
 
@@ -393,7 +397,7 @@ export function runPanel(o: PanelOptions & { out: string; spec?: string; stacked
     // the tables are written as they are built; a number missing where the first year had
     // none (a REQUIRED column of the Parquet file) means building them again with every number
     // column nullable
-    const build = (nullable: boolean) => {
+    const build = async (nullable: boolean) => {
       const sinks: PanelSinks = {};
       const inMemory: TableCollector[] = [];
       for (const [name, wanted] of [['pair_years', true], ['pair_years_stacked', stacked]] as const) {
@@ -407,15 +411,15 @@ export function runPanel(o: PanelOptions & { out: string; spec?: string; stacked
         const writer = new ParquetPartWriter((bytes) => file.write(bytes), nullable ? 'all' : []);
         sinks[name] = [writer, ...(loaded ? [collector] : [])];
       }
-      return { ...buildPairYears(o, rep, sinks), inMemory };
+      return { ...(await buildPairYears(o, rep, sinks)), inMemory };
     };
     let built;
     try {
-      built = build(false);
+      built = await build(false);
     } catch (e) {
       if (!(e instanceof NullableColumns)) throw e;
       rep.step(`panel: ${e.columns.join(', ')} ha${e.columns.length > 1 ? 've' : 's'} missing values in a later year than the first: building the tables again with every number column nullable`);
-      built = build(true);
+      built = await build(true);
     }
     const { report, latest, inMemory } = built;
     rep.step(`panel: ${report.by_year.reduce((a, b) => a + b.pairs_at_risk, 0)} pair-years (${report.by_year.map((b) => `${b.year}: ${b.pairs_at_risk} at risk, ${b.events} events`).join('; ')})`);

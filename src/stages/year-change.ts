@@ -66,7 +66,7 @@ export async function yearChanges(o: { data: string; years: number[]; loaded: Lo
     rep.step(`compare-years: stacking ${years.join(', ')} for the tests of change`);
     const named = specColumns(loaded);
     const collector = new TableCollector((c) => c === 'year' || named(c)); // the interactions add factor(year)
-    buildPairYears({ data: o.data, years, lag: 0, monadic: loaded.spec.monadic }, rep, { pair_years_stacked: [collector] });
+    await buildPairYears({ data: o.data, years, lag: 0, monadic: loaded.spec.monadic }, rep, { pair_years_stacked: [collector] });
     const stacked = collector.table();
     const models = eligible.map((m) => ({ ...m, formula: yearInteracted(m.formula), vcov: 'dyadic' as const, dyad: ['i', 'j'] as [string, string], cluster: undefined, effects: undefined, tests: undefined, predict: undefined, qap: undefined }));
     let samples: Map<string, Table> | null = null;
