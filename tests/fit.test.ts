@@ -293,4 +293,40 @@ describe('FitCache', () => {
     expect(cache.estimate(d3, 'logit', make)).not.toBe(e1);
     expect(cache.design(t, 'y ~ x', undefined, [])).not.toBe(d1);
   });
+
+  it('gives a model with fewer id columns the design of one with more when the others miss no value (same rows), and not otherwise', async () => {
+    const { FitCache } = await import('../src/fit/fit-model.ts');
+    const { strColumn } = await import('../src/data/table.ts');
+    const n = 40;
+    const t = makeTable(n, [
+      ['y', numColumn(Float64Array.from({ length: n }, (_, r) => (r % 3 === 0 ? 1 : 0)))],
+      ['x', numColumn(Float64Array.from({ length: n }, (_, r) => r / n))],
+      ['i', strColumn(Array.from({ length: n }, (_, r) => `c${r % 7}`))],
+      ['j', strColumn(Array.from({ length: n }, (_, r) => `c${(r % 5) + 7}`))],
+      ['g', strColumn(Array.from({ length: n }, (_, r) => (r === 3 ? null : `g${r % 4}`)))], // one missing id
+    ]);
+    const cache = new FitCache();
+    cache.expect(t, 'y ~ x', undefined, ['i', 'j'], 'logit'); // the main model, dyadic SEs
+    cache.expect(t, 'y ~ x', undefined, [], 'firth-logit'); // a column with classical SEs
+    cache.expect(t, 'y ~ x', undefined, ['i', 'j'], 'logit'); // two-way clustered, later
+    cache.expect(t, 'y ~ x', undefined, ['i', 'j', 'g'], 'logit');
+    cache.expect(t, 'y ~ x', undefined, ['g'], 'logit');
+    const main = cache.design(t, 'y ~ x', undefined, ['i', 'j']);
+    let made = 0;
+    const make = () => ({ made: ++made }) as never;
+    const logit = cache.estimate(main, 'logit', make);
+    const firth = cache.design(t, 'y ~ x', undefined, []);
+    expect(firth).toBe(main);
+    cache.estimate(firth, 'firth-logit', make);
+    // the announced logit use of the main design is still there for the two-way column
+    expect(cache.estimate(cache.design(t, 'y ~ x', undefined, ['i', 'j']), 'logit', make)).toBe(logit);
+    expect(made).toBe(2);
+    // g misses a value: a design that requires it has fewer rows; one without g cannot stand for it
+    const withG = cache.design(t, 'y ~ x', undefined, ['i', 'j', 'g']);
+    expect(withG).not.toBe(main);
+    expect(withG.n).toBe(n - 1);
+    const onlyG = cache.design(t, 'y ~ x', undefined, ['g']);
+    expect(onlyG.n).toBe(n - 1);
+    expect(main.n).toBe(n);
+  });
 });
