@@ -265,6 +265,30 @@ describe('fitting with releaseColumns (tongban panel at county scale)', () => {
     }
     expect(kept.samples.get('at_risk')!.names.length).toBeGreaterThan(20);
   });
+
+  it('a last model with classical SEs that carries cluster ids (from like:) is announced under the ids its variance reads', async () => {
+    // it was announced under its cluster ids but asked for its design without them: on the
+    // release path its design was built after the table's columns had gone ("unknown column")
+    const { loadSpec } = await import('../src/specfile/load.ts');
+    const { prepareModels, fitModels } = await import('../src/stages/models.ts');
+    const base = loadSpec(join(ROOT, 'specs', 'panel.yaml'));
+    const last = base.models.filter((m) => m.sample === 'at_risk').at(-1)!;
+    // its cluster column misses a value: a design made under it has a row fewer and cannot stand in
+    const loaded = { ...base, models: [...base.models, { ...last, id: 'classical_with_clusters', vcov: 'classical' as const, cluster: ['gap'], dyad: undefined }] };
+    const { strColumn } = await import('../src/data/table.ts');
+    const run = async (releaseColumns: boolean) => {
+      const { table, stacked } = await pairYearTables({ data: DATA, years: [2021, 2022], lag: 0 }, silentReporter, { stacked: true });
+      table.names.push('gap');
+      table.columns.set('gap', strColumn(Array.from({ length: table.nrow }, (_, r) => (r === 5 ? null : `g${r % 9}`))));
+      const samples = await prepareModels(loaded, { pair_years: table, pair_years_stacked: stacked! });
+      const nrow = samples.get(last.sample)!.nrow;
+      return { fit: (await fitModels(loaded, samples, silentReporter, { releaseColumns })).fits.get('classical_with_clusters')!, nrow };
+    };
+    const released = await run(true);
+    expect(released.fit.vcov_type).toBe('classical');
+    expect(released.fit.n).toBe(released.nrow); // classical SEs read no cluster: no row is dropped for it
+    expect(JSON.parse(JSON.stringify(released.fit))).toEqual(JSON.parse(JSON.stringify((await run(false)).fit)));
+  });
 });
 
 describe('tongban panel --spec', () => {
