@@ -108,3 +108,24 @@ describe('AUC, area under the precision-recall curve and the classification tabl
     expect([s.classification.tp, s.classification.fp, s.classification.tn, s.classification.fn]).toEqual([c.TP, c.FP, c.TN, c.FN]);
   });
 });
+
+describe('fit statistics of a diverged binary fit', () => {
+  it('a NaN fitted value is an error in binaryFitStats (its rank loops never ended on one), and a fit with one has no AUC', async () => {
+    expect(() => binaryFitStats(Float64Array.of(0, 1, 1), Float64Array.of(0.2, Number.NaN, 0.7))).toThrow(/NaN fitted value/);
+    // King–Zeng on the demo pairs with factor(round(log_distance)): a level of three pairs, all
+    // cooperating, separates; the ML logit's information becomes singular and the corrected fit's
+    // values are NaN. The fit says so and has no AUC (it used to hang here, never returning)
+    const { computeDyads } = await import('../src/stages/dyads.ts');
+    const { numColumn } = await import('../src/data/table.ts');
+    const t = computeDyads(join(import.meta.dirname, '..', 'data', 'demo', '2021'), {}).dyads.dyads;
+    const d = t.columns.get('log_distance')!;
+    if (d.kind !== 'number') throw new Error('log_distance is not a number column');
+    t.names.push('pj');
+    t.columns.set('pj', numColumn(Float64Array.from(d.values, Math.round)));
+    const fit = fitModel(t, { formula: 'coop ~ log_distance + log_gdp_sum + log_flow + same_province + factor(pj)', family: 'relogit', vcov: 'classical' });
+    expect(fit.estimate.mu!.some((m) => Number.isNaN(m))).toBe(true); // the case this is about
+    expect(fit.result.auc).toBeNull();
+    expect(fit.result.converged).toBe(false);
+    expect(fit.result.warnings.join(' ')).toMatch(/singular/);
+  }, 60_000);
+});

@@ -82,6 +82,8 @@ function jointPieces(blocks: EstBlock[], n: number): VariancePieces {
 const binaryStatsOf = new WeakMap<Float64Array, Pick<FitResult, 'auc' | 'pr_auc'>>();
 function binaryStats(mu: Float64Array | null, y: Float64Array): Pick<FitResult, 'auc' | 'pr_auc'> {
   if (!mu) return { auc: null, pr_auc: null };
+  // a fit whose fitted values are not all numbers (a diverged estimate; its warnings say why) has no AUC
+  for (let i = 0; i < mu.length; i++) if (!Number.isFinite(mu[i])) return { auc: null, pr_auc: null };
   let r = binaryStatsOf.get(mu);
   if (!r) {
     const s = binaryFitStats(y, mu);

@@ -14,6 +14,8 @@ export interface BinaryFitStats {
 
 export function binaryFitStats(y: Float64Array, p: Float64Array, threshold = 0.5): BinaryFitStats {
   const n = y.length;
+  // a NaN would never compare equal to itself in the rank loops below, and they would not end
+  for (let r = 0; r < n; r++) if (Number.isNaN(p[r])) throw new Error('internal: binaryFitStats got a NaN fitted value');
   // all fitted values and those of the positives, each sorted ascending (native numeric sorts)
   const all = Float64Array.from(p).sort();
   let n1 = 0;
