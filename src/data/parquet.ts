@@ -17,7 +17,7 @@ import { basename } from 'node:path';
 import { parquetMetadata, parquetRead, parquetSchema, type FileMetaData } from 'hyparquet';
 import { ByteWriter, ParquetWriter, schemaFromColumnData, type ColumnSource } from 'hyparquet-writer';
 import { InputError, unreadableFile } from '../util/errors.ts';
-import { denseCodes, makeTable, numColumn, type Column, type Table } from './table.ts';
+import { denseCodes, hasMissing, makeTable, numColumn, type Column, type Table } from './table.ts';
 import { gatherNumbers, type ColumnKind, type PartSink, type TablePart } from './table-parts.ts';
 
 const MAGIC = 'PAR1';
@@ -159,14 +159,7 @@ function columnSources(t: Table, nullable: Map<string, boolean>, from: number, t
 /** A table as the bytes of a Parquet file, in chunks (one or more per row group). */
 export function* tableParquetChunks(t: Table): Generator<Uint8Array> {
   const nullable = new Map<string, boolean>();
-  for (const name of t.names) {
-    const c = t.columns.get(name)!;
-    let missing = false;
-    if (c.kind === 'number') {
-      for (let r = 0; r < t.nrow && !missing; r++) missing = Number.isNaN(c.values[r]);
-    } else for (let r = 0; r < t.nrow && !missing; r++) missing = c.codes[r] < 0;
-    nullable.set(name, missing);
-  }
+  for (const name of t.names) nullable.set(name, hasMissing(t.columns.get(name)!, t.nrow));
   const writer = new ByteWriter();
   const schema = schemaFromColumnData({ columnData: columnSources(t, nullable, 0, Math.min(t.nrow, 1)) });
   const pw = new ParquetWriter({ writer, schema, codec: 'SNAPPY', createdBy: 'tongban' });

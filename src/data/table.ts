@@ -105,6 +105,14 @@ export function selectColumns(t: Table, names: Iterable<string>): Table {
   );
 }
 
+/** Whether a column has a missing value (NaN, or text without a value) among its first `n` rows. */
+export function hasMissing(c: Column, n = c.kind === 'number' ? c.values.length : c.codes.length): boolean {
+  if (c.kind === 'number') {
+    for (let r = 0; r < n; r++) if (Number.isNaN(c.values[r])) return true;
+  } else for (let r = 0; r < n; r++) if (c.codes[r] < 0) return true;
+  return false;
+}
+
 /** Takes the named columns out of the table, in place (a table others hold loses them too). */
 export function dropColumns(t: Table, names: Iterable<string>): void {
   for (const name of names) t.columns.delete(name);

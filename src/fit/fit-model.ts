@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { UsageError } from '../util/errors.ts';
-import { denseCodes, type Column, type Table } from '../data/table.ts';
+import { denseCodes, hasMissing, type Table } from '../data/table.ts';
 import { buildDesign, type Design } from '../formula/design.ts';
 import type { Grouping, ScoreRows, VariancePieces } from '../vcov/vcov.ts';
 import { checkVcovRequest, computeVcov, SSC_PRESETS, VARIANCES, VCOV_TYPES, type SmallSampleRule, type Ssc, type VcovChoice, type VcovRequest, type VcovResult } from '../vcov/registry.ts';
@@ -230,7 +230,7 @@ export class FitCache {
       const [f, w, otherIds] = JSON.parse(otherKey) as [string, string | null, string[]];
       if (f !== formula || w !== (weights ?? null) || !ids.every((c) => otherIds.includes(c))) continue;
       const extra = otherIds.filter((c) => !ids.includes(c));
-      if (!extra.every((c) => noneMissing(table.columns.get(c)))) continue;
+      if (!extra.every((c) => table.columns.has(c) && !hasMissing(table.columns.get(c)!))) continue;
       const o = this.origin.get(d)!;
       const counts = this.estimateUses.get(table);
       if (counts) {
@@ -256,15 +256,6 @@ export class FitCache {
     else byFamily.delete(family);
     return e;
   }
-}
-
-/** Whether a column has a value in every row. */
-function noneMissing(c: Column | undefined): boolean {
-  if (!c) return false;
-  if (c.kind === 'number') {
-    for (let r = 0; r < c.values.length; r++) if (Number.isNaN(c.values[r])) return false;
-  } else for (let r = 0; r < c.codes.length; r++) if (c.codes[r] < 0) return false;
-  return true;
 }
 
 /** Adds `by` to the count of `key` under `table` (an unannounced key counts from 1); returns the new count. */

@@ -19,7 +19,7 @@ import type { FitResult } from '../fit/types.ts';
 import { formulaColumns } from '../formula/parse.ts';
 import { describe, type DescriptiveRow } from '../report/descriptives.ts';
 import type { LoadedSpec, ResolvedModel } from '../specfile/load.ts';
-import { VARIANCES } from '../vcov/registry.ts';
+import { varianceIds } from '../vcov/registry.ts';
 import { InputError, UsageError, type Problem } from '../util/errors.ts';
 import { didYouMean } from '../util/suggest.ts';
 import type { Reporter } from '../util/progress.ts';
@@ -216,18 +216,6 @@ export async function prepareModels(loaded: LoadedSpec, tables: StageTables): Pr
  * In: the loaded spec and the samples of `prepareModels`. Out: every model's fit and the
  * descriptives of the variables each sample's models use.
  */
-/**
- * The id columns a model's variance reads: those fitModel asks its design for (checkVcovRequest),
- * and so the key its design and estimate are announced under. A `cluster:` that a model with
- * classical SEs inherits (`like:`) is not among them.
- */
-function varianceIds(m: ResolvedModel): string[] {
-  const needs = VARIANCES[m.vcov].needs;
-  if (needs === 'none') return [];
-  if (needs === 'dyad') return [...(m.dyad ?? [])];
-  return [...(m.cluster ?? [])];
-}
-
 export async function fitModels(loaded: LoadedSpec, samples: Map<string, Table>, rep: Reporter, o: { releaseColumns?: boolean } = {}): Promise<ModelsStageResult> {
   // what the tables' columns are needed for besides the fits, computed first: with
   // releaseColumns a table loses its number columns once its last model has its design
@@ -262,7 +250,9 @@ export async function fitModels(loaded: LoadedSpec, samples: Map<string, Table>,
   const forQap: [ResolvedModel, ModelFit][] = [];
   const vif = new Map<string, VifRow[]>();
   const cache = new FitCache();
-  for (const m of loaded.models) cache.expect(samples.get(m.sample)!, m.formula, undefined, varianceIds(m), m.family);
+  // each model under the id columns its variance reads: the ones fitModel asks its design for
+  const idsOf = (m: ResolvedModel) => varianceIds({ type: m.vcov, cluster: m.cluster, dyad: m.dyad });
+  for (const m of loaded.models) cache.expect(samples.get(m.sample)!, m.formula, undefined, idsOf(m), m.family);
   const bar = rep.bar('fit', loaded.models.length);
   try {
     for (const [k, m] of loaded.models.entries()) {
@@ -272,7 +262,7 @@ export async function fitModels(loaded: LoadedSpec, samples: Map<string, Table>,
       try {
         if (releaseAt(m, k)) {
           // the design built here, one more announced use, so that fitModel finds it in the cache
-          const ids = varianceIds(m);
+          const ids = idsOf(m);
           cache.expect(table, m.formula, undefined, ids);
           const design = cache.design(table, m.formula, undefined, ids);
           if (correlationModels.has(m.id)) correlate(m, design.rows);

@@ -12,7 +12,7 @@ import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Encoding } from '../data/csv-columns.ts';
 import { NullableColumns, ParquetPartWriter } from '../data/parquet.ts';
-import { denseCodes, type Table } from '../data/table.ts';
+import { denseCodes, hasMissing, type Table } from '../data/table.ts';
 import { collectAfter } from '../util/gc.ts';
 import { TableCollector, type ColumnKind, type PartSink, type TablePart } from '../data/table-parts.ts';
 import { UsageError } from '../util/errors.ts';
@@ -58,19 +58,7 @@ export interface LatestYear {
 
 /** The number columns of a table with a missing value. */
 function missingIn(t: Table): Set<string> {
-  const out = new Set<string>();
-  for (const name of t.names) {
-    const c = t.columns.get(name)!;
-    if (c.kind !== 'number') continue;
-    const v = c.values;
-    for (let r = 0; r < v.length; r++) {
-      if (v[r] !== v[r]) {
-        out.add(name);
-        break;
-      }
-    }
-  }
-  return out;
+  return new Set(t.names.filter((name) => t.columns.get(name)!.kind === 'number' && hasMissing(t.columns.get(name)!)));
 }
 
 /** Unordered pair key of two global city codes (fewer than 2^21 cities). */

@@ -285,12 +285,8 @@ export class StagedFile {
     o: { sha256?: string; shownAs?: string } = {},
   ) {
     this.shownAs = o.shownAs ?? path;
-    if (o.sha256 !== undefined) {
-      this.digest = o.sha256;
-      return;
-    }
-    mkdirSync(dirname(path), { recursive: true });
-    this.fd = openSync(path, 'w');
+    if (o.sha256 !== undefined) this.digest = o.sha256;
+    else this.fd = openSync(path, 'w'); // its folder made by stagedPath
   }
 
   write(chunk: Uint8Array): void {
@@ -318,16 +314,18 @@ export class StagedFile {
 
 /** A file of the output folder `outDir` to be written before the run's other outputs (see StagedFile). */
 export function stageFile(outDir: string, name: string): StagedFile {
+  const shownAs = join(resolve(outDir), name);
+  const path = stagedPath(outDir, name); // a usage error of its own when the folder cannot be made
   try {
-    return new StagedFile(stagedPath(outDir, name), { shownAs: join(resolve(outDir), name) });
+    return new StagedFile(path, { shownAs });
   } catch (e) {
-    throw outputError(e, join(resolve(outDir), name), 'write');
+    throw outputError(e, shownAs, 'write');
   }
 }
 
 /**
  * Where file `name` of `outDir` is staged (see StagedFile), its folder made and marked for
- * removal like a partial folder; for a file another thread writes (`new StagedFile(path, sha256)`
+ * removal like a partial folder; for a file another thread writes (`new StagedFile(path, { sha256 })`
  * once it is done).
  */
 export function stagedPath(outDir: string, name: string): string {

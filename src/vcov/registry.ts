@@ -199,19 +199,22 @@ export function checkVcovRequest(c: VcovChoice, family: { name: string; variance
   const fail = (what: string): never => {
     throw new VcovRequestError(c.type, needs, `--vcov ${c.type} ${what}`);
   };
-  switch (needs) {
-    case 'none':
-      return [];
-    case 'cluster1':
-      if (c.cluster?.length !== 1) fail(c.cluster?.length ? 'takes one --cluster column (cluster2 takes two)' : 'needs --cluster <col>');
-      return c.cluster!;
-    case 'cluster2':
-      if (c.cluster?.length !== 2) fail('takes two --cluster columns, e.g. --cluster i,j');
-      return c.cluster!;
-    case 'dyad':
-      if (!c.dyad) fail('needs --dyad <col_i>,<col_j>');
-      return [...c.dyad!];
-  }
+  if (needs === 'cluster1' && c.cluster?.length !== 1) fail(c.cluster?.length ? 'takes one --cluster column (cluster2 takes two)' : 'needs --cluster <col>');
+  if (needs === 'cluster2' && c.cluster?.length !== 2) fail('takes two --cluster columns, e.g. --cluster i,j');
+  if (needs === 'dyad' && !c.dyad) fail('needs --dyad <col_i>,<col_j>');
+  return varianceIds(c);
+}
+
+/**
+ * The id columns a variance reads (and a fitted row must have): its cluster columns, its dyad
+ * columns, or none — a `cluster:` beside classical SEs (inherited through `like:`) is not read.
+ * Unchecked: checkVcovRequest says when the columns a type needs are missing.
+ */
+export function varianceIds(c: VcovChoice): string[] {
+  const needs = VARIANCES[c.type].needs;
+  if (needs === 'none') return [];
+  if (needs === 'dyad') return [...(c.dyad ?? [])];
+  return [...(c.cluster ?? [])];
 }
 
 /** A variance request that lacks the columns its type needs (callers word it for their setting). */
