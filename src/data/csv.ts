@@ -90,17 +90,21 @@ export function toCsv(header: string[], rows: Iterable<string[]>): string {
   return out.join('\n') + '\n';
 }
 
+/** The header line of a CSV file with these columns. */
+export const csvHeader = (names: string[]): string => names.map(quote).join(',') + '\n';
+
 /**
  * A table as CSV text in chunks of 10,000 rows: a 4-million-row dyad table is larger than
- * the longest string V8 allows, so large tables are written chunk by chunk.
+ * the longest string V8 allows, so large tables are written chunk by chunk. The header line
+ * first, unless `header` is false (the rows of a file written a part at a time).
  */
-export function* tableCsvChunks(t: Table, names: string[] = t.names): Generator<string> {
+export function* tableCsvChunks(t: Table, names: string[] = t.names, header = true): Generator<string> {
   const cols = names.map((n) => {
     const c = t.columns.get(n);
     if (!c) throw new Error(`no column '${n}'`);
     return c;
   });
-  yield names.map(quote).join(',') + '\n';
+  if (header) yield csvHeader(names);
   const line: string[] = new Array(cols.length);
   let chunk: string[] = [];
   for (let r = 0; r < t.nrow; r++) {

@@ -4,6 +4,7 @@
  * covariates, and the provinces of both ends (province_i, province_j) for samples
  * such as cross-province pairs. Columns are built straight into typed arrays.
  */
+import { PAIRWISE_OPS, pairwiseValues, type PairwiseColumn } from './pairwise.ts';
 import { UsageError } from '../util/errors.ts';
 import type { CleanData } from './clean.ts';
 import { denseCodes, makeTable, numColumn, type Column, type StrColumn, type Table } from './table.ts';
@@ -52,10 +53,20 @@ export interface DyadOptions {
   provinces?: string[];
   /** monadic covariates to turn into _sum/_absdiff/_min/_max; default DEFAULT_MONADIC (those present) */
   monadic?: string[];
+  /**
+   * which of those dyadic forms to build in memory (default: all): the others are only
+   * described (`deferred`), and computed when the dyad files are written
+   */
+  inMemory?: ReadonlySet<string>;
 }
 
 export interface DyadResult {
+  /** the dyad table, without the deferred columns */
   dyads: Table;
+  /** dyadic forms of monadic covariates not built in memory (DyadOptions.inMemory), by name */
+  deferred: Map<string, PairwiseColumn>;
+  /** every column of the dyad table in the contract's order, the deferred ones included */
+  columnOrder: string[];
   /** 1 for cities in the sample, indexed like data.ids */
   inSample: Uint8Array;
   /** sample cities' indices in city_id order */
@@ -218,6 +229,8 @@ export function buildDyads(data: CleanData, opts: DyadOptions = {}): DyadResult 
   ];
 
   // dyadic forms of the monadic covariates
+  const columnOrder = cols.map(([name]) => name);
+  const deferred = new Map<string, PairwiseColumn>();
   const requested = opts.monadic ?? DEFAULT_MONADIC;
   const monadic: string[] = [];
   for (const v of requested) {
@@ -229,22 +242,16 @@ export function buildDyads(data: CleanData, opts: DyadOptions = {}): DyadResult 
     if (c.kind !== 'number') throw new UsageError(`monadic covariate '${v}' is not numeric`);
     monadic.push(v);
     const x = Float64Array.from(order, (k) => c.values[k]);
-    const sum = f64(m);
-    const absdiff = f64(m);
-    const min = f64(m);
-    const max = f64(m);
-    for (let p = 0, r = 0; p < n; p++) {
-      const xp = x[p];
-      for (let q = p + 1; q < n; q++, r++) {
-        const xq = x[q];
-        sum[r] = xp + xq;
-        absdiff[r] = Math.abs(xp - xq);
-        // NaN-propagating min/max (Math.min does propagate NaN)
-        min[r] = Math.min(xp, xq);
-        max[r] = Math.max(xp, xq);
+    for (const op of PAIRWISE_OPS) {
+      const name = `${v}_${op}`;
+      const col: PairwiseColumn = { kind: 'pairwise', op, x, i: iCodes, j: jCodes };
+      columnOrder.push(name);
+      if (opts.inMemory && !opts.inMemory.has(name)) {
+        deferred.set(name, col);
+        continue;
       }
+      cols.push([name, numColumn(pairwiseValues(col, 0, m, f64(m)))]);
     }
-    cols.push([`${v}_sum`, numColumn(sum)], [`${v}_absdiff`, numColumn(absdiff)], [`${v}_min`, numColumn(min)], [`${v}_max`, numColumn(max)]);
   }
-  return { dyads: makeTable(m, cols), inSample, order, monadic, agreementsOutside: outside };
+  return { dyads: makeTable(m, cols), deferred, columnOrder, inSample, order, monadic, agreementsOutside: outside };
 }

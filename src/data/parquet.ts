@@ -17,7 +17,7 @@ import { basename } from 'node:path';
 import { parquetMetadata, parquetRead, parquetSchema, type FileMetaData } from 'hyparquet';
 import { ByteWriter, ParquetWriter, schemaFromColumnData, type ColumnSource } from 'hyparquet-writer';
 import { InputError, unreadableFile } from '../util/errors.ts';
-import { denseCodes, hasMissing, makeTable, numColumn, type Column, type Table } from './table.ts';
+import { denseCodes, hasMissing, makeTable, numColumn, sliceColumn, type Column, type Table } from './table.ts';
 import { gatherNumbers, type ColumnKind, type PartSink, type TablePart } from './table-parts.ts';
 
 const MAGIC = 'PAR1';
@@ -135,33 +135,50 @@ function textOf(x: unknown): string {
   return String(x);
 }
 
-/** The column sources of rows [from, to) of a table: typed arrays where no value is missing, else arrays with null. */
-function columnSources(t: Table, nullable: Map<string, boolean>, from: number, to: number): ColumnSource[] {
+/** The column sources of a table (a row group's rows): typed arrays where no value is missing, else arrays with null. */
+function columnSources(t: Table, nullable: Map<string, boolean>): ColumnSource[] {
   return t.names.map((name) => {
     const c = t.columns.get(name)!;
     const isNullable = nullable.get(name)!;
     if (c.kind === 'number') {
-      const part = c.values.subarray(from, to);
+      const part = c.values;
       if (!isNullable) return { name, data: part, type: 'DOUBLE', nullable: false };
-      const data = new Array<number | null>(to - from);
+      const data = new Array<number | null>(t.nrow);
       for (let r = 0; r < data.length; r++) data[r] = Number.isNaN(part[r]) ? null : part[r];
       return { name, data, type: 'DOUBLE', nullable: true };
     }
-    const data = new Array<string | null>(to - from);
+    const data = new Array<string | null>(t.nrow);
     for (let r = 0; r < data.length; r++) {
-      const k = c.codes[from + r];
+      const k = c.codes[r];
       data[r] = k < 0 ? null : c.levels[k];
     }
     return { name, data, type: 'STRING', nullable: isNullable };
   });
 }
 
-/** A table as the bytes of a Parquet file, in chunks (one or more per row group). */
-export function* tableParquetChunks(t: Table): Generator<Uint8Array> {
+/**
+ * A table handed over a row range at a time: its size and column names, which columns miss a
+ * value on some row, and rows [from, to) as a table (a dyad table's deferred columns exist only so).
+ */
+export interface TableSlices {
+  nrow: number;
+  names: string[];
+  nullable: Map<string, boolean>;
+  slice(from: number, to: number): Table;
+}
+
+/** A table in memory as TableSlices (views, no copies). */
+export function wholeTableSlices(t: Table): TableSlices {
   const nullable = new Map<string, boolean>();
   for (const name of t.names) nullable.set(name, hasMissing(t.columns.get(name)!, t.nrow));
+  return { nrow: t.nrow, names: t.names, nullable, slice: (from, to) => makeTable(to - from, t.names.map((n) => [n, sliceColumn(t.columns.get(n)!, from, to)])) };
+}
+
+/** A table as the bytes of a Parquet file, in chunks (one or more per row group of PARQUET_ROW_GROUP rows). */
+export function* tableParquetChunks(src: Table | TableSlices): Generator<Uint8Array> {
+  const t = 'slice' in src ? src : wholeTableSlices(src);
   const writer = new ByteWriter();
-  const schema = schemaFromColumnData({ columnData: columnSources(t, nullable, 0, Math.min(t.nrow, 1)) });
+  const schema = schemaFromColumnData({ columnData: columnSources(t.slice(0, Math.min(t.nrow, 1)), t.nullable) });
   const pw = new ParquetWriter({ writer, schema, codec: 'SNAPPY', createdBy: 'tongban' });
   const take = () => {
     const bytes = new Uint8Array(writer.buffer, 0, writer.index).slice();
@@ -170,7 +187,7 @@ export function* tableParquetChunks(t: Table): Generator<Uint8Array> {
   };
   for (let from = 0; from < t.nrow; from += PARQUET_ROW_GROUP) {
     const to = Math.min(t.nrow, from + PARQUET_ROW_GROUP);
-    pw.write({ columnData: columnSources(t, nullable, from, to), rowGroupSize: to - from });
+    pw.write({ columnData: columnSources(t.slice(from, to), t.nullable), rowGroupSize: to - from });
     yield take();
   }
   pw.finish();

@@ -113,6 +113,11 @@ export function hasMissing(c: Column, n = c.kind === 'number' ? c.values.length 
   return false;
 }
 
+/** Rows [from, to) of a column, as a view (no copy). */
+export function sliceColumn(c: Column, from: number, to: number): Column {
+  return c.kind === 'number' ? numColumn(c.values.subarray(from, to)) : { kind: 'string', codes: c.codes.subarray(from, to), levels: c.levels };
+}
+
 /** Takes the named columns out of the table, in place (a table others hold loses them too). */
 export function dropColumns(t: Table, names: Iterable<string>): void {
   for (const name of names) t.columns.delete(name);

@@ -44,6 +44,16 @@ export function computeDyads(input: string, opts: DyadOptions & { encoding?: Enc
   return { data, dyads, sample, cities };
 }
 
+/**
+ * The columns of dyads.csv and dyads.parquet: those the dyads stage built, in the contract's
+ * order, whether held in memory or deferred, then the spec's derived variables (added to the
+ * dyad table by the models stage). A column given away (see dyadsStageFiles) is still held.
+ */
+function fileColumns(d: DyadResult): string[] {
+  const built = new Set(d.columnOrder);
+  return [...d.columnOrder, ...d.dyads.names.filter((n) => !built.has(n))];
+}
+
 /** Above this many dyads, dyads.csv is written only on request (dyads.parquet always is). */
 export const DYADS_CSV_MAX = 1_000_000;
 
@@ -57,7 +67,7 @@ export async function dyadsStageFiles(res: DyadsStageResult, outDir: string, csv
   const { data, dyads, sample } = res;
   const formats: TableFormat[] = csv || dyads.dyads.nrow <= DYADS_CSV_MAX ? ['parquet', 'csv'] : ['parquet'];
   const targets: FileTargets = Object.fromEntries(formats.map((f) => [f, stagedPath(outDir, `dyads.${f}`)]));
-  const encoded = encodeInBackground(dyads.dyads, targets, give);
+  const encoded = encodeInBackground(dyads.dyads, targets, give, { order: fileColumns(dyads), deferred: dyads.deferred });
   const files = cleaningReportFiles(data, sample, lang);
   files.set('cities_clean.csv', tableToCsv(res.cities));
   const written = await encoded;
@@ -75,7 +85,8 @@ export async function dyadsStageFiles(res: DyadsStageResult, outDir: string, csv
  */
 export function runDyads(input: string, out: string, opts: DyadOptions & { csv?: boolean; encoding?: Encoding } = {}, rep: Reporter = silentReporter): Promise<DyadsStageResult & { written: string[] }> {
   return withOutput(out, async () => {
-    const res = computeDyads(input, opts, rep);
+    // the monadic covariates' pair columns are computed as the files are written, never held
+    const res = computeDyads(input, { inMemory: new Set(), ...opts }, rep);
     rep.step(`dyads: writing ${res.sample.dyads} dyads`);
     const written = writeOutputsAtomically(out, await dyadsStageFiles(res, out, opts.csv));
     rep.step(`dyads: ${res.sample.cities} cities, ${res.sample.dyads} dyads, ${res.sample.coop_dyads} cooperating -> ${out}`);

@@ -91,6 +91,34 @@ export function columnsRead(loaded: LoadedSpec, table: string): Set<string> {
 }
 
 /**
+ * Every column of a stage table (`dyads`, …) that the models stage reads: columnsRead's, the
+ * inputs of the samples' subsets and of the derived variables, and the derived variables' own
+ * names (a name already taken is an error, judged on the table). Null when an expression does
+ * not compile: the stage reports it when it runs. The dyads stage builds in memory only these
+ * of the pair columns it can defer (data/pairwise.ts).
+ */
+export async function columnsUsed(loaded: LoadedSpec, table: string): Promise<Set<string> | null> {
+  const out = columnsRead(loaded, table);
+  const expressions = Object.values(loaded.spec.samples)
+    .filter((s) => s.table === table && s.subset)
+    .map((s) => s.subset!);
+  const derivedOn = table === 'cities' ? 'cities' : PAIR_TABLES.includes(table as (typeof PAIR_TABLES)[number]) ? 'dyads' : null;
+  if (derivedOn) {
+    for (const [name, expr] of Object.entries(loaded.spec.derived[derivedOn] ?? {})) {
+      out.add(name);
+      expressions.push(expr);
+    }
+  }
+  try {
+    for (const e of expressions) for (const c of (await compileRestricted(e)).symbols) out.add(c);
+  } catch (e) {
+    if (e instanceof UsageError) return null;
+    throw e;
+  }
+  return out;
+}
+
+/**
  * The samples the models use. Every sample's expression is checked, but a sample no model
  * uses is not built: with millions of dyads every copy counts.
  */

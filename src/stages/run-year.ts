@@ -10,7 +10,7 @@ import { loadSpec } from '../specfile/load.ts';
 import { fault, withOutput, writeOutputsAtomically } from '../util/output.ts';
 import { silentReporter, type Reporter } from '../util/progress.ts';
 import { computeDyads, dyadsStageFiles } from './dyads.ts';
-import { columnsRead, fitModels, prepareModels } from './models.ts';
+import { columnsRead, columnsUsed, fitModels, prepareModels } from './models.ts';
 import { fitMultiverse } from './multiverse.ts';
 import type { RunRecord } from '../report/run-record.ts';
 import { manifest, NETWORK_COLUMNS, reportFiles, runNetwork, runRecord } from './report.ts';
@@ -52,7 +52,11 @@ async function runYearLocked(o: RunOptions, outDir: string, rep: Reporter): Prom
   const dataset = basename(resolve(o.data));
   const input = join(o.data, String(o.year));
   const loaded = o.spec ? loadSpec(o.spec) : null;
-  const stage = computeDyads(input, { provinces: o.provinces, monadic: loaded?.spec.monadic, encoding: o.encoding }, rep);
+  // of the monadic covariates' pair columns, only those the models or the network read are
+  // built in memory; the others are computed as the dyad files are written
+  const used = loaded ? await columnsUsed(loaded, 'dyads') : new Set<string>();
+  const inMemory = used ? new Set([...used, ...NETWORK_COLUMNS]) : undefined;
+  const stage = computeDyads(input, { provinces: o.provinces, monadic: loaded?.spec.monadic, encoding: o.encoding, inMemory }, rep);
   if (!loaded) {
     // an earlier spec run's outputs would no longer match these data: they go
     writeOutputsAtomically(outDir, await dyadsStageFiles(stage, outDir, o.dyadsCsv), { drop: SPEC_OUTPUTS });
