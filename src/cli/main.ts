@@ -85,4 +85,9 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
   throw e;
 });
 
-process.exitCode = await main(hideBin(process.argv));
+const code = await main(hideBin(process.argv));
+process.exitCode = code;
+// a failed command ends once its messages are out: a worker thread still busy for it (say,
+// encoding the dyad files of a run that failed later) must not keep the process alive
+// ('exit' handlers still remove partial outputs and locks)
+if (code !== 0) process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));

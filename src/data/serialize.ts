@@ -138,7 +138,12 @@ export function encodeInBackground(t: Table, targets: FileTargets, give: Iterabl
     dropColumns(t, names);
     return Promise.resolve().then(() => writeTableFiles(msg, targets));
   }
-  post(w, t, targets, names, layout);
+  try {
+    post(w, t, targets, names, layout);
+  } catch (e) {
+    void w.terminate();
+    throw e;
+  }
   return answerOf(w, 'file-encoding');
 }
 
