@@ -142,17 +142,17 @@ function columnSources(t: Table, nullable: Map<string, boolean>): ColumnSource[]
     const isNullable = nullable.get(name)!;
     if (c.kind === 'number') {
       const part = c.values;
-      if (!isNullable) return { name, data: part, type: 'DOUBLE', nullable: false };
+      if (!isNullable) return { name, data: part, type: 'DOUBLE', nullable: false, statistics: false };
       const data = new Array<number | null>(t.nrow);
       for (let r = 0; r < data.length; r++) data[r] = Number.isNaN(part[r]) ? null : part[r];
-      return { name, data, type: 'DOUBLE', nullable: true };
+      return { name, data, type: 'DOUBLE', nullable: true, statistics: false };
     }
     const data = new Array<string | null>(t.nrow);
     for (let r = 0; r < data.length; r++) {
       const k = c.codes[r];
       data[r] = k < 0 ? null : c.levels[k];
     }
-    return { name, data, type: 'STRING', nullable: isNullable };
+    return { name, data, type: 'STRING', nullable: isNullable, statistics: false };
   });
 }
 
