@@ -95,6 +95,9 @@ function components(g: Graph): Int32Array {
  */
 function brandes(g: Graph): { betweenness: Float64Array; distSum: Float64Array } {
   const n = g.n;
+  // the graph's arrays and each vertex's values in locals: the loops below are the run's
+  // longest at county scale (2,846 searches over 350,000 adjacency entries each)
+  const { start, adj } = g;
   const bc = new Float64Array(n);
   const distSum = new Float64Array(n);
   const sigma = new Float64Array(n);
@@ -110,24 +113,32 @@ function brandes(g: Graph): { betweenness: Float64Array; distSum: Float64Array }
     let head = 0;
     let tail = 0;
     order[tail++] = s;
+    let sum = 0;
     while (head < tail) {
       const v = order[head++];
-      distSum[s] += dist[v];
-      for (let k = g.start[v]; k < g.start[v + 1]; k++) {
-        const w = g.adj[k];
-        if (dist[w] < 0) {
-          dist[w] = dist[v] + 1;
+      const next = dist[v] + 1;
+      const sv = sigma[v];
+      sum += next - 1;
+      for (let k = start[v], end = start[v + 1]; k < end; k++) {
+        const w = adj[k];
+        const dw = dist[w];
+        if (dw < 0) {
+          dist[w] = next;
           order[tail++] = w;
-        }
-        if (dist[w] === dist[v] + 1) sigma[w] += sigma[v];
+          sigma[w] += sv;
+        } else if (dw === next) sigma[w] += sv;
       }
     }
+    distSum[s] = sum;
     // accumulate dependencies in order of decreasing distance
     for (let q = tail - 1; q > 0; q--) {
       const w = order[q];
-      for (let k = g.start[w]; k < g.start[w + 1]; k++) {
-        const v = g.adj[k];
-        if (dist[v] === dist[w] - 1) delta[v] += (sigma[v] / sigma[w]) * (1 + delta[w]);
+      const prev = dist[w] - 1;
+      const sw = sigma[w];
+      const dw = 1 + delta[w];
+      for (let k = start[w], end = start[w + 1]; k < end; k++) {
+        const v = adj[k];
+        if (dist[v] === prev) delta[v] += (sigma[v] / sw) * dw;
       }
       bc[w] += delta[w];
     }
