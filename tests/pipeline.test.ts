@@ -146,7 +146,7 @@ describe('reruns', () => {
   });
 
   it('compare-years puts the main models side by side by year', async () => {
-    const dir = await compareYears({ data: DATA, years: [2021, 2022], spec: BOOK, out: outA }, { step() {}, bar: () => ({ tick() {}, stop() {} }) });
+    const dir = await compareYears({ data: DATA, years: [2021, 2022], spec: BOOK, out: outA }, { step() {}, bar: () => ({ tick() {}, stop() {} }), warn() {} });
     const md = readFileSync(join(dir, 'partner_main.md'), 'utf8');
     expect(md).toMatch(/\| {2}\| 2021 \| 2022 \|/);
     expect(existsSync(join(dir, 'depth_negbin.tex'))).toBe(true);
@@ -218,6 +218,11 @@ describe('the run and report commands as a user types them', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/fit 14\/14 depth_cross_province \(\d+\.\d s\)/);
     expect(r.stderr).toMatch(/report\.html/);
+    // a model's estimation warning reaches the shell as well as the table's notes (once, after the progress lines)
+    const warning = /^tongban: warning: model partner_yangtze: the dyadic variance matrix is not positive semi-definite: smallest eigenvalue -0\.00954\d* \(1 negative\)/m;
+    expect(r.stderr).toMatch(warning);
+    expect(r.stderr.match(new RegExp(warning.source, 'gm'))).toHaveLength(1);
+    expect(readFileSync(join(out, 'demo', '2021', 'tables', 'partner.md'), 'utf8')).toMatch(/方差矩阵非半正定/);
     const again = join(tmp(), 'rendered');
     const rep = runCli(['report', '--fits', join(out, 'demo', '2021', 'fits'), '--out', again, '--quiet']);
     expect(rep.code, rep.stderr).toBe(0);

@@ -68,9 +68,10 @@ export async function runRunCommand(args: unknown): Promise<void> {
 
 export async function runReportCommand(args: unknown): Promise<void> {
   const o = parseOptions(z.object({ fits: z.string().min(1), out: z.string().min(1), ...common }), args, 'report');
+  const rep = makeReporter(o.quiet);
   const n = await withOutput(o.out, async () => {
     const { record, fits } = readFits(o.fits);
-    writeOutputsAtomically(o.out, await renderReport(record, fits), { replaceDirs: ['tables', 'plots'] });
+    writeOutputsAtomically(o.out, await renderReport(record, fits, (w) => rep.warn(w)), { replaceDirs: ['tables', 'plots'] });
     return fits.size;
   });
   makeReporter(o.quiet).step(`report: ${n} models -> ${o.out}`);

@@ -99,7 +99,8 @@ function baseMap(map: RunRecord['spec']['map'], lang: 'zh' | 'en'): { geojson: u
 }
 
 /** In: the run record and the fits by model id. Out: every file of the report (tidy, glance, tables, plots, report.html). */
-export async function renderReport(record: RunRecord, fits: Map<string, FitResult>): Promise<OutputFiles> {
+/** `warn` gets each warning about the report itself (a figure left without a PNG), for stderr. */
+export async function renderReport(record: RunRecord, fits: Map<string, FitResult>, warn: (message: string) => void = () => {}): Promise<OutputFiles> {
   const files: OutputFiles = new Map();
   const lang = record.spec.language;
   const zh = lang === 'zh';
@@ -378,6 +379,7 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
   sections.push(...levelHtml);
   if (multiverseHtml) sections.push(multiverseHtml);
   const pngWarnings = await pngs.into(files);
+  for (const w of pngWarnings) warn(w);
   if (pngWarnings.length) sections.push(`<p class="notes">${pngWarnings.map(htmlEscape).join('<br>')}</p>`);
   sections.push(`<h2>${zh ? '运行记录' : 'Run record'}</h2>`);
   // the run record as a small table: every model's family, sample, formula, variance and N

@@ -99,7 +99,10 @@ async function compareYearsLocked(o: { data: string; years: number[]; spec: stri
   }
   files.set('year_changes.json', `${JSON.stringify(summary, null, 2)}\n`);
   const figures = first.spec.figures ?? { width_cm: DEFAULT_PNG.widthCm, dpi: DEFAULT_PNG.dpi };
-  for (const w of await addPngs(files, { widthCm: figures.width_cm, dpi: figures.dpi })) html.push(`<p class="notes">${htmlEscape(w)}</p>`);
+  for (const w of await addPngs(files, { widthCm: figures.width_cm, dpi: figures.dpi })) {
+    rep.warn(w);
+    html.push(`<p class="notes">${htmlEscape(w)}</p>`);
+  }
   await tables.finish(lang, 'tables.docx');
   files.set('index.html', htmlPage(zh ? '主模型分年度比较' : 'Main models by year', html.join('\n')));
   // the folder is wholly compare-years': no table of an earlier comparison stays behind

@@ -336,6 +336,9 @@ export async function fitModels(loaded: LoadedSpec, samples: Map<string, Table>,
   } finally {
     bar.stop();
   }
+  // each model's warnings also on stderr (after the bar, which a line would break): they are in
+  // the tables' notes and the fit files, but a run from a shell should say so where it runs
+  for (const [id, fit] of fits) for (const w of fit.warnings) rep.warn(`model ${id}: ${w}`);
   // permutation inference after the fits (it takes longest), one progress bar per model
   for (const [m, fit] of forQap) {
     const q = m.qap!;

@@ -422,7 +422,7 @@ export function runPanel(o: PanelOptions & { out: string; spec?: string; stacked
       const models = await fitModels(loaded, samples, rep, { releaseColumns: true });
       const record = { ...runRecord(loaded, { dataset: basename(resolve(o.data)), year: report.dates_from }, models, { ...latest.cleaning, sample: latest.sample }), panel: report };
       rep.step('report: tables, plots, report.html');
-      for (const [name, content] of await reportFiles(record, models.fits)) files.set(name, content);
+      for (const [name, content] of await reportFiles(record, models.fits, (w) => rep.warn(w))) files.set(name, content);
     }
     // a run without a spec drops an earlier spec run's fits, tables, plots and report (they
     // would describe other years or options); a stacked table not built this time goes too

@@ -115,11 +115,11 @@ export function runNetwork(dyads: Table, cities: Table): Promise<NonNullable<Run
 }
 
 /** Every file of the report stage: fits/*.json, fits/_run.json, tables, plots, report.html. */
-export async function reportFiles(record: RunRecord, fits: Map<string, FitResult>): Promise<OutputFiles> {
+export async function reportFiles(record: RunRecord, fits: Map<string, FitResult>, warn: (message: string) => void = () => {}): Promise<OutputFiles> {
   const files: OutputFiles = new Map();
   for (const [id, fit] of fits) files.set(`fits/${id}.json`, JSON.stringify(fit, null, 2) + '\n');
   files.set('fits/_run.json', JSON.stringify(record, null, 2) + '\n');
-  for (const [name, content] of await renderReport(record, fits)) files.set(name, content);
+  for (const [name, content] of await renderReport(record, fits, warn)) files.set(name, content);
   return files;
 }
 

@@ -83,7 +83,7 @@ async function runYearLocked(o: RunOptions, outDir: string, rep: Reporter): Prom
   if (multiverse) record.multiverse = multiverse;
   rep.step('report: tables, plots, report.html');
   fault('models');
-  const report = await reportFiles(record, models.fits); // while the second core still encodes the dyad table
+  const report = await reportFiles(record, models.fits, (w) => rep.warn(w)); // while the second core still encodes the dyad table
   const files = await stageFiles;
   for (const [name, content] of report) files.set(name, content);
   const spec = { file: o.spec, sha256: record.spec.sha256 };

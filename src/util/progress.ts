@@ -1,6 +1,7 @@
 /**
  * Progress on stderr: a bar (cli-progress) when stderr is a terminal, plain lines
- * otherwise, nothing with --quiet. Results go to stdout, progress never does.
+ * otherwise, nothing with --quiet. Results go to stdout, progress never does. Warnings (an
+ * estimate that may be unreliable) go to stderr with or without --quiet.
  */
 import cliProgress from 'cli-progress';
 
@@ -9,6 +10,8 @@ export interface Reporter {
   step(message: string): void;
   /** a bar over `total` units; returns tick/stop */
   bar(label: string, total: number): { tick(detail?: string): void; stop(): void };
+  /** a warning about a result (not progress: shown with --quiet too) */
+  warn(message: string): void;
 }
 
 export function makeReporter(quiet: boolean): Reporter {
@@ -16,6 +19,9 @@ export function makeReporter(quiet: boolean): Reporter {
   return {
     step(message) {
       if (!quiet) process.stderr.write(`tongban: ${message}\n`);
+    },
+    warn(message) {
+      process.stderr.write(`tongban: warning: ${message}\n`);
     },
     bar(label, total) {
       if (quiet) return { tick() {}, stop() {} };
@@ -46,4 +52,5 @@ export function makeReporter(quiet: boolean): Reporter {
   };
 }
 
-export const silentReporter: Reporter = makeReporter(true);
+/** No progress and no warnings (library use and tests: the warnings stay in the results). */
+export const silentReporter: Reporter = { ...makeReporter(true), warn() {} };
