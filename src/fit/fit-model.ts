@@ -277,6 +277,8 @@ export function fitModel(table: Table, options: FitOptions, cache?: FitCache): M
   const o = FitOptionsSchema.parse(options);
   const fam = family(o.family);
   const idColumns = checkVcovRequest({ type: o.vcov, cluster: o.cluster, dyad: o.dyad }, { name: o.family, variances: fam.variances });
+  // the cache's designs have the default factor-level limit (no spec sets another): a limit it would ignore is a bug
+  if (cache && o.maxLevels !== undefined) throw new Error('internal: fitModel with a FitCache takes no maxLevels');
   const design = cache ? cache.design(table, o.formula, o.weights, idColumns) : buildDesign(table, o.formula, { weights: o.weights, require: idColumns, maxLevels: o.maxLevels });
   checkResponse(o.family, fam, design);
   if (design.parts.length > 1 && fam.parts === 1) {
