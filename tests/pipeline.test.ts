@@ -183,6 +183,15 @@ describe('spec errors name the line and the field', () => {
     expect(e.message).toMatch(/field 'partner_controls': value "log_distanse": expected a variable of the dyads table/);
   });
 
+  it('a misspelt pair column is suggested from every column of the dyad table, those no model reads included', async () => {
+    // the pair columns no model reads are not built in memory (data/pairwise.ts); the messages still know them
+    const subset = book.replace(/^samples:\n/m, 'samples:\n  typo: { table: dyads, subset: fiscal_ratio_smu > 0.5 }\n').replace('sample: all_dyads', 'sample: typo');
+    expect(subset).not.toBe(book);
+    expect((await errorOf(subset, true)).message).toMatch(/unknown column 'fiscal_ratio_smu': did you mean 'fiscal_ratio_sum'\?/);
+    const formula = book.replace('terms: [log_distance, log_gdp_sum, log_population_absdiff]', 'terms: [log_distance, log_gdp_maxx, log_population_absdiff]');
+    expect((await errorOf(formula, true)).message).toMatch(/value "log_gdp_maxx".*did you mean 'log_gdp_max'\?/);
+  });
+
   it('forbidden expression in a derived variable', async () => {
     const text = book.replace('cross_province: 1 - same_province', 'cross_province: f(x) = 1');
     const e = await errorOf(text, true);

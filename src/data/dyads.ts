@@ -255,3 +255,18 @@ export function buildDyads(data: CleanData, opts: DyadOptions = {}): DyadResult 
   }
   return { dyads: makeTable(m, cols), deferred, columnOrder, inSample, order, monadic, agreementsOutside: outside };
 }
+
+/**
+ * Builds the deferred columns into the dyad table, every column then in the contract's order
+ * (the table as `buildDyads` without `inMemory` makes it): for a spec that names a column the
+ * table does not have, whose error message lists and suggests the table's columns.
+ */
+export function materializeDeferred(d: DyadResult): void {
+  if (!d.deferred.size) return;
+  const m = d.dyads.nrow;
+  for (const [name, col] of d.deferred) d.dyads.columns.set(name, numColumn(pairwiseValues(col, 0, m, f64(m))));
+  d.deferred.clear();
+  const built = new Set(d.columnOrder);
+  d.dyads.names = [...d.columnOrder, ...d.dyads.names.filter((n) => !built.has(n))];
+}
+

@@ -9,6 +9,7 @@ import type { FitResult } from '../fit/types.ts';
 import { loadSpec } from '../specfile/load.ts';
 import { fault, withOutput, writeOutputsAtomically } from '../util/output.ts';
 import { silentReporter, type Reporter } from '../util/progress.ts';
+import { materializeDeferred } from '../data/dyads.ts';
 import { computeDyads, dyadsStageFiles } from './dyads.ts';
 import { columnsRead, columnsUsed, fitModels, prepareModels } from './models.ts';
 import { fitMultiverse } from './multiverse.ts';
@@ -57,6 +58,10 @@ async function runYearLocked(o: RunOptions, outDir: string, rep: Reporter): Prom
   const used = loaded ? await columnsUsed(loaded, 'dyads') : new Set<string>();
   const inMemory = used ? new Set([...used, ...NETWORK_COLUMNS]) : undefined;
   const stage = computeDyads(input, { provinces: o.provinces, monadic: loaded?.spec.monadic, encoding: o.encoding, inMemory }, rep);
+  // a name the spec reads that is no column at all (a typo) is an error the models stage words
+  // with the table's columns and a "did you mean": they are all built, as without deferring
+  const derived = new Set(Object.keys(loaded?.spec.derived.dyads ?? {}));
+  if (used && [...used].some((c) => !derived.has(c) && !stage.dyads.dyads.columns.has(c) && !stage.dyads.deferred.has(c))) materializeDeferred(stage.dyads);
   if (!loaded) {
     // an earlier spec run's outputs would no longer match these data: they go
     writeOutputsAtomically(outDir, await dyadsStageFiles(stage, outDir, o.dyadsCsv), { drop: SPEC_OUTPUTS });
