@@ -224,6 +224,17 @@ export function recoverOutput(target: string): void {
  * its place is an error), the lock is taken, and an interrupted earlier write is undone.
  * The lock is released by `releaseOutput` (`withOutput` does both), or when the process ends.
  */
+/** Every folder below `dir` (not following links). */
+function subfolders(dir: string): string[] {
+  const out: string[] = [];
+  for (const e of readdirSync(dir, { withFileTypes: true })) {
+    if (!e.isDirectory()) continue;
+    const p = join(dir, e.name);
+    out.push(p, ...subfolders(p));
+  }
+  return out;
+}
+
 export function prepareOutput(outDir: string): string {
   const target = resolve(outDir);
   const parent = dirname(target);
@@ -239,6 +250,17 @@ export function prepareOutput(outDir: string): string {
   }
   if (existsSync(target) && !statSync(target).isDirectory()) {
     throw new UsageError(`cannot write outputs into ${target}: it is a file, not a folder; choose another --out`);
+  }
+  // the earlier run's folders must be ours to empty: the new run takes the folder's place and the
+  // old one is removed, which a read-only folder (or subfolder) refuses only after the swap
+  if (existsSync(target)) {
+    for (const dir of [target, ...subfolders(target)]) {
+      try {
+        accessSync(dir, constants.W_OK | constants.X_OK);
+      } catch (e) {
+        throw outputError(e, dir, 'replace the earlier outputs in');
+      }
+    }
   }
   takeLock(target);
   try {
@@ -430,7 +452,13 @@ export function writeOutputsAtomically(outDir: string, files: OutputFiles, opts:
     fault('old-moved');
     renameSync(ready, target);
     fault('swapped');
-    rmSync(old, { recursive: true, force: true });
+    // the new run is in place: an old folder that cannot be removed now (a file held open on
+    // Windows) is removed by the next run's recovery, and must not turn this run into a failure
+    try {
+      rmSync(old, { recursive: true, force: true });
+    } catch {
+      /* left for recoverOutput */
+    }
     return names.map((n) => join(target, n));
   } catch (e) {
     if (e instanceof UsageError) throw e;

@@ -57,6 +57,32 @@ describe('--out that cannot be written', () => {
       chmodSync(locked, 0o755);
     }
   });
+
+  it('an earlier output folder made read-only (or a folder in it) is refused before any work, and left as it was', () => {
+    const input = tinyWith({});
+    openTo(input, 0o755);
+    for (const lock of ['.', 'sub']) {
+      const base = tmp('tongban-hostile-ro-');
+      const out = join(base, 'out');
+      expectOk(runCli(['dyads', '--input', input, '--out', out, '--quiet']));
+      mkdirSync(join(out, 'sub'));
+      put(join(out, 'sub'), 'mine.txt', 'kept\n');
+      openTo(base, 0o777);
+      chmodSync(out, 0o777);
+      chmodSync(join(out, lock), 0o555);
+      const before = snapshot(base);
+      const entries = entriesUnder(base);
+      try {
+        // the old folder used to be swapped out and then failed to be removed: the new run in
+        // place, the old one beside it as .out.tongban-old, and exit 2 all the same
+        expectRefused(runCliAs(['dyads', '--input', input, '--out', out, '--quiet']), join(out, lock === '.' ? '' : lock).replace(/\/$/, ''), /permission denied/);
+        expect(entriesUnder(base)).toEqual(entries);
+        expect(snapshot(base)).toEqual(before);
+      } finally {
+        chmodSync(join(out, lock), 0o755);
+      }
+    }
+  });
 });
 
 describe('simulate into a folder that holds files', () => {
