@@ -87,7 +87,8 @@ process.stdout.on('error', (e: NodeJS.ErrnoException) => {
 
 const code = await main(hideBin(process.argv));
 process.exitCode = code;
-// a failed command ends once its messages are out: a worker thread still busy for it (say,
-// encoding the dyad files of a run that failed later) must not keep the process alive
-// ('exit' handlers still remove partial outputs and locks)
-if (code !== 0) process.stdout.write('', () => process.stderr.write('', () => process.exit(code)));
+// a failed command ends once its error message is out: a worker thread still busy for it (say,
+// encoding the dyad files of a run that failed later) must not keep the process alive ('exit'
+// handlers still remove partial outputs and locks; stdout is not written to here, so its EPIPE
+// handler cannot turn the code into 0)
+if (code !== 0) process.stderr.write('', () => process.exit(code));
