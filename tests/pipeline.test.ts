@@ -145,6 +145,18 @@ describe('reruns', () => {
     expect(files.get('report.html')).toBe(snapA2021['report.html']);
   });
 
+  it('a figure left without a PNG (a character the font lacks) is said to the caller (stderr in the CLI) as well as in report.html', async () => {
+    const { record, fits } = readFits(join(outA, 'demo', '2021', 'fits'));
+    const partner = record.spec.levels.find((l) => l.id === 'partner')!;
+    partner.label = '伙伴选择 \u{1F600}';
+    const warned: string[] = [];
+    const files = await renderReport(record, fits, (w) => warned.push(w));
+    expect(warned.length).toBeGreaterThan(0);
+    for (const w of warned) expect(w).toMatch(/^plots\/\S+\.svg: no PNG written: .*U\+1F600/);
+    expect(files.get('report.html')).toContain(warned[0]);
+    expect(files.has(warned[0].split(':')[0].replace(/\.svg$/, '.png'))).toBe(false);
+  });
+
   it('compare-years puts the main models side by side by year', async () => {
     const dir = await compareYears({ data: DATA, years: [2021, 2022], spec: BOOK, out: outA }, { step() {}, bar: () => ({ tick() {}, stop() {} }), warn() {} });
     const md = readFileSync(join(dir, 'partner_main.md'), 'utf8');
