@@ -3,9 +3,9 @@
  * plus what the observed information needs (d²μ/dη²).
  */
 import gammaln from '@stdlib/math-base-special-gammaln';
-import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
 import { binomialLogDensity, plogis } from '../util/math.ts';
+import { phi } from '../util/phi.ts';
 
 const EPS = 2.220446049250313e-16;
 export const INV_SQRT_2PI = 0.3989422804014327;
@@ -45,7 +45,7 @@ export const links: Record<Link['name'], Link> = {
     fun: (mu) => normalQuantile(mu, 0, 1),
     inv: (eta) => {
       const e = Math.min(Math.max(eta, -PROBIT_THRESH), PROBIT_THRESH);
-      return normalCdf(e, 0, 1);
+      return phi(e);
     },
     muEta: (eta) => Math.max(INV_SQRT_2PI * Math.exp(-0.5 * eta * eta), EPS),
     muEta2: (eta) => -eta * INV_SQRT_2PI * Math.exp(-0.5 * eta * eta),
@@ -202,7 +202,7 @@ export function workingValues(
     // links.probit's inv and muEta, and the binomial deviance, inline (a probit fit's hot loop)
     for (let r = 0; r < n; r++) {
       const e = eta[r];
-      const m = normalCdf(Math.min(Math.max(e, -PROBIT_THRESH), PROBIT_THRESH), 0, 1);
+      const m = phi(Math.min(Math.max(e, -PROBIT_THRESH), PROBIT_THRESH));
       mu[r] = m;
       const d = Math.max(INV_SQRT_2PI * Math.exp(-0.5 * e * e), EPS);
       const yr = y[r];
