@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readCsvColumns } from '../src/data/csv-columns.ts';
-import { readParquetColumns, readParquetHeader, tableParquetChunks } from '../src/data/parquet.ts';
+import { readParquetColumns, readParquetHeader } from '../src/data/parquet.ts';
+import { tableChunks, tableMessage } from '../src/data/serialize.ts';
 import { cellText, type Table } from '../src/data/table.ts';
 import { InputError } from '../src/util/errors.ts';
 import { tmp } from './helpers.ts';
@@ -35,7 +36,7 @@ describe('Parquet', () => {
 
   it('writes what it reads back exactly, and the same bytes every time', async () => {
     const t = readCsvColumns(join(F, 'duckdb_dyads_as_read_by_duckdb.csv'), { text: new Set(['i', 'j']) });
-    const bytes = () => Buffer.concat([...tableParquetChunks(t)]);
+    const bytes = () => Buffer.concat([...tableChunks(tableMessage(t), 'parquet')]);
     const p = join(tmp(), 'x.parquet');
     writeFileSync(p, bytes());
     expect(bytes().equals(readFileSync(p))).toBe(true);

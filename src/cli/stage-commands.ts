@@ -74,7 +74,7 @@ export async function runReportCommand(args: unknown): Promise<void> {
     writeOutputsAtomically(o.out, await renderReport(record, fits, (w) => rep.warn(w)), { replaceDirs: ['tables', 'plots'] });
     return fits.size;
   });
-  makeReporter(o.quiet).step(`report: ${n} models -> ${o.out}`);
+  rep.step(`report: ${n} models -> ${o.out}`);
 }
 
 export async function runCompareYearsCommand(args: unknown): Promise<void> {

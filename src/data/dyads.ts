@@ -266,7 +266,16 @@ export function materializeDeferred(d: DyadResult): void {
   const m = d.dyads.nrow;
   for (const [name, col] of d.deferred) d.dyads.columns.set(name, numColumn(pairwiseValues(col, 0, m, f64(m))));
   d.deferred.clear();
+  d.dyads.names = fileColumns(d);
+}
+
+/**
+ * The columns of dyads.csv and dyads.parquet: those `buildDyads` made, in the contract's order,
+ * whether held in memory or deferred, then the columns added to the table since (the spec's
+ * derived variables).
+ */
+export function fileColumns(d: DyadResult): string[] {
   const built = new Set(d.columnOrder);
-  d.dyads.names = [...d.columnOrder, ...d.dyads.names.filter((n) => !built.has(n))];
+  return [...d.columnOrder, ...d.dyads.names.filter((n) => !built.has(n))];
 }
 

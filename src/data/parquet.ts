@@ -17,7 +17,7 @@ import { basename } from 'node:path';
 import { parquetMetadata, parquetRead, parquetSchema, type FileMetaData } from 'hyparquet';
 import { ByteWriter, ParquetWriter, schemaFromColumnData, type ColumnSource } from 'hyparquet-writer';
 import { InputError, unreadableFile } from '../util/errors.ts';
-import { denseCodes, hasMissing, makeTable, numColumn, sliceColumn, type Column, type Table } from './table.ts';
+import { denseCodes, makeTable, numColumn, type Column, type Table } from './table.ts';
 import { gatherNumbers, type ColumnKind, type PartSink, type TablePart } from './table-parts.ts';
 
 const MAGIC = 'PAR1';
@@ -167,16 +167,11 @@ export interface TableSlices {
   slice(from: number, to: number): Table;
 }
 
-/** A table in memory as TableSlices (views, no copies). */
-export function wholeTableSlices(t: Table): TableSlices {
-  const nullable = new Map<string, boolean>();
-  for (const name of t.names) nullable.set(name, hasMissing(t.columns.get(name)!, t.nrow));
-  return { nrow: t.nrow, names: t.names, nullable, slice: (from, to) => makeTable(to - from, t.names.map((n) => [n, sliceColumn(t.columns.get(n)!, from, to)])) };
-}
-
-/** A table as the bytes of a Parquet file, in chunks (one or more per row group of PARQUET_ROW_GROUP rows). */
-export function* tableParquetChunks(src: Table | TableSlices): Generator<Uint8Array> {
-  const t = 'slice' in src ? src : wholeTableSlices(src);
+/**
+ * A table as the bytes of a Parquet file, in chunks (one or more per row group of
+ * PARQUET_ROW_GROUP rows); data/serialize.ts hands a table over as TableSlices.
+ */
+export function* tableParquetChunks(t: TableSlices): Generator<Uint8Array> {
   const writer = new ByteWriter();
   const schema = schemaFromColumnData({ columnData: columnSources(t.slice(0, Math.min(t.nrow, 1)), t.nullable) });
   const pw = new ParquetWriter({ writer, schema, codec: 'SNAPPY', createdBy: 'tongban' });

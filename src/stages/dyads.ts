@@ -8,7 +8,7 @@ import type { Encoding } from '../data/csv-columns.ts';
 import { encodeInBackground, type FileTargets, type TableFormat } from '../data/serialize.ts';
 import { filterRows, type Table } from '../data/table.ts';
 import { citiesCleanTable, cleanYear, type CleanData } from '../data/clean.ts';
-import { buildDyads, type DyadOptions, type DyadResult, type SampleInfo } from '../data/dyads.ts';
+import { buildDyads, fileColumns, type DyadOptions, type DyadResult, type SampleInfo } from '../data/dyads.ts';
 import { basename, join, resolve } from 'node:path';
 import { outputError, StagedFile, stagedPath, withOutput, writeOutputsAtomically, type OutputFiles } from '../util/output.ts';
 import { silentReporter, type Reporter } from '../util/progress.ts';
@@ -42,16 +42,6 @@ export function computeDyads(input: string, opts: DyadOptions & { encoding?: Enc
   // the sample's cities, in input order, with degree counted inside the sample
   const cities = filterRows(citiesCleanTable(data, dyads.inSample), dyads.inSample);
   return { data, dyads, sample, cities };
-}
-
-/**
- * The columns of dyads.csv and dyads.parquet: those the dyads stage built, in the contract's
- * order, whether held in memory or deferred, then the spec's derived variables (added to the
- * dyad table by the models stage). A column given away (see dyadsStageFiles) is still held.
- */
-function fileColumns(d: DyadResult): string[] {
-  const built = new Set(d.columnOrder);
-  return [...d.columnOrder, ...d.dyads.names.filter((n) => !built.has(n))];
 }
 
 /** Above this many dyads, dyads.csv is written only on request (dyads.parquet always is). */

@@ -219,11 +219,6 @@ export function recoverOutput(target: string): void {
   }
 }
 
-/**
- * Before any computing: the output folder can be written (its parent is created; a file in
- * its place is an error), the lock is taken, and an interrupted earlier write is undone.
- * The lock is released by `releaseOutput` (`withOutput` does both), or when the process ends.
- */
 /** Every folder below `dir` (not following links). */
 function subfolders(dir: string): string[] {
   const out: string[] = [];
@@ -235,6 +230,11 @@ function subfolders(dir: string): string[] {
   return out;
 }
 
+/**
+ * Before any computing: the output folder can be written (its parent is created; a file in
+ * its place is an error), the lock is taken, and an interrupted earlier write is undone.
+ * The lock is released by `releaseOutput` (`withOutput` does both), or when the process ends.
+ */
 export function prepareOutput(outDir: string): string {
   const target = resolve(outDir);
   const parent = dirname(target);
