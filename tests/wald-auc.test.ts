@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { readCsvTable } from '../src/data/csv.ts';
 import { fitModel, type FitOptions } from '../src/fit/fit-model.ts';
 import { binaryFitStats } from '../src/inference/fit-stats.ts';
+import { Rng } from '../src/util/random.ts';
 import { waldTest } from '../src/inference/wald-test.ts';
 import { expectClose } from './helpers.ts';
 
@@ -128,4 +129,72 @@ describe('fit statistics of a diverged binary fit', () => {
     expect(fit.result.converged).toBe(false);
     expect(fit.result.warnings.join(' ')).toMatch(/singular/);
   }, 60_000);
+});
+
+/** The areas by their definitions over every fitted value sorted (the implementation before the placement table), as the reference. */
+function areasBySorting(y: Float64Array, p: Float64Array): { auc: number; pr_auc: number } {
+  const n = y.length;
+  const all = Float64Array.from(p).sort();
+  const pos = Float64Array.from(p.filter((_, r) => y[r] === 1)).sort();
+  const n1 = pos.length;
+  const n0 = n - n1;
+  let rankSum = 0;
+  for (let k = 0, s = 0; k < n1; ) {
+    const x = pos[k];
+    while (all[s] < x) s++;
+    let e = s;
+    while (e + 1 < n && all[e + 1] === x) e++;
+    let m = k;
+    while (m < n1 && pos[m] === x) m++;
+    rankSum += (m - k) * ((s + e) / 2 + 1);
+    k = m;
+  }
+  let ap = 0;
+  let prevRecall = 0;
+  let ip = n1 - 1;
+  for (let e = n - 1; e >= 0; ) {
+    const x = all[e];
+    let s = e;
+    while (s - 1 >= 0 && all[s - 1] === x) s--;
+    while (ip >= 0 && pos[ip] >= x) ip--;
+    const tp = n1 - 1 - ip;
+    const recall = tp / n1;
+    ap += (recall - prevRecall) * (tp / (n - s));
+    prevRecall = recall;
+    e = s - 1;
+  }
+  return { auc: (rankSum - (n1 * (n1 + 1)) / 2) / (n1 * n0), pr_auc: ap };
+}
+
+describe('binary fit statistics: the placement table gives the areas of the full sort, bit for bit', () => {
+  const rng = new Rng(20261207);
+  const draw = (kind: number): number => {
+    const u = rng.uniform();
+    switch (kind) {
+      case 0: return u; // continuous in (0, 1)
+      case 1: return Math.round(u * 20) / 20; // heavy ties
+      case 2: return 1 / (1 + Math.exp(-(u - 0.5) * 80)); // logistic spread over many binades, some exactly 0 or 1 in double
+      case 3: return [0, -0, 5e-324, -5e-324, 1e-310, 1, Infinity, -Infinity, -2.5, 0.3][Math.floor(u * 10)]; // signs, zeros, subnormals, infinities
+      default: return u < 0.5 ? 0.25 : 0.25 + Number.EPSILON * Math.floor(u * 8); // ties differing only in the low word
+    }
+  };
+  it.each([0, 1, 2, 3, 4])('value kind %i, 200 random tables', (kind) => {
+    for (let t = 0; t < 200; t++) {
+      const n = 1 + Math.floor(rng.uniform() * (t < 100 ? 40 : 3000));
+      const share = [0, 0.04, 0.5, 1][t % 4];
+      const y = Float64Array.from({ length: n }, () => (rng.uniform() < share ? 1 : 0));
+      const p = Float64Array.from({ length: n }, () => draw(kind));
+      const got = binaryFitStats(y, p);
+      const want = areasBySorting(y, p);
+      expect(Object.is(got.auc, want.auc) && Object.is(got.pr_auc, want.pr_auc), `kind ${kind}, table ${t}: ${got.auc}/${want.auc}, ${got.pr_auc}/${want.pr_auc}`).toBe(true);
+    }
+  });
+  it('a subarray view (the fitted values of a sample within a larger buffer)', () => {
+    const big = Float64Array.from({ length: 5000 }, () => rng.uniform());
+    const p = big.subarray(1234, 4321);
+    const y = Float64Array.from(p, () => (rng.uniform() < 0.1 ? 1 : 0));
+    const got = binaryFitStats(y, p);
+    const want = areasBySorting(y, p);
+    expect([got.auc, got.pr_auc]).toEqual([want.auc, want.pr_auc]);
+  });
 });
