@@ -11,7 +11,7 @@ await build({
   entryPoints: {
     main: 'src/cli/main.ts',
     pipeline: 'pipeline/run.ts',
-    'crossprod-worker': 'src/linalg/crossprod-worker.ts',
+    'rows-worker': 'src/models/rows-worker.ts',
     'serialize-worker': 'src/data/serialize-worker.ts',
     'qap-worker': 'src/inference/qap-worker.ts',
     'curve-null-worker': 'src/inference/curve-null-worker.ts',

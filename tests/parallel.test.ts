@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { parallelCrossprod, PARALLEL_MIN_ROWS, shared, warmUpWorker, workerJobsDone, workerReady } from '../src/linalg/parallel.ts';
+import { onBothCores, parallelCrossprod, PARALLEL_MIN_ROWS, shared, warmUpWorker, workerJobsDone, workerReady } from '../src/linalg/parallel.ts';
+import { binomial, links, negbin, poisson, type Family } from '../src/models/family.ts';
+import { fitGlm } from '../src/models/glm.ts';
 import { weightedCrossprod } from '../src/linalg/crossprod.ts';
 import { Rng } from '../src/util/random.ts';
 
@@ -33,5 +35,55 @@ describe('parallel cross product', () => {
     const ref = weightedCrossprod(X, n, p, w, z, g3);
     ref.forEach((v, q) => expect(Math.abs(after[q] - v)).toBeLessThanOrEqual(1e-13 * Math.abs(v) + 1e-9));
     g3.forEach((v, q) => expect(Math.abs(g2[q] - v)).toBeLessThanOrEqual(1e-13 * Math.abs(v) + 1e-9));
+  });
+});
+
+describe('GLM working values on two cores', () => {
+  const n = PARALLEL_MIN_ROWS + 777;
+  const p = 4;
+  const rng = new Rng(11);
+  const fill = (a: Float64Array, f: (r: number) => number) => {
+    for (let k = 0; k < a.length; k++) a[k] = f(k);
+    return a;
+  };
+  const X = fill(shared(n * p), (k) => (k % p === 0 ? 1 : rng.normal()));
+  const eta0 = Float64Array.from({ length: n }, (_, r) => -1 + 0.5 * X[r * p + 1] - 0.3 * X[r * p + 2] + 0.2 * X[r * p + 3]);
+  const binary = fill(shared(n), (r) => (rng.uniform() < 1 / (1 + Math.exp(-eta0[r])) ? 1 : 0));
+  const counts = fill(shared(n), (r) => Math.floor(-Math.log(rng.uniform()) * Math.exp(eta0[r] + 1)));
+  const weights = fill(shared(n), () => 0.5 + rng.uniform());
+  const offset = fill(shared(n), () => 0.1 * rng.normal());
+  const cases: [string, Family, Float64Array][] = [
+    ['logit', binomial(links.logit), binary],
+    ['probit', binomial(links.probit), binary],
+    ['cloglog', binomial(links.cloglog), binary],
+    ['poisson', poisson(), counts],
+    ['negbin', negbin(1.7), counts],
+  ];
+  it.each(cases)('%s: the same bits whether or not the worker takes half of the rows', async (_, family, y) => {
+    warmUpWorker();
+    for (let k = 0; k < 200 && !workerReady(); k++) await new Promise((r) => setTimeout(r, 50));
+    expect(workerReady()).toBe(true);
+    const inp = { X, n, p, y, offset, weights };
+    // epsilon given: not the memoised default fit, so each call runs
+    const jobs0 = workerJobsDone();
+    const two = fitGlm(inp, family, { epsilon: 1e-10 });
+    expect(workerJobsDone() - jobs0).toBeGreaterThanOrEqual(2 * two.iterations); // a cross product and a working-values pass per round
+    // the same fit with inputs in ordinary memory runs every row loop on this thread
+    const copy = { X: Float64Array.from(X), n, p, y: Float64Array.from(y), offset: Float64Array.from(offset), weights: Float64Array.from(weights) };
+    const jobs1 = workerJobsDone();
+    const one = fitGlm(copy, family, { epsilon: 1e-10 });
+    expect(workerJobsDone()).toBe(jobs1);
+    expect(two.converged).toBe(true);
+    expect(two.iterations).toBe(one.iterations);
+    for (const k of ['beta', 'eta', 'mu', 's', 'bread', 'observedInfo'] as const) expect(Array.from(two[k]), k).toEqual(Array.from(one[k]));
+    expect(Object.is(two.deviance, one.deviance) && Object.is(two.loglik, one.loglik)).toBe(true);
+  });
+  it('a half the worker fails on is an internal error, not numbers', async () => {
+    warmUpWorker();
+    for (let k = 0; k < 200 && !workerReady(); k++) await new Promise((r) => setTimeout(r, 50));
+    const a = () => shared(n);
+    // no Poisson family has a logit link: the worker's rebuild of the family throws
+    const job = { kind: 'working', family: { name: 'poisson', link: 'logit', theta: Infinity }, X, p, beta: new Float64Array(p), offset: null, y: counts, pw: null, eta: a(), mu: a(), w: a(), res: a(), devRow: a(), from: 0, to: n >> 1 };
+    expect(() => onBothCores(n, job, [X], () => {})).toThrow(/rows worker failed/);
   });
 });

@@ -173,7 +173,8 @@ function evalVar(e: Expr, t: Table): Var {
 /** The values of the used rows (the array itself when every row is used: no copy). */
 function gather(v: Float64Array, rows: Int32Array): Float64Array {
   if (rows.length === v.length) return v;
-  const out = new Float64Array(rows.length);
+  // large vectors in shared memory, where the two cores' row loops can read them (linalg/parallel.ts)
+  const out = rows.length >= PARALLEL_MIN_ROWS ? shared(rows.length) : new Float64Array(rows.length);
   for (let k = 0; k < rows.length; k++) out[k] = v[rows[k]];
   return out;
 }
@@ -313,7 +314,10 @@ export function buildDesign(table: Table, formulaText: string, opts: DesignOptio
     for (const o of offsets[k]) {
       const g = gather(o, rows);
       if (off) for (let r = 0; r < n; r++) off[r] += g[r];
-      else off = Float64Array.from(g); // a copy: gather() may return the column itself
+      else {
+        off = n >= PARALLEL_MIN_ROWS ? shared(n) : new Float64Array(n);
+        off.set(g); // a copy: gather() may return the column itself
+      }
     }
     return buildPart(formula, part, used, n, off, opts.aliasTol ?? 1e-14, warnings);
   });

@@ -9,9 +9,9 @@ export function symmetrize(a: Float64Array, k: number): void {
   for (let r = 0; r < k; r++) for (let c = r + 1; c < k; c++) a[c * k + r] = a[r * k + c];
 }
 
-/** η = offset + Xβ for every row of a row-major n × p matrix, into `eta`. */
-export function linearPredictor(X: Float64Array, n: number, p: number, beta: Float64Array, offset: Float64Array | null, eta: Float64Array = new Float64Array(n)): Float64Array {
-  for (let r = 0; r < n; r++) {
+/** η = offset + Xβ for every row of a row-major n × p matrix (or rows `from` … n − 1), into `eta`. */
+export function linearPredictor(X: Float64Array, n: number, p: number, beta: Float64Array, offset: Float64Array | null, eta: Float64Array = new Float64Array(n), from = 0): Float64Array {
+  for (let r = from; r < n; r++) {
     let e = offset ? offset[r] : 0;
     const o = r * p;
     for (let a = 0; a < p; a++) e += X[o + a] * beta[a];

@@ -139,10 +139,28 @@ export function negbin(theta: number): Family {
   };
 }
 
+/** What a worker thread needs to rebuild a family (functions do not cross threads). */
+export interface FamilyKey {
+  name: Family['name'];
+  link: Link['name'];
+  theta: number;
+}
+
+export const familyKey = (f: Family): FamilyKey => ({ name: f.name, link: f.link.name, theta: f.theta });
+
+/** The family of a FamilyKey: the same constructors, so the same arithmetic. */
+export function familyFromKey(d: FamilyKey): Family {
+  const f = d.name === 'binomial' ? binomial(links[d.link]) : d.name === 'poisson' ? poisson() : negbin(d.theta);
+  if (f.link.name !== d.link) throw new Error(`internal: no ${d.name} family with the ${d.link} link`);
+  return f;
+}
+
 /**
  * The IRLS working quantities for all rows at once: μ, working weight w = pw μ'²/V and
  * working residual (y − μ)/μ'; returns the deviance. One tight loop per family/link
- * (no per-row dynamic dispatch), the hot spot of every GLM fit.
+ * (no per-row dynamic dispatch), the hot spot of every GLM fit. `from`/`to` restrict it to a
+ * range of rows (the deviance is then of those rows), and `devRow` receives each row's term
+ * of the deviance, for a caller that sums the rows of two threads in row order.
  */
 export function workingValues(
   family: Family,
@@ -152,12 +170,14 @@ export function workingValues(
   mu: Float64Array,
   w: Float64Array,
   res: Float64Array,
+  from = 0,
+  to = eta.length,
+  devRow: Float64Array | null = null,
 ): number {
-  const n = eta.length;
   let dev = 0;
   const key = `${family.name}/${family.link.name}`;
   if (key === 'binomial/logit') {
-    for (let r = 0; r < n; r++) {
+    for (let r = from; r < to; r++) {
       const e = eta[r];
       let m: number;
       let d: number;
@@ -179,14 +199,16 @@ export function workingValues(
       const v = m * (1 - m);
       w[r] = (p * d * d) / v;
       res[r] = (yr - m) / d;
-      dev += p * 2 * (yr === 1 ? -Math.log(m) : yr === 0 ? -Math.log1p(-m) : ylogy(yr, m) + ylogy(1 - yr, 1 - m));
+      const dr = p * 2 * (yr === 1 ? -Math.log(m) : yr === 0 ? -Math.log1p(-m) : ylogy(yr, m) + ylogy(1 - yr, 1 - m));
+      dev += dr;
+      if (devRow) devRow[r] = dr;
     }
     return dev;
   }
   if (key === 'poisson/log' || key === 'negbin/log') {
     const theta = family.theta;
     const isNb = family.name === 'negbin';
-    for (let r = 0; r < n; r++) {
+    for (let r = from; r < to; r++) {
       const m = Math.max(Math.exp(eta[r]), EPS);
       mu[r] = m;
       const yr = y[r];
@@ -194,13 +216,15 @@ export function workingValues(
       const v = isNb ? m + (m * m) / theta : m;
       w[r] = (p * m * m) / v;
       res[r] = (yr - m) / m;
-      dev += p * (isNb ? 2 * (ylogy(yr, m) - (yr + theta) * Math.log((yr + theta) / (m + theta))) : 2 * (ylogy(yr, m) - (yr - m)));
+      const dr = p * (isNb ? 2 * (ylogy(yr, m) - (yr + theta) * Math.log((yr + theta) / (m + theta))) : 2 * (ylogy(yr, m) - (yr - m)));
+      dev += dr;
+      if (devRow) devRow[r] = dr;
     }
     return dev;
   }
   if (key === 'binomial/probit') {
     // links.probit's inv and muEta, and the binomial deviance, inline (a probit fit's hot loop)
-    for (let r = 0; r < n; r++) {
+    for (let r = from; r < to; r++) {
       const e = eta[r];
       const m = phi(Math.min(Math.max(e, -PROBIT_THRESH), PROBIT_THRESH));
       mu[r] = m;
@@ -209,12 +233,14 @@ export function workingValues(
       const p = pw ? pw[r] : 1;
       w[r] = (p * d * d) / (m * (1 - m));
       res[r] = (yr - m) / d;
-      dev += p * 2 * (ylogy(yr, m) + ylogy(1 - yr, 1 - m));
+      const dr = p * 2 * (ylogy(yr, m) + ylogy(1 - yr, 1 - m));
+      dev += dr;
+      if (devRow) devRow[r] = dr;
     }
     return dev;
   }
   const link = family.link;
-  for (let r = 0; r < n; r++) {
+  for (let r = from; r < to; r++) {
     const e = eta[r];
     const m = link.inv(e);
     mu[r] = m;
@@ -222,7 +248,9 @@ export function workingValues(
     const p = pw ? pw[r] : 1;
     w[r] = (p * d * d) / family.variance(m);
     res[r] = (y[r] - m) / d;
-    dev += p * family.devResid(y[r], m);
+    const dr = p * family.devResid(y[r], m);
+    dev += dr;
+    if (devRow) devRow[r] = dr;
   }
   return dev;
 }

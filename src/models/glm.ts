@@ -5,11 +5,13 @@
  * computed the information and score at the estimate already, so no further pass is
  * made (docs/decisions.md, decision 9).
  * Per iteration: η = Xβ, the family's working values in one loop, then X'WX and X'Wz
- * in one pass (upper triangle). X is row-major n × p.
+ * in one pass (upper triangle). X is row-major n × p. From 200,000 rows both passes run on
+ * two cores (linalg/parallel.ts) with the same results.
  */
 import { cholesky, cholInverse, cholSolve, linearPredictor } from '../linalg/dense.ts';
-import { parallelCrossprod, PARALLEL_MIN_ROWS, shared } from '../linalg/parallel.ts';
-import { workingValues, type Family } from './family.ts';
+import { borrowShared, giveBack, onBothCores, parallelCrossprod, PARALLEL_MIN_ROWS } from '../linalg/parallel.ts';
+import { familyKey, workingValues, type Family } from './family.ts';
+import type { WorkingJob } from './rows-worker.ts';
 
 export interface GlmInput {
   X: Float64Array;
@@ -69,16 +71,64 @@ function subsampleStart(inp: GlmInput, family: Family): Float64Array | null {
     if ((state >>> 0) % SUBSAMPLE_EVERY === 0) rows.push(r);
   }
   const m = rows.length;
-  const Xs = new Float64Array(m * p);
-  for (let k = 0; k < m; k++) for (let a = 0, o = rows[k] * p; a < p; a++) Xs[k * p + a] = X[o + a];
-  const pick = (v: Float64Array | null) => {
-    if (!v) return null;
-    const out = new Float64Array(m);
-    for (let k = 0; k < m; k++) out[k] = v[rows[k]];
-    return out;
-  };
-  const sub = fitGlm({ X: Xs, n: m, p, y: pick(y)!, offset: pick(offset), weights: pick(weights) }, family, { epsilon: 1e-6, stepTol: 1e-4 });
-  return sub.converged && sub.warnings.length === 0 && sub.beta.every(Number.isFinite) ? sub.beta : null;
+  const scratch = new Scratch(m);
+  try {
+    const Xs = scratch.vector(m * p);
+    for (let k = 0; k < m; k++) for (let a = 0, o = rows[k] * p; a < p; a++) Xs[k * p + a] = X[o + a];
+    const pick = (v: Float64Array | null) => {
+      if (!v) return null;
+      const out = scratch.vector(m);
+      for (let k = 0; k < m; k++) out[k] = v[rows[k]];
+      return out;
+    };
+    const sub = fitGlm({ X: Xs, n: m, p, y: pick(y)!, offset: pick(offset), weights: pick(weights) }, family, { epsilon: 1e-6, stepTol: 1e-4 });
+    return sub.converged && sub.warnings.length === 0 && sub.beta.every(Number.isFinite) ? sub.beta : null;
+  } finally {
+    scratch.release();
+  }
+}
+
+/**
+ * The vectors of one fit: from 200,000 rows shared (both cores' row loops read and write them)
+ * and borrowed from the pool (linalg/parallel.ts), zeroed; ordinary arrays below. `release`
+ * gives them back: nothing that outlives the fit may point into them.
+ */
+class Scratch {
+  private readonly lent: Float64Array[] = [];
+  constructor(private readonly n: number) {}
+  vector(len: number): Float64Array {
+    if (this.n < PARALLEL_MIN_ROWS) return new Float64Array(len);
+    const v = borrowShared(len);
+    this.lent.push(v);
+    return v;
+  }
+  release(): void {
+    giveBack(this.lent.splice(0));
+  }
+}
+
+/**
+ * η = offset + Xβ and the family's working values (μ, w, res) for every row; returns the
+ * deviance. On two cores when the rows are many and the arrays shared: the worker takes the
+ * first half of the rows, and the rows' deviance terms are summed in row order afterwards,
+ * which is the sum workingValues makes on one thread.
+ */
+function etaAndWorking(inp: GlmInput, family: Family, beta: Float64Array, eta: Float64Array, mu: Float64Array, w: Float64Array, res: Float64Array, devRow: Float64Array | null): number {
+  const { X, n, p, y, offset, weights } = inp;
+  const half = n >> 1;
+  const split =
+    devRow !== null &&
+    onBothCores(n, { kind: 'working', family: familyKey(family), X, p, beta, offset, y, pw: weights, eta, mu, w, res, devRow, from: 0, to: half } satisfies WorkingJob, [X, offset, y, weights, eta, mu, w, res, devRow], () => {
+      linearPredictor(X, n, p, beta, offset, eta, half);
+      workingValues(family, eta, y, weights, mu, w, res, half, n, devRow);
+    });
+  if (!split) {
+    linearPredictor(X, n, p, beta, offset, eta);
+    return workingValues(family, eta, y, weights, mu, w, res);
+  }
+  let dev = 0;
+  for (let r = 0; r < n; r++) dev += devRow![r];
+  return dev;
 }
 
 /** X'Wz with z = η − offset + res (the first round, from mustart rather than from a β). */
@@ -122,30 +172,40 @@ function observedWeight(family: Family, eta: number, mu: number, y: number, w: n
 }
 
 function irls(inp: GlmInput, family: Family, ctl: GlmControl): GlmFit {
+  const scratch = new Scratch(inp.n);
+  try {
+    return irlsWith(inp, family, ctl, (len) => scratch.vector(len));
+  } finally {
+    scratch.release();
+  }
+}
+
+function irlsWith(inp: GlmInput, family: Family, ctl: GlmControl, alloc: (len: number) => Float64Array): GlmFit {
   const { X, n, p, y, offset, weights } = inp;
   const maxit = ctl.maxit ?? 100;
   const epsilon = ctl.epsilon ?? 1e-10;
   const stepTol = ctl.stepTol ?? 1e-10;
   const link = family.link;
   const warnings: string[] = [];
-  const eta = new Float64Array(n);
-  const mu = new Float64Array(n);
-  // shared memory for the arrays the parallel cross product reads
-  const alloc = (len: number) => (n >= PARALLEL_MIN_ROWS ? shared(len) : new Float64Array(len));
+  // η and μ are copied out of the scratch vectors for the result
+  const eta = alloc(n);
+  const mu = alloc(n);
   const w = alloc(n);
   const res = alloc(n);
+  const devRow = n >= PARALLEL_MIN_ROWS ? alloc(n) : null; // each row's deviance term, when two cores share the rows
 
   let beta: Float64Array = new Float64Array(p);
   let haveBeta = false;
   const start = ctl.start ?? (n >= WARM_START_MIN_ROWS ? subsampleStart(inp, family) : null);
+  let dev: number;
   if (start) {
     beta = Float64Array.from(start);
     haveBeta = true;
-    linearPredictor(X, n, p, beta, offset, eta);
+    dev = etaAndWorking(inp, family, beta, eta, mu, w, res, devRow);
   } else {
     for (let r = 0; r < n; r++) eta[r] = link.fun(family.muStart(y[r], weights ? weights[r] : 1)) + (offset ? offset[r] : 0);
+    dev = workingValues(family, eta, y, weights, mu, w, res);
   }
-  let dev = workingValues(family, eta, y, weights, mu, w, res);
   let converged = false;
   let iterations = 0;
   let info: Float64Array | null = null;
@@ -188,13 +248,11 @@ function irls(inp: GlmInput, family: Family, ctl: GlmControl): GlmFit {
     }
     // the first round from mustart: δ is measured from η, not from a β
     let next = haveBeta ? beta.map((b, a) => b + delta[a]) : cholSolve(l, p, xtwzFromStart(X, n, p, w, eta, res, offset));
-    linearPredictor(X, n, p, next, offset, eta);
-    let devNew = workingValues(family, eta, y, weights, mu, w, res);
+    let devNew = etaAndWorking(inp, family, next, eta, mu, w, res, devRow);
     // step halving on a non-finite or (after the first step) increased deviance
     for (let h = 0; h < 40 && haveBeta && (!Number.isFinite(devNew) || devNew > dev + 1e-9 * Math.abs(dev)); h++) {
       next = next.map((b, a) => (b + beta[a]) / 2);
-      linearPredictor(X, n, p, next, offset, eta);
-      devNew = workingValues(family, eta, y, weights, mu, w, res);
+      devNew = etaAndWorking(inp, family, next, eta, mu, w, res, devRow);
     }
     if (!Number.isFinite(devNew)) {
       warnings.push(`the deviance became non-finite at iteration ${iterations}; no valid step found`);
@@ -212,8 +270,7 @@ function irls(inp: GlmInput, family: Family, ctl: GlmControl): GlmFit {
   iterations = Math.min(iterations, maxit);
   if (!converged || !info) {
     // not converged: recompute at the last β so that everything belongs to it
-    linearPredictor(X, n, p, beta, offset, eta);
-    dev = workingValues(family, eta, y, weights, mu, w, res);
+    dev = etaAndWorking(inp, family, beta, eta, mu, w, res, devRow);
     info = parallelCrossprod(X, n, p, w);
   } else if (newton) {
     // the expected information at the estimate (the last round's was the observed one)
@@ -250,7 +307,9 @@ function irls(inp: GlmInput, family: Family, ctl: GlmControl): GlmFit {
       `fitted probabilities numerically 0 or 1 occurred for ${boundary} row${boundary > 1 ? 's' : ''} (possible separation: coefficients may be diverging; consider firth-logit)`,
     );
   }
-  return { beta, eta, mu, converged, iterations, deviance: dev, loglik, bread, s, observedInfo: canonical ? Float64Array.from(info) : obs, warnings };
+  // ordinary copies of the scratch vectors, which go back to the pool
+  const own = (v: Float64Array) => (v.buffer instanceof SharedArrayBuffer ? v.slice() : v);
+  return { beta, eta: own(eta), mu: own(mu), converged, iterations, deviance: dev, loglik, bread, s, observedInfo: canonical ? Float64Array.from(info) : obs, warnings };
 }
 
 /** Null model (intercept only when the model has one, with the same offset and weights). */

@@ -10,7 +10,7 @@ import { Worker } from 'node:worker_threads';
 export const threadsAllowed = (): boolean => process.env.TONGBAN_THREADS !== '1';
 
 /**
- * A worker for module `name` (e.g. 'crossprod-worker'); `sourceUrl` is the URL of the .ts
+ * A worker for module `name` (e.g. 'rows-worker'); `sourceUrl` is the URL of the .ts
  * module in the sources, relative to the caller (used only when running from the sources).
  */
 export function startWorker(name: string, sourceUrl: URL, callerUrl: string, workerData: Record<string, unknown> = {}): Worker {
