@@ -6,7 +6,7 @@
  */
 import { z } from 'zod';
 import { UsageError } from '../util/errors.ts';
-import { denseCodes, hasMissing, type Table } from '../data/table.ts';
+import { denseCodes, hasMissing, type Column, type Table } from '../data/table.ts';
 import { buildDesign, type Design } from '../formula/design.ts';
 import type { Grouping, ScoreRows, VariancePieces } from '../vcov/vcov.ts';
 import { checkVcovRequest, computeVcov, SSC_PRESETS, VARIANCES, VCOV_TYPES, type SmallSampleRule, type Ssc, type VcovChoice, type VcovRequest, type VcovResult } from '../vcov/registry.ts';
@@ -147,24 +147,67 @@ function groupingOf(table: Table, name: string, rows: Int32Array): Grouping {
   return { name, codes, G: coder.size() };
 }
 
-/** The two city columns of a dyad table's used rows coded on one shared set of cities 0..G−1 (ids compared as text). */
+/** A pair of id columns coded on every row of their table: cities 0..G−1 in order of first appearance. */
+interface FullCodes {
+  i: Int32Array;
+  j: Int32Array;
+  G: number;
+  cities: string[];
+}
+/** by the two column objects: every model on a table shares its coding (at county scale 8 M text lookups, ~0.2 s a model) */
+const fullCodes = new WeakMap<Column, WeakMap<Column, FullCodes>>();
+
+function codeAllRows(ci: Column, cj: Column, nrow: number): FullCodes {
+  const text = (c: Column) => (r: number) => (c.kind === 'number' ? String(c.values[r]) : c.levels[c.codes[r]]);
+  const ti = text(ci);
+  const tj = text(cj);
+  const coder = denseCodes<string>();
+  const i = new Int32Array(nrow);
+  const j = new Int32Array(nrow);
+  for (let r = 0; r < nrow; r++) {
+    i[r] = coder.code(ti(r));
+    j[r] = coder.code(tj(r));
+  }
+  return { i, j, G: coder.size(), cities: coder.keys };
+}
+
+/**
+ * The two city columns of a dyad table's used rows coded on one shared set of cities 0..G−1
+ * (ids compared as text), numbered in order of first appearance among those rows. The coding
+ * of all the table's rows is made once and kept; for every row in order it is the answer, for
+ * a subset it is renumbered as coding the subset's text would number it.
+ */
 export function dyadCodes(table: Table, [ni, nj]: [string, string], rows: Int32Array) {
-  const text = (name: string) => {
+  const column = (name: string) => {
     const c = table.columns.get(name);
     if (!c) throw new UsageError(`unknown dyad column '${name}' (columns: ${table.names.join(', ')})`);
-    return (r: number) => (c.kind === 'number' ? String(c.values[r]) : c.levels[c.codes[r]]);
+    return c;
   };
-  const ti = text(ni);
-  const tj = text(nj);
-  const coder = denseCodes<string>();
+  const ci = column(ni);
+  const cj = column(nj);
+  let byJ = fullCodes.get(ci);
+  if (!byJ) fullCodes.set(ci, (byJ = new WeakMap()));
+  let full = byJ.get(cj);
+  if (!full) byJ.set(cj, (full = codeAllRows(ci, cj, table.nrow)));
+  const names: [string, string] = [ni, nj];
+  const selfPair = (k: number) => new UsageError(`dyad columns ${ni}, ${nj}: row ${rows[k] + 2} pairs a city with itself`);
+  let every = rows.length === table.nrow;
+  for (let k = 0; k < rows.length && every; k++) every = rows[k] === k;
+  if (every) {
+    for (let k = 0; k < rows.length; k++) if (full.i[k] === full.j[k]) throw selfPair(k);
+    return { i: full.i, j: full.j, G: full.G, names, cities: full.cities };
+  }
+  const renumber = new Int32Array(full.G).fill(-1);
+  const cities: string[] = [];
+  const code = (c: number) => (renumber[c] >= 0 ? renumber[c] : (renumber[c] = cities.push(full.cities[c]) - 1));
   const i = new Int32Array(rows.length);
   const j = new Int32Array(rows.length);
   for (let k = 0; k < rows.length; k++) {
-    i[k] = coder.code(ti(rows[k]));
-    j[k] = coder.code(tj(rows[k]));
-    if (i[k] === j[k]) throw new UsageError(`dyad columns ${ni}, ${nj}: row ${rows[k] + 2} pairs a city with itself`);
+    i[k] = code(full.i[rows[k]]);
+    j[k] = code(full.j[rows[k]]);
+    if (i[k] === j[k]) throw selfPair(k);
   }
-  return { i, j, G: coder.size(), names: [ni, nj] as [string, string], cities: coder.keys };
+  return { i, j, G: cities.length, names, cities };
 }
 
 /** A variance request on the given table rows (clusters and dyads coded on them), as `fitModel` makes it. */

@@ -7,7 +7,7 @@
 import { UsageError } from '../util/errors.ts';
 import { closest } from '../util/suggest.ts';
 import type { Table } from '../data/table.ts';
-import { parallelCrossprod, PARALLEL_MIN_ROWS, shared, warmUpWorker } from '../linalg/parallel.ts';
+import { parallelCrossprod, PARALLEL_MIN_ROWS, rowVector, shared, warmUpWorker } from '../linalg/parallel.ts';
 import { arityOf, logicalAnd, logicalOr, MATH_FUNCTIONS } from '../expr/functions.ts';
 import { columnsIn, deparse, parseFormula, type Expr, type Formula, type RhsPart } from './parse.ts';
 
@@ -173,8 +173,7 @@ function evalVar(e: Expr, t: Table): Var {
 /** The values of the used rows (the array itself when every row is used: no copy). */
 function gather(v: Float64Array, rows: Int32Array): Float64Array {
   if (rows.length === v.length) return v;
-  // large vectors in shared memory, where the two cores' row loops can read them (linalg/parallel.ts)
-  const out = rows.length >= PARALLEL_MIN_ROWS ? shared(rows.length) : new Float64Array(rows.length);
+  const out = rowVector(rows.length);
   for (let k = 0; k < rows.length; k++) out[k] = v[rows[k]];
   return out;
 }
@@ -315,7 +314,7 @@ export function buildDesign(table: Table, formulaText: string, opts: DesignOptio
       const g = gather(o, rows);
       if (off) for (let r = 0; r < n; r++) off[r] += g[r];
       else {
-        off = n >= PARALLEL_MIN_ROWS ? shared(n) : new Float64Array(n);
+        off = rowVector(n);
         off.set(g); // a copy: gather() may return the column itself
       }
     }

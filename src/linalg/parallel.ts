@@ -72,6 +72,9 @@ export interface CrossprodJob extends RowsJob {
 
 export const shared = (n: number): Float64Array => new Float64Array(new SharedArrayBuffer(n * 8));
 
+/** A vector of n rows: in shared memory when there are enough rows for the row loops over it to run on two cores. */
+export const rowVector = (n: number): Float64Array => (n >= PARALLEL_MIN_ROWS ? shared(n) : new Float64Array(n));
+
 /**
  * Shared scratch vectors, lent for one computation and reused by the next. V8 does not count
  * SharedArrayBuffers towards the pressure that starts a collection, so dropped ones stay in

@@ -11,6 +11,7 @@ import { fitNegbin } from './negbin.ts';
 import { fitGlm, type GlmInput } from './glm.ts';
 import { binomial, links } from './family.ts';
 import { plogis } from '../util/math.ts';
+import { rowVector } from '../linalg/parallel.ts';
 
 /** NB2 log density at (y, η = log μ, θ) and its derivatives in η and θ. */
 function nb(y: number, eta: number, th: number) {
@@ -161,7 +162,8 @@ export function fitZinb(count: GlmInput, Z: Float64Array, q: number): ZinbFit {
   const { X, n, p, y } = count;
   // starts: NB2 on all rows for the count part, logit of (y == 0) for the inflation part
   const nbFit = fitNegbin(count);
-  const isZero = Float64Array.from(y, (v) => +(v === 0));
+  const isZero = rowVector(n);
+  for (let r = 0; r < n; r++) isZero[r] = +(y[r] === 0);
   const zl = fitGlm({ X: Z, n, p: q, y: isZero, offset: null, weights: null }, binomial(links.logit));
   const start = new Float64Array(p + 1 + q);
   start.set(nbFit.beta);

@@ -15,6 +15,7 @@ import type { MleFit } from './mle.ts';
 import { cholesky, cholInverse, linearPredictor, scale } from '../linalg/dense.ts';
 import { binomialLogDensity, plogis } from '../util/math.ts';
 import { scalarTimesX, type VariancePieces } from '../vcov/vcov.ts';
+import { rowVector } from '../linalg/parallel.ts';
 
 /**
  * One block of parameters with its own variance: the whole model for single-part
@@ -213,7 +214,8 @@ export function hurdleEstimate(d: Design, count: DesignPart, zero: DesignPart): 
   const n = d.n;
   const positives = Int32Array.from({ length: n }, (_, r) => r).filter((r) => d.y[r] > 0);
   if (positives.length === n) throw new UsageError(`hurdle-negbin needs zeros in '${d.responseName}', but every one of the ${n} rows is positive; use ztnb or negbin`);
-  const any = d.y.map((v) => +(v > 0));
+  const any = rowVector(n);
+  for (let r = 0; r < n; r++) any[r] = +(d.y[r] > 0);
   const zInp: GlmInput = { X: zero.X, n, p: zero.p, y: any, offset: zero.offset, weights: null };
   const zf = fitGlm(zInp, binomial(links.logit));
   const Xc = new Float64Array(positives.length * count.p);

@@ -195,7 +195,7 @@ export function dyadicVcov(scores: ScoreRows, bread: Float64Array, i: Int32Array
   const M = weightedCrossprod(S, G, k, null);
   // minus Σ_p U_p U_p' over pairs: a pair's rows (one per year in a pair-year table) share both
   // cities and were counted twice above; with one row per pair, U_p is the row's score
-  const pairs = pairCodes(i, j, G);
+  const pairs = pairCodesOf(i, j, G);
   let outer: Float64Array;
   if (pairs.P === n) outer = outerOf(scores);
   else {
@@ -209,6 +209,16 @@ export function dyadicVcov(scores: ScoreRows, bread: Float64Array, i: Int32Array
   }
   for (let q = 0; q < k * k; q++) M[q] -= outer[q];
   return sandwich(bread, M, k);
+}
+
+/** pairCodes already made, by the code arrays (the models on one table share its dyad coding, fit-model.ts) */
+const pairCodesMade = new WeakMap<Int32Array, { j: Int32Array; G: number; made: { codes: Int32Array; P: number } }>();
+function pairCodesOf(i: Int32Array, j: Int32Array, G: number): { codes: Int32Array; P: number } {
+  const known = pairCodesMade.get(i);
+  if (known && known.j === j && known.G === G) return known.made;
+  const made = pairCodes(i, j, G);
+  pairCodesMade.set(i, { j, G, made });
+  return made;
 }
 
 /** Dense codes of the unordered pairs {i, j} of the rows, and how many there are. */
