@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { onBothCores, parallelCrossprod, PARALLEL_MIN_ROWS, shared, warmUpWorker, workerJobsDone, workerReady } from '../src/linalg/parallel.ts';
 import { binomial, links, negbin, poisson, type Family } from '../src/models/family.ts';
 import { fitGlm } from '../src/models/glm.ts';
+import { fitFirth } from '../src/models/binary.ts';
 import { weightedCrossprod } from '../src/linalg/crossprod.ts';
 import { Rng } from '../src/util/random.ts';
 
@@ -85,5 +86,36 @@ describe('GLM working values on two cores', () => {
     // no Poisson family has a logit link: the worker's rebuild of the family throws
     const job = { kind: 'working', family: { name: 'poisson', link: 'logit', theta: Infinity }, X, p, beta: new Float64Array(p), offset: null, y: counts, pw: null, eta: a(), mu: a(), w: a(), res: a(), devRow: a(), from: 0, to: n >> 1 };
     expect(() => onBothCores(n, job, [X], () => {})).toThrow(/rows worker failed/);
+  });
+});
+
+describe("Firth's logit on two cores", () => {
+  it('the same bits whether or not the worker takes half of the rows (state and score factors)', async () => {
+    const n = PARALLEL_MIN_ROWS + 321;
+    const p = 4;
+    const rng = new Rng(5);
+    const fill = (a: Float64Array, f: (r: number) => number) => {
+      for (let k = 0; k < a.length; k++) a[k] = f(k);
+      return a;
+    };
+    const X = fill(shared(n * p), (k) => (k % p === 0 ? 1 : rng.normal()));
+    const y = fill(shared(n), (r) => (rng.uniform() < 1 / (1 + Math.exp(3 - X[r * p + 1])) ? 1 : 0));
+    const weights = fill(shared(n), (r) => (r % 97 === 0 ? 0 : 0.5 + rng.uniform())); // rows of weight 0 left out of the likelihood
+    const offset = fill(shared(n), () => 0.1 * rng.normal());
+    warmUpWorker();
+    for (let k = 0; k < 200 && !workerReady(); k++) await new Promise((r) => setTimeout(r, 50));
+    expect(workerReady()).toBe(true);
+    const jobs0 = workerJobsDone();
+    const two = fitFirth({ X, n, p, y, offset, weights });
+    expect(workerJobsDone() - jobs0).toBeGreaterThanOrEqual(3 * two.iterations); // state, score and X'WX halves
+    const jobs1 = workerJobsDone();
+    const one = fitFirth({ X: Float64Array.from(X), n, p, y: Float64Array.from(y), offset: Float64Array.from(offset), weights: Float64Array.from(weights) });
+    expect(workerJobsDone()).toBe(jobs1);
+    expect(two.converged).toBe(true);
+    expect(two.iterations).toBe(one.iterations);
+    expect(Array.from(two.beta)).toEqual(Array.from(one.beta));
+    expect(Array.from(two.bread)).toEqual(Array.from(one.bread));
+    expect(Array.from(two.mu)).toEqual(Array.from(one.mu));
+    expect(Object.is(two.loglik, one.loglik)).toBe(true);
   });
 });

@@ -7,8 +7,9 @@
  */
 import { cholesky, cholInverse, cholSolve, linearPredictor } from '../linalg/dense.ts';
 import { binomialLogDensity, plogis } from '../util/math.ts';
-import { parallelCrossprod, PARALLEL_MIN_ROWS, shared } from '../linalg/parallel.ts';
-import { fitGlm, type GlmFit, type GlmInput } from './glm.ts';
+import { onBothCores, parallelCrossprod } from '../linalg/parallel.ts';
+import { fitGlm, Scratch, type GlmFit, type GlmInput } from './glm.ts';
+import type { FirthScoreJob, FirthStateJob } from './rows-jobs.ts';
 import { binomial, links } from './family.ts';
 
 export interface FirthFit {
@@ -33,49 +34,106 @@ export function binomialLoglik(y: Float64Array, mu: Float64Array, w: Float64Arra
   return ll;
 }
 
+/**
+ * Firth's per-row state over rows from … to − 1: η = offset + Xβ, μ, w = pw μ(1 − μ); returns
+ * the rows' log-likelihood (binomialLoglik's terms in its order), each row's term also into
+ * `llRow` when given (0 for a row of weight 0), for a caller that sums two threads' rows in order.
+ */
+export function firthStateRows(
+  X: Float64Array, p: number, beta: Float64Array, offset: Float64Array | null, y: Float64Array, weights: Float64Array | null,
+  eta: Float64Array, mu: Float64Array, w: Float64Array, llRow: Float64Array | null, from: number, to: number,
+): number {
+  linearPredictor(X, to, p, beta, offset, eta, from);
+  for (let r = from; r < to; r++) {
+    const m = plogis(eta[r]);
+    mu[r] = m;
+    w[r] = (weights ? weights[r] : 1) * m * (1 - m);
+  }
+  let ll = 0;
+  for (let r = from; r < to; r++) {
+    const pw = weights ? weights[r] : 1;
+    if (pw === 0) {
+      if (llRow) llRow[r] = 0;
+      continue;
+    }
+    const t = pw * binomialLogDensity(y[r], mu[r]);
+    ll += t;
+    if (llRow) llRow[r] = t;
+  }
+  return ll;
+}
+
+/**
+ * The factor of each row in Firth's modified score U*(β) = Σ_r f_r x_r over rows from … to − 1:
+ * f_r = pw (y − μ) + h_r (½ − μ), h_r = w_r ‖L⁻¹ x_r‖² the hat value (L the Cholesky factor of X'WX).
+ */
+export function firthScoreRows(
+  X: Float64Array, p: number, l: Float64Array, y: Float64Array, weights: Float64Array | null, mu: Float64Array, w: Float64Array, f: Float64Array, from: number, to: number,
+): void {
+  const v = new Float64Array(p);
+  for (let r = from; r < to; r++) {
+    const o = r * p;
+    let h = 0;
+    for (let i = 0; i < p; i++) {
+      let s = X[o + i];
+      for (let m = 0; m < i; m++) s -= l[i * p + m] * v[m];
+      v[i] = s / l[i * p + i];
+      h += v[i] * v[i];
+    }
+    h *= w[r];
+    const pw = weights ? weights[r] : 1;
+    f[r] = pw * (y[r] - mu[r]) + h * (0.5 - mu[r]);
+  }
+}
+
 export function fitFirth(inp: GlmInput, opts: { maxit?: number; start?: Float64Array } = {}): FirthFit {
+  const scratch = new Scratch(inp.n);
+  try {
+    return fitFirthWith(inp, opts, (len) => scratch.vector(len));
+  } finally {
+    scratch.release();
+  }
+}
+
+function fitFirthWith(inp: GlmInput, opts: { maxit?: number; start?: Float64Array }, alloc: (len: number) => Float64Array): FirthFit {
   const { X, n, p, y, offset, weights } = inp;
   const maxit = opts.maxit ?? 500;
   const warnings: string[] = [];
-  const mu = new Float64Array(n);
-  // the weights in shared memory for a large design, so that both cores compute X'WX
-  const w = n >= PARALLEL_MIN_ROWS ? shared(n) : new Float64Array(n);
-  const v = new Float64Array(p);
+  // per-row vectors, shared for a large design: both cores compute X'WX, and the rows
+  // worker takes the first half of the rows' state and score factors (same results)
+  const mu = alloc(n);
+  const w = alloc(n);
+  const eta = alloc(n);
+  const rowTerm = alloc(n);
+  const half = n >> 1;
+  const arrays = [X, offset, y, weights, eta, mu, w, rowTerm];
 
-  const eta = new Float64Array(n);
   const state = (beta: Float64Array) => {
-    linearPredictor(X, n, p, beta, offset, eta);
-    for (let r = 0; r < n; r++) {
-      const m = plogis(eta[r]);
-      mu[r] = m;
-      w[r] = (weights ? weights[r] : 1) * m * (1 - m);
-    }
+    let ll: number;
+    const job: FirthStateJob = { kind: 'firth-state', X, p, beta, offset, y, weights, eta, mu, w, llRow: rowTerm, from: 0, to: half };
+    if (onBothCores(n, job, arrays, () => firthStateRows(X, p, beta, offset, y, weights, eta, mu, w, rowTerm, half, n))) {
+      ll = 0;
+      for (let r = 0; r < n; r++) ll += rowTerm[r];
+    } else ll = firthStateRows(X, p, beta, offset, y, weights, eta, mu, w, null, 0, n);
     const info = parallelCrossprod(X, n, p, w);
     const l = cholesky(info, p);
     let logdet = 0;
     if (l) for (let a = 0; a < p; a++) logdet += 2 * Math.log(l[a * p + a]);
-    return { info, l, pll: binomialLoglik(y, mu, weights) + 0.5 * logdet };
+    return { info, l, ll, pll: ll + 0.5 * logdet };
   };
-  /** U*(β) with hat values h_r = w_r ‖L⁻¹ x_r‖². */
+  /** U*(β): the rows' factors (on two cores when they are many), then Σ f_r x_r in row order */
   const modifiedScore = (l: Float64Array) => {
+    const f = rowTerm;
+    const job: FirthScoreJob = { kind: 'firth-score', X, p, l, y, weights, mu, w, f, from: 0, to: half };
+    if (!onBothCores(n, job, arrays, () => firthScoreRows(X, p, l, y, weights, mu, w, f, half, n))) firthScoreRows(X, p, l, y, weights, mu, w, f, 0, n);
     const u = new Float64Array(p);
     for (let r = 0; r < n; r++) {
       const o = r * p;
-      let h = 0;
-      for (let i = 0; i < p; i++) {
-        let s = X[o + i];
-        for (let m = 0; m < i; m++) s -= l[i * p + m] * v[m];
-        v[i] = s / l[i * p + i];
-        h += v[i] * v[i];
-      }
-      h *= w[r];
-      const pw = weights ? weights[r] : 1;
-      const f = pw * (y[r] - mu[r]) + h * (0.5 - mu[r]);
-      for (let a = 0; a < p; a++) u[a] += f * X[o + a];
+      const fr = f[r];
+      for (let a = 0; a < p; a++) u[a] += fr * X[o + a];
     }
     return u;
   };
-
   let beta = opts.start ? Float64Array.from(opts.start) : new Float64Array(p);
   let cur = state(beta);
   let converged = false;
@@ -115,7 +173,7 @@ export function fitFirth(inp: GlmInput, opts: { maxit?: number; start?: Float64A
     beta,
     bread: cur.l ? cholInverse(cur.l, p) : new Float64Array(p * p).fill(NaN),
     mu: Float64Array.from(mu),
-    loglik: binomialLoglik(y, mu, weights),
+    loglik: cur.ll,
     converged,
     iterations: Math.min(iterations, maxit),
     warnings,

@@ -11,7 +11,7 @@
 import { cholesky, cholInverse, cholSolve, linearPredictor } from '../linalg/dense.ts';
 import { borrowShared, giveBack, onBothCores, parallelCrossprod, PARALLEL_MIN_ROWS } from '../linalg/parallel.ts';
 import { familyKey, workingValues, type Family } from './family.ts';
-import type { WorkingJob } from './rows-worker.ts';
+import type { WorkingJob } from './rows-jobs.ts';
 
 export interface GlmInput {
   X: Float64Array;
@@ -93,7 +93,7 @@ function subsampleStart(inp: GlmInput, family: Family): Float64Array | null {
  * and borrowed from the pool (linalg/parallel.ts), zeroed; ordinary arrays below. `release`
  * gives them back: nothing that outlives the fit may point into them.
  */
-class Scratch {
+export class Scratch {
   private readonly lent: Float64Array[] = [];
   constructor(private readonly n: number) {}
   vector(len: number): Float64Array {

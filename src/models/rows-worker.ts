@@ -1,36 +1,23 @@
 /**
  * Worker half of the row loops that run on two cores (linalg/parallel.ts starts it): over a
- * range of rows of shared arrays, either X'WX (and X'Wz), or the linear predictor and a GLM
- * family's working values (glm.ts). It signals the main thread through the job's Int32Array
+ * range of rows of shared arrays: X'WX (and X'Wz); the linear predictor and a GLM family's
+ * working values (glm.ts); Firth's per-row state and score factors (binary.ts). It signals the main thread through the job's Int32Array
  * flag: 1 done, 2 failed. It lives in models/ because it runs kernels of both layers.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { weightedCrossprod } from '../linalg/crossprod.ts';
 import { linearPredictor } from '../linalg/dense.ts';
-import type { CrossprodJob, RowsJob } from '../linalg/parallel.ts';
+import type { CrossprodJob } from '../linalg/parallel.ts';
+import type { FirthScoreJob, FirthStateJob, WorkingJob } from './rows-jobs.ts';
 import { collectAfter } from '../util/gc.ts';
-import { familyFromKey, workingValues, type Family, type FamilyKey } from './family.ts';
+import { familyFromKey, workingValues, type Family } from './family.ts';
+import { firthScoreRows, firthStateRows } from './binary.ts';
 
-/** η = offset + Xβ, then μ, w, res and each row's deviance term (devRow) */
-export interface WorkingJob extends RowsJob {
-  kind: 'working';
-  family: FamilyKey;
-  X: Float64Array;
-  p: number;
-  beta: Float64Array;
-  offset: Float64Array | null;
-  y: Float64Array;
-  pw: Float64Array | null;
-  eta: Float64Array;
-  mu: Float64Array;
-  w: Float64Array;
-  res: Float64Array;
-  devRow: Float64Array;
-}
+type Job = CrossprodJob | WorkingJob | FirthStateJob | FirthScoreJob;
 
 const families = new Map<string, Family>();
 
-function run(job: CrossprodJob | WorkingJob): void {
+function run(job: Job): void {
   const { from, to } = job;
   if (job.kind === 'crossprod') {
     const { X, w, z, p, out } = job;
@@ -40,6 +27,14 @@ function run(job: CrossprodJob | WorkingJob): void {
     if (xtwz) out.set(xtwz, p * p);
     return;
   }
+  if (job.kind === 'firth-state') {
+    firthStateRows(job.X, job.p, job.beta, job.offset, job.y, job.weights, job.eta, job.mu, job.w, job.llRow, from, to);
+    return;
+  }
+  if (job.kind === 'firth-score') {
+    firthScoreRows(job.X, job.p, job.l, job.y, job.weights, job.mu, job.w, job.f, from, to);
+    return;
+  }
   const key = JSON.stringify(job.family);
   let family = families.get(key);
   if (!family) families.set(key, (family = familyFromKey(job.family)));
@@ -47,7 +42,7 @@ function run(job: CrossprodJob | WorkingJob): void {
   workingValues(family, job.eta, job.y, job.pw, job.mu, job.w, job.res, from, to, job.devRow);
 }
 
-parentPort!.on('message', (job: (CrossprodJob | WorkingJob) & { flag: Int32Array }) => {
+parentPort!.on('message', (job: Job & { flag: Int32Array }) => {
   let state = 1;
   try {
     run(job);
