@@ -224,5 +224,7 @@ function toNum(v: Val, rows: number, text: string): Float64Array {
 
 /** Rows where an expression's value is true (non-zero); missing counts as false. */
 export function subsetRows(v: Float64Array): Uint8Array {
-  return Uint8Array.from(v, (x) => (!Number.isNaN(x) && x !== 0 ? 1 : 0));
+  const keep = new Uint8Array(v.length);
+  for (let r = 0; r < v.length; r++) keep[r] = !Number.isNaN(v[r]) && v[r] !== 0 ? 1 : 0;
+  return keep;
 }

@@ -121,7 +121,8 @@ function checkResponse(name: string, fam: FamilyEntry, d: Design): void {
       `family ${name} needs ${isBinary ? 'a 0/1 outcome' : 'a count outcome (integers >= 0)'}, but '${d.responseName}' has ${bad.length} other value${bad.length > 1 ? 's' : ''} (${shown}${bad.length > 10 ? '; …' : ''})`,
     );
   }
-  const ones = d.y.reduce((s, y) => s + (y > 0 ? 1 : 0), 0);
+  let ones = 0;
+  for (let r = 0; r < d.n; r++) if (d.y[r] > 0) ones++;
   if (isBinary && (ones === 0 || ones === d.n)) {
     throw new UsageError(`'${d.responseName}' is ${ones === 0 ? 0 : 1} on every one of the ${d.n} rows used; a binary model needs both 0s and 1s`);
   }

@@ -143,11 +143,12 @@ export function firthEstimate(inp: GlmInput, part: DesignPart): Estimate {
   const ml = inp.n >= 10_000 ? fitGlm(inp, binomial(links.logit)) : null;
   const start = ml && ml.converged && ml.warnings.length === 0 ? ml.beta : undefined;
   const f = fitFirth(inp, { start });
-  const nul = part.intercept ? fitFirth({ ...inp, X: new Float64Array(inp.n).fill(1), p: 1 }) : null;
+  const nul = part.intercept ? fitFirth({ ...inp, X: rowVector(inp.n).fill(1), p: 1 }) : null;
   // sandwiches use the ordinary logit score at the bias-reduced estimate, (y − μ)·x (prior
   // weights included), with (X'WX)⁻¹ there as bread: what sandwich does for a brglm2 fit
   // (an approximation: the estimate solves the modified score, not this one)
-  const s = Float64Array.from(f.mu, (m, r) => (inp.weights ? inp.weights[r] : 1) * (inp.y[r] - m));
+  const s = new Float64Array(inp.n);
+  for (let r = 0; r < inp.n; r++) s[r] = (inp.weights ? inp.weights[r] : 1) * (inp.y[r] - f.mu[r]);
   const pieces: VariancePieces = { k: inp.p, n: inp.n, bread: f.bread, classical: f.bread, oim: f.bread, scores: scalarTimesX(inp.X, inp.p, s) };
   return estimate({
     link: 'logit',
@@ -169,7 +170,8 @@ export function relogitEstimate(inp: GlmInput, part: DesignPart): Estimate {
   const shrink = inp.n / (inp.n + inp.p);
   const pieces: VariancePieces = { k: inp.p, n: inp.n, bread: scale(f.ml.bread, shrink), classical: f.vcov, oim: f.vcov, scores: scalarTimesX(inp.X, inp.p, f.ml.s) };
   // the corrected estimate's fitted values and log-likelihood
-  const mu = linearPredictor(inp.X, inp.n, inp.p, f.beta, inp.offset).map(plogis);
+  const mu = linearPredictor(inp.X, inp.n, inp.p, f.beta, inp.offset);
+  for (let r = 0; r < inp.n; r++) mu[r] = plogis(mu[r]);
   const ll = binomialLoglik(inp.y, mu, inp.weights);
   return estimate({
     link: 'logit',

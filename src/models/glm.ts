@@ -10,7 +10,7 @@
  */
 import { cholesky, cholInverse, cholSolve, linearPredictor } from '../linalg/dense.ts';
 import { borrowShared, giveBack, onBothCores, parallelCrossprod, PARALLEL_MIN_ROWS } from '../linalg/parallel.ts';
-import { familyKey, workingValues, type Family } from './family.ts';
+import { familyKey, INV_SQRT_2PI, workingValues, type Family } from './family.ts';
 import type { WorkingJob } from './rows-jobs.ts';
 
 export interface GlmInput {
@@ -48,7 +48,8 @@ export interface GlmFit {
   warnings: string[];
 }
 
-const EPS10 = 10 * 2.220446049250313e-16;
+const EPS = 2.220446049250313e-16;
+const EPS10 = 10 * EPS;
 
 /** From this many rows, IRLS starts from a fit on a random eighth of them (fewer full passes). */
 const WARM_START_MIN_ROWS = 100_000;
@@ -166,6 +167,14 @@ export function fitGlm(inp: GlmInput, family: Family, ctl: GlmControl = {}): Glm
 
 /** The observed weight −d²l/dη² of a row: w − pw (y − μ)(μ''/V − μ'² V'/V²), w the IRLS (expected) weight. */
 function observedWeight(family: Family, eta: number, mu: number, y: number, w: number, pw: number): number {
+  if (family.name === 'binomial' && family.link.name === 'probit') {
+    // links.probit's muEta and muEta2 and the binomial variance inline, the same arithmetic: the
+    // calls through the family returned each number boxed (a probit's Newton steps at county
+    // scale allocated ~1 GB for them)
+    const dp = Math.max(INV_SQRT_2PI * Math.exp(-0.5 * eta * eta), EPS);
+    const vp = mu * (1 - mu);
+    return w - pw * (y - mu) * ((-eta * INV_SQRT_2PI * Math.exp(-0.5 * eta * eta)) / vp - (dp * dp * (1 - 2 * mu)) / (vp * vp));
+  }
   const d = family.link.muEta(eta);
   const v = family.variance(mu);
   return w - pw * (y - mu) * (family.link.muEta2(eta) / v - (d * d * family.varianceDeriv(mu)) / (v * v));

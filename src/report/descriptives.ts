@@ -21,7 +21,9 @@ export function describe(sample: string, t: Table, variables: string[]): Descrip
     let m2 = 0;
     let min = Infinity;
     let max = -Infinity;
-    for (const x of c.values) {
+    const values = c.values;
+    for (let r = 0; r < values.length; r++) {
+      const x = values[r];
       if (Number.isNaN(x)) continue;
       n++;
       const d = x - mean;

@@ -72,7 +72,9 @@ export function outerOf(scores: ScoreRows): Float64Array {
   if (scores.scalar) {
     // Σ u u' = X' diag(s²) X
     const { X, s } = scores.scalar;
-    outer = weightedCrossprod(X, n, k, s.map((v) => v * v));
+    const s2 = new Float64Array(n);
+    for (let r = 0; r < n; r++) s2[r] = s[r] * s[r];
+    outer = weightedCrossprod(X, n, k, s2);
   } else {
     outer = new Float64Array(k * k);
     const u = new Float64Array(k);
