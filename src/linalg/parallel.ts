@@ -163,7 +163,11 @@ export function onBothCores<J extends RowsJob>(n: number, job: J, arrays: (Float
   if (state !== 'ready' || !worker) return false;
   const flag = new Int32Array(new SharedArrayBuffer(4));
   worker.postMessage({ ...job, flag });
-  mine();
-  waitFor(flag);
+  try {
+    mine();
+  } finally {
+    // even when the main thread's half failed: the caller may reuse the arrays the worker writes
+    waitFor(flag);
+  }
   return true;
 }
