@@ -17,6 +17,7 @@ await build({
     'curve-null-worker': 'src/inference/curve-null-worker.ts',
     'multiverse-worker': 'src/stages/multiverse-worker.ts',
     'network-worker': 'src/inference/network-worker.ts',
+    'word-worker': 'src/report/word-worker.ts',
   },
   bundle: true,
   splitting: true,

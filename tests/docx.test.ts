@@ -8,6 +8,8 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { toDocx } from '../src/report/docx.ts';
 import type { Grid } from '../src/report/formats.ts';
+import { TableWriter } from '../src/report/table-writer.ts';
+import type { OutputFiles } from '../src/util/output.ts';
 import { runYear } from '../src/stages/run-year.ts';
 import { tmp, zipEntry } from './helpers.ts';
 import { writeFileSync } from 'node:fs';
@@ -87,5 +89,34 @@ describe('Word tables', () => {
     expect(one).toMatch(/被解释变量/);
     const all = zipEntry(readFileSync(join(t, 'tables.docx')), 'word/document.xml');
     expect(all.match(/<w:tbl>/g)!.length).toBeGreaterThanOrEqual(2); // the descriptives and the partner table
+  });
+
+  it('the Word files made on the worker thread are the bytes made on the main thread, in the order written', async () => {
+    const second = { ...grid, title: '表 2' };
+    const direct = [await toDocx([grid], 'zh'), await toDocx([second], 'zh'), await toDocx([grid, second], 'zh')];
+    for (const threads of ['', '1']) {
+      const before = process.env.TONGBAN_THREADS;
+      process.env.TONGBAN_THREADS = threads;
+      try {
+        const files: OutputFiles = new Map();
+        const w = new TableWriter(files, new Set(['docx', 'md']), 'zh');
+        w.write('t/a', grid);
+        w.write('t/b', second);
+        w.lastTable('t/all.docx');
+        expect(() => w.write('t/c', grid)).toThrow(/after the Word file of all tables/);
+        await w.finish('t/all.docx');
+        expect([...files.keys()]).toEqual(['t/a.md', 't/b.md', 't/a.docx', 't/b.docx', 't/all.docx']);
+        expect([files.get('t/a.docx'), files.get('t/b.docx'), files.get('t/all.docx')]).toEqual(direct);
+      } finally {
+        if (before === undefined) delete process.env.TONGBAN_THREADS;
+        else process.env.TONGBAN_THREADS = before;
+      }
+    }
+  });
+
+  it("a document the worker cannot make fails the finish with the worker's error", async () => {
+    const w = new TableWriter(new Map(), new Set(['docx']), 'en');
+    w.write('t/bad', { ...grid, header: [] }); // no header row: toDocx cannot count the columns
+    await expect(w.finish('t/all.docx')).rejects.toThrow(/the Word worker failed: TypeError/);
   });
 });

@@ -112,7 +112,7 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
     pngs.add(name, svg);
   };
   // runs saved before `outputs:` existed wrote every format but Word
-  const tables = new TableWriter(files, new Set(record.spec.outputs ?? TABLE_FORMATS.filter((f) => f !== 'docx')));
+  const tables = new TableWriter(files, new Set(record.spec.outputs ?? TABLE_FORMATS.filter((f) => f !== 'docx')), lang);
   const modelLabel = new Map(record.models.map((m) => [m.id, labelText(m.label, lang, m.id)]));
   const termLabel = termLabeller(record.spec.groups, lang);
 
@@ -378,6 +378,7 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
   if (networkHtml) sections.push(networkHtml);
   sections.push(...levelHtml);
   if (multiverseHtml) sections.push(multiverseHtml);
+  tables.lastTable('tables/tables.docx'); // made while the PNGs are awaited
   const pngWarnings = await pngs.into(files);
   for (const w of pngWarnings) warn(w);
   if (pngWarnings.length) sections.push(`<p class="notes">${pngWarnings.map(htmlEscape).join('<br>')}</p>`);
@@ -397,7 +398,7 @@ export async function renderReport(record: RunRecord, fits: Map<string, FitResul
   sections.push(`<div class="runrecord">${toHtmlFragment(runGrid)}</div>`);
   sections.push(`<p>${zh ? '输入与输出文件的 SHA-256、版本与运行时间见' : 'SHA-256 of inputs and outputs, versions and times:'} <code>manifest.json</code>.</p>`);
   files.set('report.html', htmlPage(title, sections.join('\n')));
-  await tables.finish(lang, 'tables/tables.docx');
+  await tables.finish('tables/tables.docx');
   return files;
 }
 

@@ -56,7 +56,7 @@ async function compareYearsLocked(o: { data: string; years: number[]; spec: stri
   const zh = lang === 'zh';
   const files: OutputFiles = new Map();
   const html: string[] = [];
-  const tables = new TableWriter(files, new Set(loaded.spec.outputs.filter((f) => f !== 'html')));
+  const tables = new TableWriter(files, new Set(loaded.spec.outputs.filter((f) => f !== 'html')), lang);
   const termLabel = termLabeller(first.spec.groups, lang);
   // the tests of change: the main models refitted on the stacked years with year interactions
   const mainIds = new Set(first.spec.levels.flatMap((level) => level.models.filter((id) => first.models.find((m) => m.id === id)?.main)));
@@ -103,7 +103,7 @@ async function compareYearsLocked(o: { data: string; years: number[]; spec: stri
     rep.warn(w);
     html.push(`<p class="notes">${htmlEscape(w)}</p>`);
   }
-  await tables.finish(lang, 'tables.docx');
+  await tables.finish('tables.docx');
   files.set('index.html', htmlPage(zh ? '主模型分年度比较' : 'Main models by year', html.join('\n')));
   // the folder is wholly compare-years': no table of an earlier comparison stays behind
   writeOutputsAtomically(outDir, files, { replaceAll: true });
