@@ -13,6 +13,7 @@ await build({
     pipeline: 'pipeline/run.ts',
     'rows-worker': 'src/models/rows-worker.ts',
     'serialize-worker': 'src/data/serialize-worker.ts',
+    'csv-worker': 'src/data/csv-worker.ts',
     'qap-worker': 'src/inference/qap-worker.ts',
     'curve-null-worker': 'src/inference/curve-null-worker.ts',
     'multiverse-worker': 'src/stages/multiverse-worker.ts',

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { parseNumber, readCsvColumns, readCsvHeader } from '../src/data/csv-columns.ts';
+import { csvReadsJoined, parseNumber, readCsvColumns, readCsvColumnsOnTwoThreads, readCsvHeader } from '../src/data/csv-columns.ts';
 import { cellText, type Table } from '../src/data/table.ts';
 import { isNumberText } from '../src/data/numbers.ts';
 import { InputError } from '../src/util/errors.ts';
@@ -101,5 +101,85 @@ describe('CSV to typed columns', () => {
     expect(problemsOf(() => readCsvColumns(file('a,b\n')))).toMatch(/at least one data row/);
     const gbk = Buffer.concat([Buffer.from('a,name\n1,ok\n2,'), Buffer.from([0xb1, 0xb1, 0xbe, 0xa9]), Buffer.from('\n')]);
     expect(problemsOf(() => readCsvColumns(file(gbk)))).toMatch(/row 3: .*not UTF-8.*GBK/);
+  });
+});
+
+describe('CSV on two threads', () => {
+  /** every column's values, bit for bit, and each text column's levels and codes */
+  const dump = (t: Table) =>
+    t.names.map((n) => {
+      const c = t.columns.get(n)!;
+      return c.kind === 'number' ? [n, Buffer.from(c.values.buffer, c.values.byteOffset, c.values.byteLength).toString('hex')] : [n, c.levels, Array.from(c.codes)];
+    });
+  const asyncProblemsOf = async (f: () => Promise<unknown>): Promise<string> => {
+    try {
+      await f();
+    } catch (e) {
+      if (e instanceof InputError) return e.message;
+      throw e;
+    }
+    throw new Error('no error');
+  };
+  /** a random file: ids from a pool (some only in the second half), quoted text with commas, quotes, CJK and line ends, numbers in every form, missing cells */
+  const randomCsv = (rng: Rng, rows: number, o: { crlf: boolean; multiline: boolean }) => {
+    const eol = o.crlf ? '\r\n' : '\n';
+    const lines = ['id,name,x,y,k'];
+    for (let r = 0; r < rows; r++) {
+      const id = String(Math.floor(rng.uniform() * (r < rows / 2 ? 40 : 80))).padStart(3, '0');
+      const u = rng.uniform();
+      const name = u < 0.2 ? `"城市 ${r}, ""q"""` : u < 0.25 && o.multiline && Math.abs(r - rows / 2) > 20 ? `"two${eol}lines ${r}"` : u < 0.3 ? '' : `c${Math.floor(rng.uniform() * 30)}`;
+      const x = (rng.uniform() - 0.5) * 10 ** Math.floor(rng.uniform() * 30 - 15);
+      const xs = [String(x), x.toFixed(3), x.toExponential(5), 'NA', '', ' 7 ', '-0'][Math.floor(rng.uniform() * 7)];
+      const y = rng.uniform() < 0.1 ? '' : String(Math.floor(rng.uniform() * 5));
+      lines.push(`${id},${name},${xs},${y},${r}`);
+      if (rng.uniform() < 0.02) lines.push('');
+    }
+    return lines.join(eol) + eol;
+  };
+
+  it('gives the table one thread gives, from the two halves joined', async () => {
+    const rng = new Rng(5);
+    for (let k = 0; k < 8; k++) {
+      const p = file(randomCsv(rng, 200 + Math.floor(rng.uniform() * 3000), { crlf: k % 2 === 1, multiline: k % 4 >= 2 }));
+      for (const opts of k % 3 === 2 ? [{}] : [{ text: new Set(['id']) }, { text: new Set(['id']), only: new Set(['id', 'x', 'k']) }]) {
+        const before = csvReadsJoined();
+        const two = await readCsvColumnsOnTwoThreads(p, opts, 1);
+        expect(csvReadsJoined()).toBe(before + 1);
+        expect(dump(two)).toEqual(dump(readCsvColumns(p, opts)));
+      }
+    }
+  });
+
+  it('reads on one thread, with the same table or the same errors, whenever a half is not clean', async () => {
+    const text = new Set(['id']);
+    const same = async (content: string, joins = false) => {
+      const p = file(content);
+      const before = csvReadsJoined();
+      let one: unknown;
+      try {
+        one = dump(readCsvColumns(p, { text }));
+      } catch (e) {
+        if (!(e instanceof InputError)) throw e;
+        expect(await asyncProblemsOf(() => readCsvColumnsOnTwoThreads(p, { text }, 1))).toBe(e.message);
+        expect(csvReadsJoined()).toBe(before);
+        return;
+      }
+      expect(dump(await readCsvColumnsOnTwoThreads(p, { text }, 1))).toEqual(one);
+      expect(csvReadsJoined()).toBe(before + (joins ? 1 : 0));
+    };
+    const rows = (n: number, f: (r: number) => string) => Array.from({ length: n }, (_, r) => f(r)).join('\n');
+    // a quoted cell with line ends across the middle: the main thread's half ends inside it
+    await same(`id,name,x\n${rows(50, (r) => `${r},a,${r}`)}\n1,"${rows(40, (r) => `line ${r}`)}",2\n${rows(50, (r) => `${r},b,${r}`)}\n`);
+    // a malformed row, an overflowing number, a cell that is not a number, in the second half
+    await same(`id,x\n${rows(200, (r) => `${r},${r}`)}\n7\n${rows(10, (r) => `${r},1`)}\n`);
+    await same(`id,x\n${rows(200, (r) => `${r},${r}`)}\n7,1e400\n`);
+    await same(`id,x\n${rows(200, (r) => `${r},${r}`)}\n7,n/a\n`);
+    // text after numbers in the second half (a second scan), and in a column empty in the first half
+    await same(`id,x,y\n${rows(100, (r) => `${r},${r},`)}\n${rows(30, (r) => `${r},q${r},t`)}\n`);
+    // an unclosed quote in the second half; problems in the first half
+    await same(`id,x\n${rows(200, (r) => `${r},${r}`)}\n7,"open\n8,1\n`);
+    await same(`id,x\n7,1,2\n${rows(200, (r) => `${r},${r}`)}\n`);
+    // and a clean file is joined
+    await same(`id,x\n${rows(200, (r) => `${r},${r / 3}`)}\n`, true);
   });
 });

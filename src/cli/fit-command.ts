@@ -1,6 +1,6 @@
 /** `tongban fit`: any CSV or Parquet file, any formula, one model (options in commands.ts). */
 import { z } from 'zod';
-import { readCsvColumns, readCsvHeader, type Encoding, type Source } from '../data/csv-columns.ts';
+import { readCsvColumnsOnTwoThreads, readCsvHeader, type Encoding, type Source } from '../data/csv-columns.ts';
 import { xlsxAsCsv } from '../data/xlsx.ts';
 import { formulaColumns } from '../formula/parse.ts';
 import { readParquetColumns, readParquetHeader } from '../data/parquet.ts';
@@ -89,7 +89,7 @@ export async function readForModels(path: string, req: TableRequest): Promise<Ta
     only = undefined; // a formula that does not parse: fitModel says why
   }
   const text = new Set([...ID_COLUMNS, ...(req.ids ?? [])]);
-  const table = isParquet ? await readParquetColumns(path, { text, only }) : readCsvColumns(path, { text, only, ...source });
+  const table = isParquet ? await readParquetColumns(path, { text, only }) : await readCsvColumnsOnTwoThreads(path, { text, only, ...source });
   if (!subset) return table;
   const kept = filterRows(table, subsetRows(subset.evaluate(table)));
   if (kept.nrow === 0) throw new UsageError(`--subset "${req.subset}" keeps no rows`);
