@@ -6,12 +6,13 @@
 import { describe, expect, it } from 'vitest';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { toDocx } from '../src/report/docx.ts';
+import { joinDocx, toDocx } from '../src/report/docx.ts';
 import type { Grid } from '../src/report/formats.ts';
 import { TableWriter } from '../src/report/table-writer.ts';
 import type { OutputFiles } from '../src/util/output.ts';
 import { runYear } from '../src/stages/run-year.ts';
 import { tmp, zipEntry } from './helpers.ts';
+import { Rng } from '../src/util/random.ts';
 import { writeFileSync } from 'node:fs';
 
 const grid: Grid = {
@@ -118,5 +119,24 @@ describe('Word tables', () => {
     const w = new TableWriter(new Map(), new Set(['docx']), 'en');
     w.write('t/bad', { ...grid, header: [] }); // no header row: toDocx cannot count the columns
     await expect(w.finish('t/all.docx')).rejects.toThrow(/the Word worker failed: TypeError/);
+  });
+
+  it('joined single-table documents are the bytes the docx library makes from all the tables', async () => {
+    const rng = new Rng(3);
+    const pick = <T>(xs: T[]): T => xs[Math.floor(rng.uniform() * xs.length)];
+    const pieces = ['', ' ', 'β', '城市', '<', '>', '&', '"', "'", '&amp;', ']]>', '\t', '\n', '  two  spaces', '-0.512***', '(0.041)', '😀', 'x\u0301', 'Ω', '\\'];
+    const text = () => Array.from({ length: Math.floor(rng.uniform() * 4) }, () => pick(pieces)).join('');
+    const randomGrid = (): Grid => {
+      const ncol = 1 + Math.floor(rng.uniform() * 6);
+      const row = (n = ncol) => Array.from({ length: n }, text);
+      const body = Array.from({ length: Math.floor(rng.uniform() * 7) }, () => ({ cells: row(rng.uniform() < 0.2 ? Math.max(1, ncol - 2) : ncol), kind: pick(['coef', 'se', 'stat', 'group']) }));
+      return { title: text(), header: Array.from({ length: 1 + Math.floor(rng.uniform() * 2) }, () => row()), body, notes: Array.from({ length: Math.floor(rng.uniform() * 3) }, text) };
+    };
+    for (let k = 0; k < 12; k++) {
+      const lang = k % 2 ? 'en' : 'zh';
+      const grids = Array.from({ length: 1 + Math.floor(rng.uniform() * 4) }, randomGrid);
+      const singles = await Promise.all(grids.map((g) => toDocx([g], lang)));
+      expect(Buffer.from(await joinDocx(singles)).equals(Buffer.from(await toDocx(grids, lang)))).toBe(true);
+    }
   });
 });

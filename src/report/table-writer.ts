@@ -8,11 +8,11 @@ import type { Worker } from 'node:worker_threads';
 import type { OutputFiles } from '../util/output.ts';
 import type { TableFormat } from '../specfile/schema.ts';
 import { tryStartWorker } from '../util/workers.ts';
+import type { WordJob } from './docx.ts';
 import { htmlPage, toCsvTable, toHtmlFragment, toLatex, toMarkdown, type Grid } from './formats.ts';
 
 export class TableWriter {
-  private readonly word: [string, Promise<Uint8Array>][] = [];
-  private readonly grids: Grid[] = [];
+  private readonly word: [string, number, Promise<Uint8Array>][] = [];
   private all: [string, Promise<Uint8Array>] | undefined;
   private readonly docx: WordFiles;
   constructor(
@@ -30,10 +30,7 @@ export class TableWriter {
     if (this.formats.has('csv')) this.files.set(`${base}.csv`, toCsvTable(g));
     if (this.formats.has('tex')) this.files.set(`${base}.tex`, toLatex(g, { label: base.split('/').pop() }));
     if (this.formats.has('html')) this.files.set(`${base}.html`, htmlPage(g.title, toHtmlFragment(g)));
-    if (this.formats.has('docx')) {
-      this.word.push([base, this.docx.make([g])]);
-      this.grids.push(g);
-    }
+    if (this.formats.has('docx')) this.word.push([base, ...this.docx.table(g)]);
   }
 
   /**
@@ -42,7 +39,7 @@ export class TableWriter {
    * first, so the document is made meanwhile.
    */
   lastTable(allTables: string): void {
-    if (this.word.length && !this.all) this.all = [allTables, this.docx.make(this.grids)];
+    if (this.word.length && !this.all) this.all = [allTables, this.docx.join(this.word.map(([, id]) => id))];
   }
 
   /** The Word files: each table's, and the one with every table (`lastTable`). */
@@ -50,7 +47,7 @@ export class TableWriter {
     this.lastTable(allTables);
     if (!this.all) return;
     try {
-      for (const [base, doc] of this.word) this.files.set(`${base}.docx`, await doc);
+      for (const [base, , doc] of this.word) this.files.set(`${base}.docx`, await doc);
       this.files.set(this.all[0], await this.all[1]);
     } finally {
       this.docx.close();
@@ -61,26 +58,38 @@ export class TableWriter {
 /**
  * Word documents made on a worker thread (word-worker.ts), started with the first document; on
  * the main thread when threads are not allowed (TONGBAN_THREADS=1) or the worker cannot start.
- * The worker keeps the process alive only while it has documents to make.
+ * Each table's document is made with the docx library, the document of all tables by joining
+ * them (joinDocx). The worker keeps the process alive only while it has documents to make.
  */
 class WordFiles {
   private worker: Worker | null | undefined;
   private next = 0;
   private readonly waiting = new Map<number, { resolve: (doc: Uint8Array) => void; reject: (e: Error) => void }>();
+  /** the documents made on this thread, when there is no worker */
+  private readonly made = new Map<number, Promise<Uint8Array>>();
 
   constructor(private readonly lang: 'zh' | 'en') {}
 
-  make(grids: Grid[]): Promise<Uint8Array> {
-    if (this.worker === undefined) this.worker = this.start();
-    if (!this.worker) return import('./docx.ts').then((m) => m.toDocx(grids, this.lang));
+  /** A table's document: its id (for join) and the document. */
+  table(grid: Grid): [number, Promise<Uint8Array>] {
     const id = this.next++;
-    const doc = new Promise<Uint8Array>((resolve, reject) => this.waiting.set(id, { resolve, reject }));
+    return [id, this.make({ id, grid, lang: this.lang })];
+  }
+
+  /** The documents of `ids` joined into one, each table after a page break. */
+  join(ids: number[]): Promise<Uint8Array> {
+    return this.make({ id: this.next++, join: ids });
+  }
+
+  private make(job: WordJob): Promise<Uint8Array> {
+    if (this.worker === undefined) this.worker = this.start();
+    if (!this.worker) return import('./docx.ts').then((m) => m.wordDocument(job, this.made));
+    const doc = new Promise<Uint8Array>((resolve, reject) => this.waiting.set(job.id, { resolve, reject }));
     doc.catch(() => {}); // a failure surfaces when finish awaits it; a report that fails earlier must not leave it unhandled
-    this.worker.postMessage({ id, grids, lang: this.lang });
+    this.worker.postMessage(job);
     this.worker.ref(); // a document is awaited: the worker keeps the process alive until it answers
     return doc;
   }
-
   private start(): Worker | null {
     const w = tryStartWorker('word-worker', new URL('./word-worker.ts', import.meta.url), import.meta.url);
     if (!w) return null;
