@@ -8,7 +8,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { joinDocx, toDocx } from '../src/report/docx.ts';
 import type { Grid } from '../src/report/formats.ts';
-import { TableWriter } from '../src/report/table-writer.ts';
+import { TableWriter, warmUpWordWorker } from '../src/report/table-writer.ts';
 import type { OutputFiles } from '../src/util/output.ts';
 import { runYear } from '../src/stages/run-year.ts';
 import { tmp, zipEntry } from './helpers.ts';
@@ -113,6 +113,16 @@ describe('Word tables', () => {
         else process.env.TONGBAN_THREADS = before;
       }
     }
+  });
+
+  it('a worker started ahead (warmUpWordWorker) is taken by the next writer and makes the same bytes', async () => {
+    warmUpWordWorker();
+    const files: OutputFiles = new Map();
+    const w = new TableWriter(files, new Set(['docx']), 'en');
+    w.write('t/a', grid);
+    await w.finish('t/all.docx');
+    expect(files.get('t/a.docx')).toEqual(await toDocx([grid], 'en'));
+    expect(files.get('t/all.docx')).toEqual(await toDocx([grid], 'en'));
   });
 
   it("a document the worker cannot make fails the finish with the worker's error", async () => {

@@ -55,6 +55,19 @@ export class TableWriter {
   }
 }
 
+let warm: Worker | null = null;
+
+/**
+ * Starts the Word worker ahead of the first table, so that it loads the docx library while the
+ * caller does other work (a run: while the models are fitted); the next TableWriter takes it.
+ * It does not keep the process alive meanwhile.
+ */
+export function warmUpWordWorker(): void {
+  if (warm) return;
+  warm = tryStartWorker('word-worker', new URL('./word-worker.ts', import.meta.url), import.meta.url);
+  warm?.unref();
+}
+
 /**
  * Word documents made on a worker thread (word-worker.ts), started with the first document; on
  * the main thread when threads are not allowed (TONGBAN_THREADS=1) or the worker cannot start.
@@ -91,7 +104,8 @@ class WordFiles {
     return doc;
   }
   private start(): Worker | null {
-    const w = tryStartWorker('word-worker', new URL('./word-worker.ts', import.meta.url), import.meta.url);
+    const w = warm ?? tryStartWorker('word-worker', new URL('./word-worker.ts', import.meta.url), import.meta.url);
+    warm = null;
     if (!w) return null;
     w.on('message', (m: { id: number; result?: Uint8Array; error?: string }) => {
       const job = this.waiting.get(m.id)!;

@@ -7,6 +7,10 @@
 import { parentPort } from 'node:worker_threads';
 import { wordDocument, type WordJob } from './docx.ts';
 
+// the libraries load as the worker starts, ahead of the first document (see warmUpWordWorker)
+void import('docx');
+void import('fflate');
+
 const made = new Map<number, Promise<Uint8Array>>();
 parentPort!.on('message', (m: WordJob) => {
   const doc = wordDocument(m, made);

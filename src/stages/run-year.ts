@@ -15,6 +15,7 @@ import { columnsRead, columnsUsed, fitModels, prepareModels } from './models.ts'
 import { fitMultiverse } from './multiverse.ts';
 import type { RunRecord } from '../report/run-record.ts';
 import { manifest, NETWORK_COLUMNS, reportFiles, runNetwork, runRecord } from './report.ts';
+import { warmUpWordWorker } from '../report/table-writer.ts';
 
 export interface RunOptions {
   data: string;
@@ -82,6 +83,7 @@ async function runYearLocked(o: RunOptions, outDir: string, rep: Reporter): Prom
   stageFiles.catch(() => {});
   const network = runNetwork(stage.dyads.dyads, stage.cities); // on a worker at county scale, while the models are fitted
   network.catch(() => {}); // a failure surfaces where it is awaited; a run that fails earlier must not leave it unhandled
+  if (loaded.spec.outputs.includes('docx')) warmUpWordWorker(); // it loads the docx library while the models are fitted
   const models = await fitModels(loaded, samples, rep);
   const multiverse = loaded.spec.multiverse ? await fitMultiverse(loaded, samples, rep) : null;
   const record = runRecord(loaded, { dataset, year: o.year }, models, { ...stage.data.report, sample: stage.sample }, await network);
