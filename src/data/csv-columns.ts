@@ -633,10 +633,17 @@ function joinHalves(a: ColumnsPart, b: RangeColumns): ColumnsPart | null {
  */
 export async function readCsvColumnsOnTwoThreads(path: string, opts: CsvColumnsOptions = {}, minBytes = TWO_THREADS_CSV_BYTES): Promise<Table> {
   const size = opts.memory || opts.encoding === 'gbk' ? 0 : fileSize(path);
-  const split = size >= minBytes ? recordStartAfter(path, Math.floor(size / 2)) : -1;
+  let split = -1;
+  let header: string[] = [];
+  try {
+    split = size >= minBytes ? recordStartAfter(path, Math.floor(size / 2)) : -1;
+    if (split > 0) header = readCsvHeader(path);
+  } catch {
+    split = -1; // a file that cannot be read: the one-thread reader says why
+  }
   const w = split > 0 && split < size ? tryStartWorker('csv-worker', new URL('./csv-worker.ts', import.meta.url), import.meta.url) : null;
   if (!w) return readCsvColumns(path, opts);
-  w.postMessage({ path, from: split, to: size, header: readCsvHeader(path), text: [...(opts.text ?? [])], only: opts.only ? [...opts.only] : null });
+  w.postMessage({ path, from: split, to: size, header, text: [...(opts.text ?? [])], only: opts.only ? [...opts.only] : null });
   const theirs = answerOf<RangeColumns>(w, 'CSV');
   let mine: ColumnsPart | null = null;
   try {
