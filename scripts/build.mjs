@@ -1,8 +1,9 @@
 // Builds dist/ from src/ (npm run build; run by `prepare` at npm ci and by `pretest`):
 // one ESM bundle per entry point with the npm packages inside, split into chunks so that
 // each command loads only what it uses (`tongban --help` loads the option declarations only).
-// vega and vega-lite stay outside the bundle: they are large and loaded on demand (plots);
-// @resvg/resvg-js (PNG figures) too: it loads a native binary for the platform.
+// vega and vega-lite (plots) are large and imported on demand: esbuild puts them in a chunk of
+// their own, loaded with the first figure. @resvg/resvg-js (PNG figures) stays outside the
+// bundle: it loads a native binary for the platform.
 import { build } from 'esbuild';
 import { rmSync } from 'node:fs';
 
@@ -27,7 +28,7 @@ await build({
   target: 'node20',
   outdir: 'dist',
   chunkNames: 'chunk-[hash]',
-  external: ['vega', 'vega-lite', '@resvg/resvg-js'],
+  external: ['@resvg/resvg-js'],
   // CommonJS packages inside an ESM bundle call require() for Node's own modules
   banner: { js: "import { createRequire as __tongbanRequire } from 'node:module'; const require = __tongbanRequire(import.meta.url);" },
   legalComments: 'none',
