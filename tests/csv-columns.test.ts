@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { csvReadsJoined, parseNumber, readCsvColumns, readCsvColumnsOnTwoThreads, readCsvHeader } from '../src/data/csv-columns.ts';
-import { cellText, type Table } from '../src/data/table.ts';
+import { cellText, makeTable, numColumn, strColumn, type Column, type Table } from '../src/data/table.ts';
+import { csvHeader, tableCsvBytes, tableToCsv } from '../src/data/csv.ts';
 import { isNumberText } from '../src/data/numbers.ts';
 import { InputError } from '../src/util/errors.ts';
 import { Rng } from '../src/util/random.ts';
@@ -181,5 +182,64 @@ describe('CSV on two threads', () => {
     await same(`id,x\n7,1,2\n${rows(200, (r) => `${r},${r}`)}\n`);
     // and a clean file is joined
     await same(`id,x\n${rows(200, (r) => `${r},${r / 3}`)}\n`, true);
+  });
+});
+
+describe('CSV writer', () => {
+  // the writer's rules, written out plainly as strings: empty for a missing value, 0 for -0,
+  // the shortest text of a double; a text cell quoted when it holds a quote, comma or line end,
+  // or begins or ends with white space
+  const numberText = (x: number) => (Number.isNaN(x) ? '' : Object.is(x, -0) ? '0' : String(x));
+  const textCell = (s: string) => (/[",\r\n]/.test(s) || /^\s|\s$/.test(s) ? `"${s.replaceAll('"', '""')}"` : s);
+  const expected = (t: Table) => {
+    const cols = t.names.map((n) => t.columns.get(n)!);
+    const lines: string[] = [];
+    for (let r = 0; r < t.nrow; r++) lines.push(cols.map((c) => (c.kind === 'number' ? numberText(c.values[r]) : c.codes[r] < 0 ? '' : textCell(c.levels[c.codes[r]]))).join(','));
+    return Buffer.from(lines.map((l) => l + '\n').join(''), 'utf8');
+  };
+  // (two columns at least: a row of one missing cell would be a blank line, which readers skip)
+  const randomTable = (rng: Rng, nrow: number): Table => {
+    const specials = [NaN, -0, 0, Infinity, -Infinity, 5e-324, -2.2250738585072014e-308, 1.7976931348623157e308, 0.1, 1e21, 123456789012, -Math.PI * 1e-300];
+    const texts = ['', 'a', 'Alpha, 甲市', 'say "hi"', ' lead', 'trail ', 'two\nlines', 'cr\r', '北京', '😀 emoji', 'tab\tinside', 'x'.repeat(300)];
+    const cols: [string, Column][] = [];
+    const ncol = 2 + rng.int(5);
+    for (let c = 0; c < ncol; c++) {
+      if (rng.uniform() < 0.6) {
+        const v = new Float64Array(nrow);
+        for (let r = 0; r < nrow; r++) {
+          const u = rng.uniform();
+          v[r] = u < 0.15 ? specials[rng.int(specials.length)] : u < 0.4 ? rng.int(100000) - 50000 : (rng.uniform() - 0.5) * 10 ** (rng.int(40) - 20);
+        }
+        cols.push([`n${c}`, numColumn(v)]);
+      } else {
+        cols.push([`t${c}`, strColumn(Array.from({ length: nrow }, () => texts[rng.int(texts.length)]))]);
+      }
+    }
+    return makeTable(nrow, cols);
+  };
+
+  it('writes every number and text cell as the plain rules say, in chunks of 10,000 whole rows', () => {
+    const rng = new Rng(5);
+    for (const nrow of [0, 1, 2, 9999, 10000, 10001, 23456]) {
+      const t = randomTable(rng, nrow);
+      const chunks = [...tableCsvBytes(t)];
+      expect(Buffer.concat(chunks).equals(expected(t)), `${nrow} rows`).toBe(true);
+      expect(chunks.length).toBe(Math.ceil(nrow / 10000));
+      for (const c of chunks) expect(c[c.length - 1]).toBe(0x0a);
+      expect(tableToCsv(t)).toBe(csvHeader(t.names) + expected(t).toString('utf8'));
+    }
+  });
+
+  it('reads back to the same numbers, bit for bit (-0 as 0), and the same texts', () => {
+    const rng = new Rng(6);
+    const t = randomTable(rng, 12345);
+    const back = readCsvColumns(file(tableToCsv(t)), { text: new Set(t.names.filter((n) => n.startsWith('t'))) });
+    for (const n of t.names) {
+      const c = t.columns.get(n)!;
+      if (c.kind === 'number') {
+        const want = Array.from(c.values, (x) => (Object.is(x, -0) ? 0 : x));
+        expect(col(back, n), n).toEqual(want);
+      } else expect(col(back, n).map((x) => String(x).trim()), n).toEqual(col(t, n).map((x) => String(x).trim()));
+    }
   });
 });

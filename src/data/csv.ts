@@ -4,7 +4,7 @@
  */
 import { statSync } from 'node:fs';
 import { InputError, unreadableFile } from '../util/errors.ts';
-import { cellText, makeTable, numColumn, strColumn, type Column, type Table } from './table.ts';
+import { formatNumber, makeTable, numColumn, strColumn, type Column, type Table } from './table.ts';
 import { isNumberText } from './numbers.ts';
 import { readCsvColumns, readCsvRecords, type Encoding } from './csv-columns.ts';
 
@@ -93,35 +93,63 @@ export function toCsv(header: string[], rows: Iterable<string[]>): string {
 /** The header line of a CSV file with these columns. */
 export const csvHeader = (names: string[]): string => names.map(quote).join(',') + '\n';
 
+const UTF8 = new TextEncoder();
+
 /**
- * A table as CSV text in chunks of 10,000 rows: a 4-million-row dyad table is larger than
- * the longest string V8 allows, so large tables are written chunk by chunk. The header line
- * first, unless `header` is false (the rows of a file written a part at a time).
+ * A table's rows (no header line) as CSV in UTF-8, in chunks of 10,000 rows: a 4-million-row
+ * dyad table is larger than the longest string V8 allows, so large tables are written chunk by
+ * chunk. The bytes are made straight from the columns: each text level is quoted and encoded
+ * once, a number's shortest text (ASCII) is copied byte by byte; no row strings, no joins and no
+ * encoding pass (a third of the time of writing the national dyads.csv that way).
  */
-export function* tableCsvChunks(t: Table, names: string[] = t.names, header = true): Generator<string> {
+export function* tableCsvBytes(t: Table, names: string[] = t.names): Generator<Uint8Array> {
   const cols = names.map((n) => {
     const c = t.columns.get(n);
     if (!c) throw new Error(`no column '${n}'`);
     return c;
   });
-  if (header) yield csvHeader(names);
-  const line: string[] = new Array(cols.length);
-  let chunk: string[] = [];
+  const nc = cols.length;
+  const nums = cols.map((c) => (c.kind === 'number' ? c.values : null));
+  const codes = cols.map((c) => (c.kind === 'string' ? c.codes : null));
+  const texts = cols.map((c) => (c.kind === 'string' ? c.levels.map((l) => UTF8.encode(quote(l))) : null));
+  // the most bytes a row can take: a number's text is at most 24 characters (-1.2345678901234567e-308)
+  let rowMax = nc + 1;
+  for (const levels of texts) rowMax += levels ? levels.reduce((m, b) => Math.max(m, b.length), 0) : 24;
+  let buf = new Uint8Array(Math.max(1 << 16, rowMax * 256));
+  let p = 0;
   for (let r = 0; r < t.nrow; r++) {
-    for (let c = 0; c < cols.length; c++) {
-      const col = cols[c];
-      line[c] = col.kind === 'number' ? cellText(col, r) : quote(cellText(col, r));
+    if (p + rowMax > buf.length) {
+      const grown = new Uint8Array(Math.max(2 * buf.length, p + rowMax));
+      grown.set(buf.subarray(0, p));
+      buf = grown;
     }
-    chunk.push(line.join(','));
-    if (chunk.length === 10000) {
-      yield chunk.join('\n') + '\n';
-      chunk = [];
+    for (let c = 0; c < nc; c++) {
+      if (c > 0) buf[p++] = 0x2c; // ,
+      const v = nums[c];
+      if (v !== null) {
+        const s = formatNumber(v[r]);
+        for (let i = 0; i < s.length; i++) buf[p++] = s.charCodeAt(i);
+      } else {
+        const code = codes[c]![r];
+        if (code >= 0) {
+          const b = texts[c]![code];
+          for (let i = 0; i < b.length; i++) buf[p++] = b[i];
+        }
+      }
+    }
+    buf[p++] = 0x0a; // \n
+    if ((r + 1) % 10000 === 0) {
+      yield buf.slice(0, p);
+      p = 0;
     }
   }
-  if (chunk.length) yield chunk.join('\n') + '\n';
+  if (p > 0) yield buf.slice(0, p);
 }
 
-/** A (small) table as one CSV string. */
+/** A (small) table as one CSV string, header line first. */
 export function tableToCsv(t: Table, names: string[] = t.names): string {
-  return [...tableCsvChunks(t, names)].join('');
+  const utf8 = new TextDecoder();
+  let out = csvHeader(names);
+  for (const b of tableCsvBytes(t, names)) out += utf8.decode(b); // chunks end at line ends
+  return out;
 }

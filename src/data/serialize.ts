@@ -11,7 +11,7 @@ import { closeSync, openSync } from 'node:fs';
 import { writeAll } from '../util/output.ts';
 import type { Worker } from 'node:worker_threads';
 import { answerOf, tryStartWorker } from '../util/workers.ts';
-import { csvHeader, tableCsvChunks } from './csv.ts';
+import { csvHeader, tableCsvBytes } from './csv.ts';
 import { PARQUET_ROW_GROUP, tableParquetChunks, type TableSlices } from './parquet.ts';
 import type { Column, Table } from './table.ts';
 import { dropColumns, hasMissing, makeTable, numColumn, sliceColumn } from './table.ts';
@@ -83,7 +83,7 @@ export function* tableChunks(msg: TableMessage, format: TableFormat): Generator<
   }
   yield UTF8.encode(csvHeader(t.names));
   for (let from = 0; from < t.nrow; from += PARQUET_ROW_GROUP) {
-    for (const s of tableCsvChunks(t.slice(from, Math.min(t.nrow, from + PARQUET_ROW_GROUP)), undefined, false)) yield UTF8.encode(s);
+    yield* tableCsvBytes(t.slice(from, Math.min(t.nrow, from + PARQUET_ROW_GROUP)));
   }
 }
 
