@@ -344,6 +344,9 @@ export async function fitModels(loaded: LoadedSpec, samples: Map<string, Table>,
       }
       if (m.qap) forQap.push([m, fit]);
       bar.tick(`${m.id} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+      // the event loop gets a turn between models: a Ctrl-C (or SIGTERM) stops the run after the
+      // model being fitted, not after the last one (the signal handlers run only there)
+      await new Promise((resolve) => setImmediate(resolve));
     }
   } finally {
     bar.stop();
