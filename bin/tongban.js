@@ -2,7 +2,8 @@
 // Installed entry point: runs the compiled CLI in dist/ (built from src/ by `npm ci`, through
 // the package's prepare script, or by `npm run build`).
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { join } from 'node:path';
 
 const main = new URL('../dist/main.js', import.meta.url);
 if (!existsSync(main)) {
@@ -16,10 +17,51 @@ if (!existsSync(main)) {
 // 1.4 GB more than it used (docs/decisions.md §47). A fixed 4 MB threshold gives every larger
 // array back to the system when it is freed. glibc reads it only as the process starts, so the
 // commands that run stage after stage on a data set start tongban once more with it set (Linux;
-// a user's own value is kept). One-model commands (fit, compare, qap) and --help start at once.
+// a user's own value is kept) when the data are large: a year folder with 1,000 cities or more,
+// or data this cannot look at. On smaller data the second start (~0.08 s) and the mapping of
+// every 4 MB array (~0.1 s of page faults on the national demo) would buy nothing.
+// One-model commands (fit, compare, qap) and --help start at once.
 const STAGED = new Set(['run', 'panel', 'dyads', 'clean', 'compare-years']);
-const command = process.argv.slice(2).find((a) => !a.startsWith('-')); // after global options such as --quiet
-if (process.platform === 'linux' && process.env.MALLOC_MMAP_THRESHOLD_ === undefined && STAGED.has(command)) {
+const args = process.argv.slice(2);
+const command = args.find((a) => !a.startsWith('-')); // after global options such as --quiet
+
+/** The values of option `name` (`--name value` or `--name=value`). */
+function optionValues(name) {
+  const out = [];
+  args.forEach((a, k) => {
+    if (a === name && k + 1 < args.length) out.push(args[k + 1]);
+    else if (a.startsWith(`${name}=`)) out.push(a.slice(name.length + 1));
+  });
+  return out;
+}
+
+/** Whether a year folder has a cities.csv of 1,000 records or more (true when it cannot tell). */
+function manyCities(yearFolder) {
+  const file = join(yearFolder, 'cities.csv');
+  try {
+    if (!existsSync(file)) return false;
+    if (statSync(file).size > 1 << 20) return true;
+    let lines = 0;
+    for (const b of readFileSync(file)) if (b === 0x0a) lines++;
+    return lines > 1000; // the header line and 1,000 records
+  } catch {
+    return true;
+  }
+}
+
+/** Whether the command's data are large (see above): its --input year folder or --data's year folders. */
+function largeData() {
+  const inputs = optionValues('--input');
+  const data = optionValues('--data');
+  if (!inputs.length && !data.length) return true;
+  try {
+    return inputs.some(manyCities) || data.some((d) => readdirSync(d).some((year) => manyCities(join(d, year))));
+  } catch {
+    return true;
+  }
+}
+
+if (process.platform === 'linux' && process.env.MALLOC_MMAP_THRESHOLD_ === undefined && STAGED.has(command) && largeData()) {
   const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
     stdio: 'inherit',
     env: { ...process.env, MALLOC_MMAP_THRESHOLD_: String(4 << 20) },

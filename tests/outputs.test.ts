@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { tmp } from './helpers.ts';
+import { basename, join } from 'node:path';
+import { runCli, tmp } from './helpers.ts';
 
 const ROOT = join(import.meta.dirname, '..');
 
@@ -126,35 +126,66 @@ describe('crash-safe outputs', () => {
 });
 
 describe('the installed entry point on Linux (bin/tongban.js)', () => {
-  it.runIf(process.platform === 'linux').each([
-    ['SIGTERM', 143],
-    ['SIGHUP', 129],
-  ] as const)('runs a staged command (run) in a second process with a fixed malloc mmap threshold, and passes %s on to it', async (sig, exitCode) => {
-    const { spawn } = await import('node:child_process');
-    const out = tmp();
+  const envWithout = () => {
     const env = { ...process.env };
     delete env.MALLOC_MMAP_THRESHOLD_;
-    const p = spawn(process.execPath, [join(ROOT, 'bin/tongban.js'), 'run', '--data', 'data/demo', '--year', '2021', '--spec', 'bench/book-14.yaml', '--out', out], { cwd: ROOT, env });
+    return env;
+  };
+  // the process's child processes once the run prints `when`, and what stopping it then with `sig` gave
+  const stoppedAt = async (when: RegExp, args: string[], sig: 'SIGTERM' | 'SIGHUP') => {
+    const { spawn } = await import('node:child_process');
+    const p = spawn(process.execPath, [join(ROOT, 'bin/tongban.js'), ...args], { cwd: ROOT, env: envWithout() });
     let stderr = '';
+    let children: string[] = [];
     let childEnv = '';
     const ended = new Promise<[number | null, string | null]>((resolve) => p.on('exit', (code, signal) => resolve([code, signal])));
     await new Promise<void>((resolve) =>
       p.stderr.on('data', (b: Buffer) => {
         stderr += b.toString();
-        if (!childEnv && /fit 1\//.test(stderr)) {
-          const child = readFileSync(`/proc/${p.pid}/task/${p.pid}/children`, 'utf8').trim().split(/\s+/)[0];
-          childEnv = readFileSync(`/proc/${child}/environ`, 'utf8');
+        if (!children.length && !childEnv && when.test(stderr)) {
+          children = readFileSync(`/proc/${p.pid}/task/${p.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+          if (children.length) childEnv = readFileSync(`/proc/${children[0]}/environ`, 'utf8');
           p.kill(sig);
           resolve();
         }
       }),
     );
     const [code] = await ended;
-    expect(childEnv.split('\0')).toContain(`MALLOC_MMAP_THRESHOLD_=${4 << 20}`);
-    expect(code).toBe(exitCode);
-    expect(stderr).toMatch(new RegExp(`stopped \\(${sig}\\); the output folder is as it was before this run`));
+    return { children, childEnv, code, stderr };
+  };
+
+  let simulated = '';
+  const thousandCities = () => {
+    if (!simulated) {
+      simulated = tmp();
+      expect(runCli(['simulate', '--cities', '1000', '--seed', '7', '--year', '2021', '--out', join(simulated, '2021'), '--quiet']).code).toBe(0);
+    }
+    return simulated;
+  };
+
+  it.runIf(process.platform === 'linux').each([
+    ['SIGTERM', 143],
+    ['SIGHUP', 129],
+  ] as const)('runs a staged command (run) on 1,000 cities in a second process with a fixed malloc mmap threshold, and passes %s on to it', async (sig, exitCode) => {
+    const data = thousandCities();
+    const out = tmp();
+    const r = await stoppedAt(/dyads: building pairs/, ['run', '--data', data, '--year', '2021', '--spec', 'bench/book-14.yaml', '--out', out], sig);
+    expect(r.childEnv.split('\0')).toContain(`MALLOC_MMAP_THRESHOLD_=${4 << 20}`);
+    expect(r.code).toBe(exitCode);
+    expect(r.stderr).toMatch(new RegExp(`stopped \\(${sig}\\); the output folder is as it was before this run`));
+    expect(r.stderr).not.toMatch(/report:/); // stopped as the first models are fitted, not at the end
+    expect(existsSync(join(out, basename(data), '2021'))).toBe(false);
+    expect(leftovers(join(out, basename(data)))).toEqual([]);
+  }, 60_000);
+
+  it.runIf(process.platform === 'linux')('runs a staged command on the national demo (334 cities) in its own process', async () => {
+    const out = tmp();
+    const r = await stoppedAt(/fit 1\//, ['run', '--data', 'data/demo', '--year', '2021', '--spec', 'bench/book-14.yaml', '--out', out], 'SIGTERM');
+    expect(r.children).toEqual([]);
+    expect(r.code).toBe(143);
+    // stopped between models, not once all 14 are fitted and the report is made
+    expect(r.stderr).not.toMatch(/fit 14\/14|report:/);
     expect(existsSync(join(out, 'demo', '2021'))).toBe(false);
-    expect(leftovers(join(out, 'demo'))).toEqual([]);
   }, 60_000);
 });
 
