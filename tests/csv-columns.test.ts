@@ -183,6 +183,30 @@ describe('CSV on two threads', () => {
     // and a clean file is joined
     await same(`id,x\n${rows(200, (r) => `${r},${r / 3}`)}\n`, true);
   });
+
+  it('reads on one thread when the worker fails, and a failure of a half it does not need ends nothing', async () => {
+    const rows = (n: number, f: (r: number) => string) => Array.from({ length: n }, (_, r) => f(r)).join('\n');
+    const text = new Set(['id']);
+    const unhandled: unknown[] = [];
+    const onUnhandled = (e: unknown) => unhandled.push(e);
+    process.on('unhandledRejection', onUnhandled);
+    process.env.TONGBAN_FAULT = 'csv-worker'; // the worker fails instead of reading its half
+    try {
+      // a clean file: the worker's half is read again here
+      const clean = file(`id,x\n${rows(400, (r) => `${r},${r / 7}`)}\n`);
+      const before = csvReadsJoined();
+      expect(dump(await readCsvColumnsOnTwoThreads(clean, { text }, 1))).toEqual(dump(readCsvColumns(clean, { text })));
+      expect(csvReadsJoined()).toBe(before);
+      // a quoted cell across the middle: this half needs the whole file, the worker's answer is never awaited
+      const straddling = file(`id,name,x\n${rows(50, (r) => `${r},a,${r}`)}\n1,"${rows(40, (r) => `line ${r}`)}",2\n${rows(50, (r) => `${r},b,${r}`)}\n`);
+      expect(dump(await readCsvColumnsOnTwoThreads(straddling, { text }, 1))).toEqual(dump(readCsvColumns(straddling, { text })));
+      await new Promise((resolve) => setTimeout(resolve, 500)); // time for a worker's failure to arrive
+      expect(unhandled).toEqual([]);
+    } finally {
+      delete process.env.TONGBAN_FAULT;
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });
 
 describe('CSV writer', () => {

@@ -645,16 +645,21 @@ export async function readCsvColumnsOnTwoThreads(path: string, opts: CsvColumnsO
   if (!w) return readCsvColumns(path, opts);
   w.postMessage({ path, from: split, to: size, header, text: [...(opts.text ?? [])], only: opts.only ? [...opts.only] : null });
   const theirs = answerOf<RangeColumns>(w, 'CSV');
+  theirs.catch(() => {}); // an answer not awaited (below) must not end the process as an unhandled rejection
   let mine: ColumnsPart | null = null;
   try {
     mine = scanColumns(path, opts, { from: 0, to: split });
   } catch (e) {
     if (!(e instanceof InputError)) {
-      theirs.catch(() => {});
+      void w.terminate();
       throw e;
     }
   }
-  const joined = mine && joinHalves(mine, await theirs);
+  // this half needs the whole file on one thread: the worker's half is not needed (it may have
+  // started inside a quoted cell and be reading nonsense: a 1 GB file's then reached V8's
+  // longest string and failed); a worker that failed: its half is read again here
+  if (!mine) void w.terminate();
+  const joined = mine && joinHalves(mine, await theirs.catch(() => ({ n: 0, clean: false, nums: [], texts: [] })));
   if (!joined) return readCsvColumns(path, opts);
   joinedReads++;
   return finishColumns(path, joined, opts);

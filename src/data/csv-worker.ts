@@ -8,6 +8,7 @@ import { readRangeColumns } from './csv-columns.ts';
 
 parentPort!.once('message', (m: Parameters<typeof readRangeColumns>[1] & { path: string }) => {
   try {
+    if (process.env.TONGBAN_FAULT === 'csv-worker') throw new Error('TONGBAN_FAULT=csv-worker'); // tests: a worker that fails
     const result = readRangeColumns(m.path, m);
     const transfer = [...result.nums.flatMap((a) => (a ? [a.buffer] : [])), ...result.texts.flatMap((t) => (t ? [t.codes.buffer] : []))];
     parentPort!.postMessage({ result }, transfer as ArrayBuffer[]);
