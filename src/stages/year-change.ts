@@ -85,6 +85,7 @@ export async function yearChanges(o: { data: string; years: number[]; loaded: Lo
           if (!(e instanceof UsageError)) throw e;
           reasons.set(m.id, { zh: `无法估计：${e.message}`, en: e.message });
         }
+        await new Promise((resolve) => setImmediate(resolve)); // a Ctrl-C stops here, between models (as in fitModels)
       }
     }
   }
