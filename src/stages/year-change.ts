@@ -77,14 +77,19 @@ export async function yearChanges(o: { data: string; years: number[]; loaded: Lo
       for (const m of eligible) reasons.set(m.id, { zh: `叠加年份数据无法构建其样本或变量：${e.message}`, en: `the stacked years cannot take its sample or variables: ${e.message}` });
     }
     if (samples) {
-      for (const m of models) {
+      // one model, synchronously: its design is unreachable once this returns (a frame suspended
+      // at the await below would keep it alive)
+      const changeOne = (m: (typeof models)[number], table: Table): void => {
         try {
-          const fit = fitModel(samples.get(m.sample)!, { formula: m.formula, family: m.family, vcov: 'dyadic', dyad: ['i', 'j'], ssc: m.ssc, fixPsd: m.fixPsd });
+          const fit = fitModel(table, { formula: m.formula, family: m.family, vcov: 'dyadic', dyad: ['i', 'j'], ssc: m.ssc, fixPsd: m.fixPsd });
           out.set(m.id, changeOf(m.id, fit.result, (h) => waldTest(fit, h)));
         } catch (e) {
           if (!(e instanceof UsageError)) throw e;
           reasons.set(m.id, { zh: `无法估计：${e.message}`, en: e.message });
         }
+      };
+      for (const m of models) {
+        changeOne(m, samples.get(m.sample)!);
         await new Promise((resolve) => setImmediate(resolve)); // a Ctrl-C stops here, between models (as in fitModels)
       }
     }
