@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { readCsvTable } from '../src/data/csv.ts';
 import { makeTable, numColumn, strColumn, filterRows, takeRows, type Column } from '../src/data/table.ts';
 import { fitModel } from '../src/fit/fit-model.ts';
-import { checkPsd, intersect } from '../src/vcov/vcov.ts';
+import { checkPsd, denseScores, intersect, pairCodes, pairOuter, PAIR_BLOCK, scalarTimesX } from '../src/vcov/vcov.ts';
+import { weightedCrossprod } from '../src/linalg/crossprod.ts';
 import { compileRestricted, subsetRows } from '../src/expr/restricted.ts';
 import type { Table } from '../src/data/table.ts';
 
@@ -328,5 +329,42 @@ describe('FitCache', () => {
     const onlyG = cache.design(t, 'y ~ x', undefined, ['g']);
     expect(onlyG.n).toBe(n - 1);
     expect(main.n).toBe(n);
+  });
+});
+
+describe('the dyadic meat of a pair-year table, a block of pairs at a time', () => {
+  it("gives the bits of the sum over every pair's score sum at once, across blocks and ragged pairs", () => {
+    const rng = new Rng(3);
+    const G = 402; // 80,601 pairs: several blocks, the last one not a multiple of four
+    const i: number[] = [];
+    const j: number[] = [];
+    for (let year = 0; year < 3; year++) {
+      for (let a = 0; a < G; a++) {
+        for (let b = a + 1; b < G; b++) {
+          if (year > 0 && rng.uniform() < 0.3) continue; // a pair leaves the risk set
+          i.push(rng.uniform() < 0.5 ? a : b);
+          j.push(i[i.length - 1] === a ? b : a);
+        }
+      }
+    }
+    const n = i.length;
+    const pairs = pairCodes(Int32Array.from(i), Int32Array.from(j), G);
+    expect(pairs.P).toBeGreaterThan(4 * PAIR_BLOCK);
+    expect(pairs.P % 4).not.toBe(0);
+    const k = 5;
+    const X = Float64Array.from({ length: n * k }, () => rng.normal() * 10 ** rng.int(4));
+    const s = Float64Array.from({ length: n }, () => (rng.uniform() < 0.01 ? -0 : rng.normal()));
+    for (const scores of [scalarTimesX(X, k, s), denseScores(X, n, k)]) {
+      // every pair's score sum (rows in order), then one pass of the kernel
+      const U = new Float64Array(pairs.P * k);
+      const u = new Float64Array(k);
+      for (let r = 0; r < n; r++) {
+        scores.row(r, u);
+        for (let a = 0; a < k; a++) U[pairs.codes[r] * k + a] += u[a];
+      }
+      const want = weightedCrossprod(U, pairs.P, k, null);
+      const got = pairOuter(scores, pairs);
+      expect(Buffer.from(got.buffer).equals(Buffer.from(want.buffer))).toBe(true);
+    }
   });
 });

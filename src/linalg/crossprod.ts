@@ -14,6 +14,23 @@ export function weightedCrossprod(
   xtwz: Float64Array | null = null,
 ): Float64Array {
   const tri = new Float64Array((p * (p + 1)) / 2);
+  accumulateCrossprod(tri, X, n, p, w, z, xtwz);
+  return unpackTriangle(tri, p);
+}
+
+/**
+ * weightedCrossprod's sums added into a packed upper triangle `tri`. Rows fed in blocks whose
+ * lengths are multiples of four (the last excepted) give the same bits as one call on all rows.
+ */
+export function accumulateCrossprod(
+  tri: Float64Array,
+  X: Float64Array,
+  n: number,
+  p: number,
+  w: Float64Array | null,
+  z: Float64Array | null = null,
+  xtwz: Float64Array | null = null,
+): void {
   let r = 0;
   for (; r + 3 < n; r += 4) {
     const o0 = r * p;
@@ -44,7 +61,6 @@ export function weightedCrossprod(
       if (xtwz) xtwz[a] += wa * z![r];
     }
   }
-  return unpackTriangle(tri, p);
 }
 
 /** A packed upper triangle (row by row) as the full symmetric p × p matrix. */

@@ -6,7 +6,7 @@
  * (`registry.ts`); the presets are documented in docs/contract.md §4.
  */
 import { matmul, sandwich, symmetricEigen } from '../linalg/dense.ts';
-import { weightedCrossprod } from '../linalg/crossprod.ts';
+import { accumulateCrossprod, unpackTriangle, weightedCrossprod } from '../linalg/crossprod.ts';
 
 /** Score rows: row(r, out) writes the k-vector of observation r's score into out. */
 export interface ScoreRows {
@@ -200,17 +200,46 @@ export function dyadicVcov(scores: ScoreRows, bread: Float64Array, i: Int32Array
   const pairs = pairCodesOf(i, j, G);
   let outer: Float64Array;
   if (pairs.P === n) outer = outerOf(scores);
-  else {
-    const U = new Float64Array(pairs.P * k);
-    for (let r = 0; r < n; r++) {
-      scores.row(r, u);
-      const o = pairs.codes[r] * k;
-      for (let a = 0; a < k; a++) U[o + a] += u[a];
-    }
-    outer = weightedCrossprod(U, pairs.P, k, null);
-  }
+  else outer = pairOuter(scores, pairs);
   for (let q = 0; q < k * k; q++) M[q] -= outer[q];
   return sandwich(bread, M, k);
+}
+
+/** Pairs per block of pairOuter: a multiple of four. */
+export const PAIR_BLOCK = 1 << 14;
+
+/**
+ * Σ_p U_p U_p' over the pairs (U_p: the sum of the score rows of pair p, in row order), a block
+ * of PAIR_BLOCK pairs at a time: U of every pair at once is P × k doubles (0.5 GB for a county
+ * panel's 4 M pairs). The blocks go through the cross-product kernel in pair order, so the sums
+ * are those of one call on all of U, bit for bit.
+ */
+export function pairOuter(scores: ScoreRows, pairs: { codes: Int32Array; P: number }): Float64Array {
+  const { n, k } = scores;
+  const { codes, P } = pairs;
+  // each pair's rows in row order (a counting sort by pair code)
+  const start = new Int32Array(P + 1);
+  for (let r = 0; r < n; r++) start[codes[r] + 1]++;
+  for (let q = 0; q < P; q++) start[q + 1] += start[q];
+  const rows = new Int32Array(n);
+  const next = start.slice(0, P);
+  for (let r = 0; r < n; r++) rows[next[codes[r]]++] = r;
+  const tri = new Float64Array((k * (k + 1)) / 2);
+  const U = new Float64Array(Math.min(PAIR_BLOCK, P) * k);
+  const u = new Float64Array(k);
+  for (let p0 = 0; p0 < P; p0 += PAIR_BLOCK) {
+    const p1 = Math.min(P, p0 + PAIR_BLOCK);
+    U.fill(0);
+    for (let q = p0; q < p1; q++) {
+      const o = (q - p0) * k;
+      for (let t = start[q]; t < start[q + 1]; t++) {
+        scores.row(rows[t], u);
+        for (let a = 0; a < k; a++) U[o + a] += u[a];
+      }
+    }
+    accumulateCrossprod(tri, U, p1 - p0, k, null);
+  }
+  return unpackTriangle(tri, k);
 }
 
 /** pairCodes already made, by the code arrays (the models on one table share its dyad coding, fit-model.ts) */
