@@ -4,17 +4,14 @@
  * accumulators (2.4× faster than one row at a time in V8), then unpacked to p × p.
  */
 
+/** The cross-product kernels' arguments: X (n × p, row-major), weights w (null: all ones), and z with the vector X'Wz is added into (both or neither). */
+export type CrossprodArgs = [X: Float64Array, n: number, p: number, w: Float64Array | null, z?: Float64Array | null, xtwz?: Float64Array | null];
+
 /** Returns the symmetric p × p matrix Σ_r w_r x_r x_r' (w = null: all ones); adds Σ w_r z_r x_r into xtwz when given. */
-export function weightedCrossprod(
-  X: Float64Array,
-  n: number,
-  p: number,
-  w: Float64Array | null,
-  z: Float64Array | null = null,
-  xtwz: Float64Array | null = null,
-): Float64Array {
+export function weightedCrossprod(...args: CrossprodArgs): Float64Array {
+  const p = args[2];
   const tri = new Float64Array((p * (p + 1)) / 2);
-  accumulateCrossprod(tri, X, n, p, w, z, xtwz);
+  accumulateCrossprod(tri, ...args);
   return unpackTriangle(tri, p);
 }
 

@@ -10,7 +10,7 @@
  */
 import type { Worker } from 'node:worker_threads';
 import { startWorker, threadsAllowed } from '../util/workers.ts';
-import { weightedCrossprod } from './crossprod.ts';
+import { weightedCrossprod, type CrossprodArgs } from './crossprod.ts';
 
 /** Below this many rows a second thread is not worth its message round trip. */
 export const PARALLEL_MIN_ROWS = 200_000;
@@ -106,14 +106,8 @@ export function giveBack(vectors: Float64Array[]): void {
 }
 const isShared = (a: Float64Array | null) => a === null || a.buffer instanceof SharedArrayBuffer;
 
-export function parallelCrossprod(
-  X: Float64Array,
-  n: number,
-  p: number,
-  w: Float64Array | null,
-  z: Float64Array | null = null,
-  xtwz: Float64Array | null = null,
-): Float64Array {
+export function parallelCrossprod(...args: CrossprodArgs): Float64Array {
+  const [X, n, p, w, z = null, xtwz = null] = args;
   if (n < PARALLEL_MIN_ROWS) return weightedCrossprod(X, n, p, w, z, xtwz);
   warmUpWorker();
   if (state === 'starting' && Atomics.load(ready, 0) === 1) state = 'ready';
