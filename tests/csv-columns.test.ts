@@ -254,6 +254,13 @@ describe('CSV writer', () => {
     }
   });
 
+  it('has room for rows of the longest number texts (25 characters: -0.0000012345678901234567)', () => {
+    for (let nc = 2; nc < 40; nc++) {
+      const t = makeTable(3000, Array.from({ length: nc }, (_, c): [string, Column] => [`c${c}`, numColumn(new Float64Array(3000).fill(-1.2345678901234567e-6))]));
+      expect(Buffer.concat([...tableCsvBytes(t)]).equals(expected(t)), `${nc} columns`).toBe(true);
+    }
+  });
+
   it('reads back to the same numbers, bit for bit (-0 as 0), and the same texts', () => {
     const rng = new Rng(6);
     const t = randomTable(rng, 12345);

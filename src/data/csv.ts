@@ -112,9 +112,10 @@ export function* tableCsvBytes(t: Table, names: string[] = t.names): Generator<U
   const nums = cols.map((c) => (c.kind === 'number' ? c.values : null));
   const codes = cols.map((c) => (c.kind === 'string' ? c.codes : null));
   const texts = cols.map((c) => (c.kind === 'string' ? c.levels.map((l) => UTF8.encode(quote(l))) : null));
-  // the most bytes a row can take: a number's text is at most 24 characters (-1.2345678901234567e-308)
+  // the most bytes a row can take: a number's text is at most 25 characters
+  // (-0.0000012345678901234567; -1.2345678901234567e-308 is 24)
   let rowMax = nc + 1;
-  for (const levels of texts) rowMax += levels ? levels.reduce((m, b) => Math.max(m, b.length), 0) : 24;
+  for (const levels of texts) rowMax += levels ? levels.reduce((m, b) => Math.max(m, b.length), 0) : 25;
   let buf = new Uint8Array(Math.max(1 << 16, rowMax * 256));
   let p = 0;
   for (let r = 0; r < t.nrow; r++) {
