@@ -558,13 +558,16 @@ export interface RangeColumns {
   texts: ({ codes: Int32Array; keys: string[] } | null)[];
 }
 
+/** A half that cannot be joined: the file is read again on one thread. */
+const UNCLEAN: RangeColumns = { n: 0, clean: false, nums: [], texts: [] };
+
 /** The records of bytes [from, to) of a file with the given header, as columns (the worker's half of a read). */
 export function readRangeColumns(path: string, o: { text: string[]; only: string[] | null; header: string[] } & ByteRange): RangeColumns {
   let part: ColumnsPart;
   try {
     part = scanColumns(path, { text: new Set(o.text), only: o.only ? new Set(o.only) : undefined }, o);
   } catch (e) {
-    if (e instanceof InputError) return { n: 0, clean: false, nums: [], texts: [] };
+    if (e instanceof InputError) return UNCLEAN;
     throw e;
   }
   return {
@@ -655,11 +658,14 @@ export async function readCsvColumnsOnTwoThreads(path: string, opts: CsvColumnsO
       throw e;
     }
   }
-  // this half needs the whole file on one thread: the worker's half is not needed (it may have
-  // started inside a quoted cell and be reading nonsense: a 1 GB file's then reached V8's
-  // longest string and failed); a worker that failed: its half is read again here
-  if (!mine) void w.terminate();
-  const joined = mine && joinHalves(mine, await theirs.catch(() => ({ n: 0, clean: false, nums: [], texts: [] })));
+  if (!mine) {
+    // this half needs the whole file on one thread: the worker's half is not needed (it may have
+    // started inside a quoted cell and be reading nonsense: a 1 GB file's then reached V8's
+    // longest string and failed)
+    void w.terminate();
+    return readCsvColumns(path, opts);
+  }
+  const joined = joinHalves(mine, await theirs.catch(() => UNCLEAN)); // a failed worker: its half is read again here
   if (!joined) return readCsvColumns(path, opts);
   joinedReads++;
   return finishColumns(path, joined, opts);
