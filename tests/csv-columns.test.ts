@@ -121,6 +121,8 @@ describe('CSV on two threads', () => {
     }
     throw new Error('no error');
   };
+  /** n lines made by f, joined */
+  const rows = (n: number, f: (r: number) => string) => Array.from({ length: n }, (_, r) => f(r)).join('\n');
   /** a random file: ids from a pool (some only in the second half), quoted text with commas, quotes, CJK and line ends, numbers in every form, missing cells */
   const randomCsv = (rng: Rng, rows: number, o: { crlf: boolean; multiline: boolean }) => {
     const eol = o.crlf ? '\r\n' : '\n';
@@ -168,7 +170,6 @@ describe('CSV on two threads', () => {
       expect(dump(await readCsvColumnsOnTwoThreads(p, { text }, 1))).toEqual(one);
       expect(csvReadsJoined()).toBe(before + (joins ? 1 : 0));
     };
-    const rows = (n: number, f: (r: number) => string) => Array.from({ length: n }, (_, r) => f(r)).join('\n');
     // a quoted cell with line ends across the middle: the main thread's half ends inside it
     await same(`id,name,x\n${rows(50, (r) => `${r},a,${r}`)}\n1,"${rows(40, (r) => `line ${r}`)}",2\n${rows(50, (r) => `${r},b,${r}`)}\n`);
     // a malformed row, an overflowing number, a cell that is not a number, in the second half
@@ -185,7 +186,6 @@ describe('CSV on two threads', () => {
   });
 
   it('reads on one thread when the worker fails, and a failure of a half it does not need ends nothing', async () => {
-    const rows = (n: number, f: (r: number) => string) => Array.from({ length: n }, (_, r) => f(r)).join('\n');
     const text = new Set(['id']);
     const unhandled: unknown[] = [];
     const onUnhandled = (e: unknown) => unhandled.push(e);

@@ -128,15 +128,9 @@ export async function joinDocx(docs: Uint8Array[]): Promise<Uint8Array> {
   });
   for (const p of parts.slice(1)) {
     const names = Object.keys(p);
-    if (names.join('\n') !== Object.keys(first).join('\n') || names.some((n) => n !== 'word/document.xml' && !sameBytes(p[n], first[n]))) {
+    if (names.join('\n') !== Object.keys(first).join('\n') || names.some((n) => n !== 'word/document.xml' && Buffer.compare(p[n], first[n]) !== 0)) {
       throw new Error('internal: the Word documents to join differ outside word/document.xml');
     }
   }
   return zipFixed({ ...first, 'word/document.xml': strToU8(xml[0].slice(0, open) + bodies.join('') + xml[0].slice(close)) });
-}
-
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let k = 0; k < a.length; k++) if (a[k] !== b[k]) return false;
-  return true;
 }

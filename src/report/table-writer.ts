@@ -56,6 +56,7 @@ export class TableWriter {
 }
 
 let warm: Worker | null = null;
+const startWordWorker = () => tryStartWorker('word-worker', new URL('./word-worker.ts', import.meta.url), import.meta.url);
 
 /**
  * Starts the Word worker ahead of the first table, so that it loads the docx library while the
@@ -64,7 +65,7 @@ let warm: Worker | null = null;
  */
 export function warmUpWordWorker(): void {
   if (warm) return;
-  warm = tryStartWorker('word-worker', new URL('./word-worker.ts', import.meta.url), import.meta.url);
+  warm = startWordWorker();
   warm?.unref();
 }
 
@@ -103,8 +104,9 @@ class WordFiles {
     this.worker.ref(); // a document is awaited: the worker keeps the process alive until it answers
     return doc;
   }
+
   private start(): Worker | null {
-    const w = warm ?? tryStartWorker('word-worker', new URL('./word-worker.ts', import.meta.url), import.meta.url);
+    const w = warm ?? startWordWorker();
     warm = null;
     if (!w) return null;
     w.on('message', (m: { id: number; result?: Uint8Array; error?: string }) => {
