@@ -12,7 +12,7 @@ import type { WordJob } from './docx.ts';
 import { htmlPage, toCsvTable, toHtmlFragment, toLatex, toMarkdown, type Grid } from './formats.ts';
 
 export class TableWriter {
-  private readonly word: [string, number, Promise<Uint8Array>][] = [];
+  private readonly word: [string, Grid, Promise<Uint8Array>][] = [];
   private all: [string, Promise<Uint8Array>] | undefined;
   private readonly docx: WordFiles;
   constructor(
@@ -30,7 +30,7 @@ export class TableWriter {
     if (this.formats.has('csv')) this.files.set(`${base}.csv`, toCsvTable(g));
     if (this.formats.has('tex')) this.files.set(`${base}.tex`, toLatex(g, { label: base.split('/').pop() }));
     if (this.formats.has('html')) this.files.set(`${base}.html`, htmlPage(g.title, toHtmlFragment(g)));
-    if (this.formats.has('docx')) this.word.push([base, ...this.docx.table(g)]);
+    if (this.formats.has('docx')) this.word.push([base, g, this.docx.make([g])]);
   }
 
   /**
@@ -39,7 +39,7 @@ export class TableWriter {
    * first, so the document is made meanwhile.
    */
   lastTable(allTables: string): void {
-    if (this.word.length && !this.all) this.all = [allTables, this.docx.join(this.word.map(([, id]) => id))];
+    if (this.word.length && !this.all) this.all = [allTables, this.docx.make(this.word.map(([, g]) => g))];
   }
 
   /** The Word files: each table's, and the one with every table (`lastTable`). */
@@ -72,36 +72,27 @@ export function warmUpWordWorker(): void {
 /**
  * Word documents made on a worker thread (word-worker.ts), started with the first document; on
  * the main thread when threads are not allowed (TONGBAN_THREADS=1) or the worker cannot start.
- * Each table's document is made with the docx library, the document of all tables by joining
- * them (joinDocx). The worker keeps the process alive only while it has documents to make.
+ * The worker keeps the process alive only while it has documents to make.
  */
 class WordFiles {
   private worker: Worker | null | undefined;
   private next = 0;
   private readonly waiting = new Map<number, { resolve: (doc: Uint8Array) => void; reject: (e: Error) => void }>();
-  /** the documents made on this thread, when there is no worker */
-  private readonly made = new Map<number, Promise<Uint8Array>>();
 
   constructor(private readonly lang: 'zh' | 'en') {}
 
-  /** A table's document: its id (for join) and the document. */
-  table(grid: Grid): [number, Promise<Uint8Array>] {
-    const id = this.next++;
-    return [id, this.make({ id, grid, lang: this.lang })];
-  }
-
-  /** The documents of `ids` joined into one, each table after a page break. */
-  join(ids: number[]): Promise<Uint8Array> {
-    return this.make({ id: this.next++, join: ids });
-  }
-
-  private make(job: WordJob): Promise<Uint8Array> {
+  /** The document of the tables `grids`, each after the first on a new page. */
+  make(grids: Grid[]): Promise<Uint8Array> {
+    const job: WordJob = { id: this.next++, grids, lang: this.lang };
     if (this.worker === undefined) this.worker = this.start();
-    if (!this.worker) return import('./docx.ts').then((m) => m.wordDocument(job, this.made));
-    const doc = new Promise<Uint8Array>((resolve, reject) => this.waiting.set(job.id, { resolve, reject }));
+    let doc: Promise<Uint8Array>;
+    if (!this.worker) doc = import('./docx.ts').then((m) => m.toDocx(job.grids, job.lang));
+    else {
+      doc = new Promise<Uint8Array>((resolve, reject) => this.waiting.set(job.id, { resolve, reject }));
+      this.worker.postMessage(job);
+      this.worker.ref(); // a document is awaited: the worker keeps the process alive until it answers
+    }
     doc.catch(() => {}); // a failure surfaces when finish awaits it; a report that fails earlier must not leave it unhandled
-    this.worker.postMessage(job);
-    this.worker.ref(); // a document is awaited: the worker keeps the process alive until it answers
     return doc;
   }
 
