@@ -6,8 +6,8 @@ import { buildDyads, haversineKm, EARTH_RADIUS_KM, pairRow } from '../src/data/d
 import { readCsvTable } from '../src/data/csv.ts';
 import { runClean } from '../src/stages/clean.ts';
 import { runDyads } from '../src/stages/dyads.ts';
-import { getNum, getStr, cellText } from '../src/data/table.ts';
-import { TINY, tinyWith, tmp } from './helpers.ts';
+import { getNum, getStr } from '../src/data/table.ts';
+import { cellText, TINY, tinyWith, tmp } from './helpers.ts';
 
 const cityRow = (t: ReturnType<typeof citiesCleanTable>, id: string) => {
   const ids = getStr(t, 'city_id');

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 import { inflateRawSync } from 'node:zlib';
 import { expect } from 'vitest';
+import { formatNumber, type Column } from '../src/data/table.ts';
 
 export const TINY = join(import.meta.dirname, 'fixtures', 'tiny', '2021');
 
@@ -87,4 +88,11 @@ export function zipEntry(buf: Uint8Array, name: string): string {
     p += 46 + nameLen + extraLen + commentLen;
   }
   throw new Error(`no ${name} in the archive`);
+}
+
+/** A cell as text: a number's shortest text ('' for missing), a text column's level ('' for missing). */
+export function cellText(c: Column, r: number): string {
+  if (c.kind === 'number') return formatNumber(c.values[r]);
+  const code = c.codes[r];
+  return code < 0 ? '' : c.levels[code];
 }

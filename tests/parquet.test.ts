@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import { readCsvColumns } from '../src/data/csv-columns.ts';
 import { readParquetColumns, readParquetHeader } from '../src/data/parquet.ts';
 import { tableChunks, tableMessage } from '../src/data/serialize.ts';
-import { cellText, type Table } from '../src/data/table.ts';
+import type { Table } from '../src/data/table.ts';
 import { InputError } from '../src/util/errors.ts';
-import { tmp } from './helpers.ts';
+import { cellText, tmp } from './helpers.ts';
 
 const F = join(import.meta.dirname, 'fixtures', 'parquet');
 const values = (t: Table, name: string) => {

@@ -83,10 +83,10 @@ function quote(s: string): string {
   return /[",\r\n]/.test(s) || /^\s|\s$/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
 }
 
-/** Writes rows as CSV text (LF line ends, UTF-8, no BOM). */
+/** Writes rows as CSV text (LF line ends, UTF-8, no BOM); a row of one empty cell as "" (a blank line would be skipped on reading). */
 export function toCsv(header: string[], rows: Iterable<string[]>): string {
   const out: string[] = [header.map(quote).join(',')];
-  for (const r of rows) out.push(r.map(quote).join(','));
+  for (const r of rows) out.push(r.length === 1 && r[0] === '' ? '""' : r.map(quote).join(','));
   return out.join('\n') + '\n';
 }
 
@@ -113,8 +113,8 @@ export function* tableCsvBytes(t: Table, names: string[] = t.names): Generator<U
   const codes = cols.map((c) => (c.kind === 'string' ? c.codes : null));
   const texts = cols.map((c) => (c.kind === 'string' ? c.levels.map((l) => UTF8.encode(quote(l))) : null));
   // the most bytes a row can take: a number's text is at most 25 characters
-  // (-0.0000012345678901234567; -1.2345678901234567e-308 is 24)
-  let rowMax = nc + 1;
+  // (-0.0000012345678901234567; -1.2345678901234567e-308 is 24); 2 for a lone missing cell's ""
+  let rowMax = nc + 3;
   for (const levels of texts) rowMax += levels ? levels.reduce((m, b) => Math.max(m, b.length), 0) : 25;
   let buf = new Uint8Array(Math.max(1 << 16, rowMax * 256));
   let p = 0;
@@ -124,6 +124,7 @@ export function* tableCsvBytes(t: Table, names: string[] = t.names): Generator<U
       grown.set(buf.subarray(0, p));
       buf = grown;
     }
+    const start = p;
     for (let c = 0; c < nc; c++) {
       if (c > 0) buf[p++] = 0x2c; // ,
       const v = nums[c];
@@ -137,6 +138,12 @@ export function* tableCsvBytes(t: Table, names: string[] = t.names): Generator<U
           for (let i = 0; i < b.length; i++) buf[p++] = b[i];
         }
       }
+    }
+    // a row of one missing cell as "", not a blank line: readers skip blank lines, and the row
+    // would be lost (a quoted empty cell reads back as missing)
+    if (p === start && nc === 1) {
+      buf[p++] = 0x22;
+      buf[p++] = 0x22;
     }
     buf[p++] = 0x0a; // \n
     if ((r + 1) % 10000 === 0) {

@@ -83,12 +83,6 @@ export function getStr(t: Table, name: string): StrColumn {
   return c;
 }
 
-export function cellText(c: Column, r: number): string {
-  if (c.kind === 'number') return formatNumber(c.values[r]);
-  const code = c.codes[r];
-  return code < 0 ? '' : c.levels[code];
-}
-
 /** Shortest text that reads back as the same double; '' for missing. */
 export function formatNumber(x: number): string {
   if (Number.isNaN(x)) return '';
