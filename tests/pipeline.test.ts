@@ -3,9 +3,10 @@
  * coefficients, year separation, determinism, the report stage, and spec errors.
  */
 import { beforeAll, describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { spawnSync } from 'node:child_process';
 import { runYear } from '../src/stages/run-year.ts';
 import { readFits } from '../src/report/run-record.ts';
 import { compareYears } from '../src/stages/compare-years.ts';
@@ -248,5 +249,29 @@ describe('the run and report commands as a user types them', () => {
     const rep = runCli(['report', '--fits', join(out, 'demo', '2021', 'fits'), '--out', again, '--quiet']);
     expect(rep.code, rep.stderr).toBe(0);
     expect(readFileSync(join(again, 'tables', 'depth.md'), 'utf8')).toBe(readFileSync(join(out, 'demo', '2021', 'tables', 'depth.md'), 'utf8'));
+  });
+});
+
+describe('npm run pipeline', () => {
+  const pipeline = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'dist', 'pipeline.js'), ...args], { cwd: ROOT, encoding: 'utf8' });
+
+  it('--steps runs only the steps named, --out and --book-spec say where and with what; unknown steps and options are usage errors', () => {
+    const out = tmp();
+    const spec = join(tmp(), 'book-for-the-pipeline.yaml');
+    copyFileSync(BOOK, spec);
+    const r = pipeline(['--steps', 'measures,compare', '--book-spec', spec, '--out', out, '--quiet']);
+    expect(r.status, r.stderr).toBe(0);
+    expect(existsSync(join(out, 'measures', 'demo', '2021', 'report.html'))).toBe(true);
+    // compare-years runs the years it needs with the book spec given
+    expect(existsSync(join(out, 'demo', 'compare-years_2021-2022', 'index.html'))).toBe(true);
+    for (const year of ['2021', '2022']) expect(readFileSync(join(out, 'demo', year, 'manifest.json'), 'utf8')).toContain('book-for-the-pipeline.yaml');
+    // and no other step ran
+    expect(existsSync(join(out, 'demo', 'panel'))).toBe(false);
+    expect(existsSync(join(out, 'multiverse'))).toBe(false);
+    const bad = pipeline(['--steps', 'years,nope']);
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toMatch(/--steps: unknown step 'nope'/);
+    expect(pipeline(['--verbose']).stderr).toMatch(/unknown option '--verbose'/);
+    expect(pipeline(['--out']).stderr).toMatch(/--out needs a value/);
   });
 });
