@@ -137,15 +137,16 @@ describe('Word tables', () => {
     const pieces = ['', ' ', 'β', '城市', '<', '>', '&', '"', "'", '&amp;', ']]>', '\t', '\n', '\r', '\r\n', '\x00', '\x01', '\x0b', '\x0c', '\x1f', '\x7f', '\ufffe', '\ud800', '  two  spaces', '-0.512***', '(0.041)', '😀', 'x\u0301', 'Ω', '\\'];
     const text = () => Array.from({ length: Math.floor(rng.uniform() * 4) }, () => pick(pieces)).join('');
     const randomGrid = (): Grid => {
-      const ncol = 1 + Math.floor(rng.uniform() * 12);
-      // rows shorter and longer than the first header row, as the library's grid counts the widest
-      const width = () => (rng.uniform() < 0.2 ? Math.max(1, ncol - 2) : rng.uniform() < 0.1 ? ncol + 2 : ncol);
+      const ncol = rng.uniform() < 0.05 ? 0 : 1 + Math.floor(rng.uniform() * 12);
+      // rows shorter and longer than the first header row, as the library's grid counts the widest,
+      // and rows without cells, which the library leaves out
+      const width = () => (rng.uniform() < 0.2 ? Math.max(1, ncol - 2) : rng.uniform() < 0.1 ? ncol + 2 : rng.uniform() < 0.06 ? 0 : ncol);
       const row = (n = ncol) => Array.from({ length: n }, text);
       const body = Array.from({ length: Math.floor(rng.uniform() * 7) }, () => ({ cells: row(width()), kind: pick(['coef', 'se', 'stat', 'group']) }));
       const header = [row(), ...Array.from({ length: Math.floor(rng.uniform() * 2) }, () => row(width()))];
       return { title: text(), header, body, notes: Array.from({ length: Math.floor(rng.uniform() * 3) }, text) };
     };
-    for (let k = 0; k < 40; k++) {
+    for (let k = 0; k < 60; k++) {
       const lang = k % 2 ? 'en' : 'zh';
       const grids = Array.from({ length: 1 + Math.floor(rng.uniform() * 4) }, randomGrid);
       const [ours, library] = [await toDocx(grids, lang), await libraryDocx(grids, lang)];

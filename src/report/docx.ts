@@ -138,23 +138,25 @@ function tablesXml(grids: Grid[], lang: 'zh' | 'en'): string {
     out += `<w:p><w:pPr><w:keepNext/><w:spacing w:after="120"/><w:jc w:val="center"/></w:pPr>${t > 0 ? '<w:r><w:br w:type="page"/></w:r>' : ''}${run(g.title, TABLE_SIZE, true)}</w:p>`;
     const ncol = g.header[0].length;
     const firstStat = g.body.findIndex((r) => r.kind === 'stat');
-    const rows: string[] = [];
+    // each row as its properties and cells; the library leaves out a row without cells
+    const rows: [string, string[]][] = [];
     g.header.forEach((h, r) => {
       const top = r === 0 ? HEAVY : undefined;
       const bottom = r === g.header.length - 1 ? LIGHT : undefined;
-      rows.push(`<w:tr><w:trPr><w:tblHeader/></w:trPr>${h.map((c, k) => cell(c, k, top, bottom)).join('')}</w:tr>`);
+      rows.push(['<w:trPr><w:tblHeader/></w:trPr>', h.map((c, k) => cell(c, k, top, bottom))]);
     });
     g.body.forEach((b, r) => {
       const top = r === firstStat ? LIGHT : undefined;
       const bottom = r === g.body.length - 1 ? HEAVY : undefined;
       const cells = b.cells.length < ncol ? [...b.cells, ...Array<string>(ncol - b.cells.length).fill('')] : b.cells;
-      rows.push(`<w:tr><w:trPr><w:cantSplit/></w:trPr>${cells.map((c, k) => cell(c, k, top, bottom, b.kind === 'group' && k === 0)).join('')}</w:tr>`);
+      rows.push(['<w:trPr><w:cantSplit/></w:trPr>', cells.map((c, k) => cell(c, k, top, bottom, b.kind === 'group' && k === 0))]);
     });
-    if (!g.body.length) rows.push(`<w:tr>${Array.from({ length: ncol }, (_, k) => cell('', k, undefined, HEAVY)).join('')}</w:tr>`);
+    if (!g.body.length) rows.push(['', Array.from({ length: ncol }, (_, k) => cell('', k, undefined, HEAVY))]);
+    const kept = rows.filter(([, cells]) => cells.length > 0);
     // the library's grid: the widest row's columns sharing the text width equally
-    const columns = Math.max(0, ...g.header.map((h) => h.length), ...(g.body.length ? g.body.map((b) => Math.max(ncol, b.cells.length)) : [ncol]));
-    const grid = `<w:gridCol w:w="${Math.round(TEXT_WIDTH / columns)}"/>`.repeat(columns);
-    out += `<w:tbl><w:tblPr><w:tblW w:type="auto" w:w="0"/><w:jc w:val="center"/><w:tblBorders>${NONE}</w:tblBorders></w:tblPr><w:tblGrid>${grid}</w:tblGrid>${rows.join('')}</w:tbl>`;
+    const columns = Math.max(0, ...kept.map(([, cells]) => cells.length));
+    const grid = columns ? `<w:tblGrid>${`<w:gridCol w:w="${Math.round(TEXT_WIDTH / columns)}"/>`.repeat(columns)}</w:tblGrid>` : '<w:tblGrid/>';
+    out += `<w:tbl><w:tblPr><w:tblW w:type="auto" w:w="0"/><w:jc w:val="center"/><w:tblBorders>${NONE}</w:tblBorders></w:tblPr>${grid}${kept.map(([pr, cells]) => `<w:tr>${pr}${cells.join('')}</w:tr>`).join('')}</w:tbl>`;
     for (const n of g.notes) out += `<w:p><w:pPr><w:spacing w:before="60"/></w:pPr>${run(n, NOTE_SIZE)}</w:p>`;
   });
   return out;
