@@ -254,9 +254,9 @@ describe('CSV writer', () => {
   });
 
   it('writes a row of one empty cell as "" (toCsv), which reads back as a missing value, not as no row', () => {
-    const text = toCsv(['x'], [['a'], [''], ['b']]);
-    expect(text).toBe('x\na\n""\nb\n');
-    expect(col(readCsvColumns(file(text)), 'x')).toEqual(['a', '', 'b']);
+    const text = toCsv(['x'], [['a'], [''], ['b'], []]);
+    expect(text).toBe('x\na\n""\nb\n""\n');
+    expect(col(readCsvColumns(file(text)), 'x')).toEqual(['a', '', 'b', '']);
   });
 
   it('has room for rows of the longest number texts (25 characters: -0.0000012345678901234567)', () => {

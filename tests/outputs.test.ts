@@ -107,6 +107,19 @@ describe('crash-safe outputs', () => {
     expect(leftovers(join(out, 'demo'))).toEqual([]);
   }, 60_000);
 
+  it('a run that fails removes the folders it made for its output (a new --out, the dataset folder) and keeps those that were there', () => {
+    const base = tmp();
+    const missing = join(base, 'no', 'such', 'spec.yaml');
+    const fresh = join(base, 'new', 'place');
+    expect(run(fresh, missing).code).toBe(2);
+    expect(readdirSync(base)).toEqual([]); // new/place/demo and the lock: all gone
+    const existing = join(base, 'kept');
+    mkdirSync(existing);
+    writeFileSync(join(existing, 'notes.txt'), 'mine');
+    expect(run(existing, missing).code).toBe(2);
+    expect(readdirSync(existing)).toEqual(['notes.txt']); // its demo/ folder gone, the user's file kept
+  });
+
   it('refuses a second writer while the first holds the lock, and takes over a stale lock', () => {
     const base = tmp();
     const specA = join(base, 'a.yaml');

@@ -83,10 +83,13 @@ function quote(s: string): string {
   return /[",\r\n]/.test(s) || /^\s|\s$/.test(s) ? '"' + s.replace(/"/g, '""') + '"' : s;
 }
 
-/** Writes rows as CSV text (LF line ends, UTF-8, no BOM); a row of one empty cell as "" (a blank line would be skipped on reading). */
+/** Writes rows as CSV text (LF line ends, UTF-8, no BOM); an empty row of a one-column table as "" (a blank line would be skipped on reading). */
 export function toCsv(header: string[], rows: Iterable<string[]>): string {
   const out: string[] = [header.map(quote).join(',')];
-  for (const r of rows) out.push(r.length === 1 && r[0] === '' ? '""' : r.map(quote).join(','));
+  for (const r of rows) {
+    const line = r.map(quote).join(',');
+    out.push(line === '' && header.length === 1 ? '""' : line);
+  }
   return out.join('\n') + '\n';
 }
 

@@ -32,6 +32,7 @@ import {
   readdirSync,
   readFileSync,
   renameSync,
+  rmdirSync,
   rmSync,
   statSync,
   writeFileSync,
@@ -186,15 +187,42 @@ export function releaseOutput(outDir: string): void {
   held.delete(target);
 }
 
-/** Runs `work` with the output folder prepared and locked (`prepareOutput`), releasing the lock however it ends. */
+/**
+ * Runs `work` with the output folder prepared and locked (`prepareOutput`), releasing the lock
+ * however it ends; a run that fails also removes the folders above the output folder that it made
+ * and that are still empty (`--out new/place` and a spec that cannot be read leave nothing behind).
+ */
 export async function withOutput<T>(outDir: string, work: () => T | Promise<T>): Promise<T> {
   const mine = !held.has(resolve(outDir));
+  const made = missingAncestors(dirname(resolve(outDir)));
   prepareOutput(outDir);
+  let done = false;
   try {
-    return await work();
+    const result = await work();
+    done = true;
+    return result;
   } finally {
     removeStaging(resolve(outDir)); // the staging folder: empty once its files moved into the run, or a failed run's
     if (mine) releaseOutput(outDir);
+    if (!done) removeEmpty(made);
+  }
+}
+
+/** `dir` and its ancestors that do not exist yet, innermost first. */
+function missingAncestors(dir: string): string[] {
+  const out: string[] = [];
+  for (let d = dir; !existsSync(d) && dirname(d) !== d; d = dirname(d)) out.push(d);
+  return out;
+}
+
+/** The folders, innermost first, as long as each is empty (removing only empty folders: another process's files stay). */
+function removeEmpty(dirs: string[]): void {
+  for (const d of dirs) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return;
+    }
   }
 }
 
