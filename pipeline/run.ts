@@ -7,9 +7,10 @@
  * Options (after `npm run pipeline --`): `--steps years,compare,panel,measures,multiverse`
  * runs only those steps (in this order); `--book-spec FILE` is the spec of the year runs and
  * the comparison (default specs/book.yaml); `--out DIR` the output folder (default outputs);
- * `--quiet` no progress.
+ * `--quiet` no progress. The demo data and the other specs are the project's, from any folder.
  */
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { runYear } from '../src/stages/run-year.ts';
 import { compareYears } from '../src/stages/compare-years.ts';
 import { runPanel } from '../src/stages/panel.ts';
@@ -18,32 +19,43 @@ import { UsageError } from '../src/util/errors.ts';
 import { makeReporter } from '../src/util/progress.ts';
 
 const STEPS = ['years', 'compare', 'panel', 'measures', 'multiverse'] as const;
+const VALUED = ['--steps', '--book-spec', '--out'] as const;
 
-/** The pipeline's options from the command line (unknown options and steps are usage errors). */
+/** A file of the project (pipeline/ and dist/ are both one level below it), as a path from the current folder. */
+const project = (...parts: string[]) => relative(process.cwd(), join(fileURLToPath(new URL('..', import.meta.url)), ...parts)) || '.';
+
+/** The pipeline's options from the command line (`--name value` or `--name=value`; anything else is a usage error). */
 function options(argv: string[]): { steps: Set<string>; bookSpec: string; out: string; quiet: boolean } {
-  const o = { steps: new Set<string>(STEPS), bookSpec: 'specs/book.yaml', out: 'outputs', quiet: false };
+  const given = new Map<string, string>();
+  let quiet = false;
   for (let k = 0; k < argv.length; k++) {
     const a = argv[k];
-    if (a === '--quiet') o.quiet = true;
-    else if (a === '--steps' || a === '--book-spec' || a === '--out') {
-      const v = argv[++k];
-      if (v === undefined || v.startsWith('--')) throw new UsageError(`${a} needs a value`);
-      if (a === '--book-spec') o.bookSpec = v;
-      else if (a === '--out') o.out = v;
-      else {
-        o.steps = new Set(v.split(',').map((s) => s.trim()));
-        const unknown = [...o.steps].filter((s) => !(STEPS as readonly string[]).includes(s));
-        if (unknown.length) throw new UsageError(`--steps: unknown step ${unknown.map((s) => `'${s}'`).join(', ')} (steps: ${STEPS.join(', ')})`);
-      }
-    } else throw new UsageError(`unknown option '${a}' (options: --steps, --book-spec, --out, --quiet)`);
+    if (a === '--quiet') {
+      quiet = true;
+      continue;
+    }
+    const eq = a.indexOf('=');
+    const name = a.startsWith('--') && eq > 0 ? a.slice(0, eq) : a;
+    if (!(VALUED as readonly string[]).includes(name)) {
+      throw new UsageError(a.startsWith('-') ? `unknown option '${a}' (options: ${VALUED.join(', ')}, --quiet)` : `unexpected argument '${a}' (options: ${VALUED.join(', ')}, --quiet)`);
+    }
+    const value = eq > 0 && name !== a ? a.slice(eq + 1) : argv[++k];
+    if (value === undefined || value.startsWith('--')) throw new UsageError(`${name} needs a value`);
+    if (value.trim() === '') throw new UsageError(`${name} is empty`);
+    if (given.has(name)) throw new UsageError(`${name} is given twice ('${given.get(name)}' and '${value}'); give it once`);
+    given.set(name, value);
   }
-  return o;
+  const steps = new Set(given.has('--steps') ? given.get('--steps')!.split(',').map((s) => s.trim()) : STEPS);
+  const unknown = [...steps].filter((s) => !(STEPS as readonly string[]).includes(s));
+  if (unknown.length) throw new UsageError(`--steps: unknown step ${unknown.map((s) => `'${s}'`).join(', ')} (steps: ${STEPS.join(', ')})`);
+  if (given.has('--book-spec') && !steps.has('years') && !steps.has('compare')) throw new UsageError('--book-spec is the spec of the steps years and compare, and --steps has neither');
+  return { steps, bookSpec: given.get('--book-spec') ?? project('specs', 'book.yaml'), out: given.get('--out') ?? 'outputs', quiet };
 }
 
 try {
   const o = options(process.argv.slice(2));
   const rep = makeReporter(o.quiet);
-  const data = 'data/demo';
+  const data = project('data', 'demo');
   if (o.steps.has('years')) {
     for (const year of [2021, 2022]) {
       const { outDir } = await runYear({ data, year, out: o.out, spec: o.bookSpec }, rep);
@@ -52,15 +64,15 @@ try {
   }
   if (o.steps.has('compare')) await compareYears({ data, years: [2021, 2022], spec: o.bookSpec, out: o.out }, rep);
   if (o.steps.has('panel')) {
-    const panel = await runPanel({ data, years: [2019, 2020, 2021, 2022], lag: 0, spec: 'specs/panel.yaml', out: o.out }, rep);
+    const panel = await runPanel({ data, years: [2019, 2020, 2021, 2022], lag: 0, spec: project('specs', 'panel.yaml'), out: o.out }, rep);
     rep.step(`pipeline: years as a panel -> ${panel.outDir}/report.html`);
   }
   if (o.steps.has('measures')) {
-    const { outDir } = await runYear({ data, year: 2021, out: join(o.out, 'measures'), spec: 'specs/measures.yaml' }, rep);
+    const { outDir } = await runYear({ data, year: 2021, out: join(o.out, 'measures'), spec: project('specs', 'measures.yaml') }, rep);
     rep.step(`pipeline: specification comparison -> ${outDir}/report.html`);
   }
   if (o.steps.has('multiverse')) {
-    const mv = await runYear({ data, year: 2021, out: join(o.out, 'multiverse'), spec: 'specs/multiverse.yaml' }, rep);
+    const mv = await runYear({ data, year: 2021, out: join(o.out, 'multiverse'), spec: project('specs', 'multiverse.yaml') }, rep);
     rep.step(`pipeline: specification curve -> ${mv.outDir}/report.html`);
   }
 } catch (e) {

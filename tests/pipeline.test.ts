@@ -253,13 +253,14 @@ describe('the run and report commands as a user types them', () => {
 });
 
 describe('npm run pipeline', () => {
-  const pipeline = (args: string[]) => spawnSync(process.execPath, [join(ROOT, 'dist', 'pipeline.js'), ...args], { cwd: ROOT, encoding: 'utf8' });
+  const pipeline = (args: string[], cwd = ROOT) => spawnSync(process.execPath, [join(ROOT, 'dist', 'pipeline.js'), ...args], { cwd, encoding: 'utf8' });
 
-  it('--steps runs only the steps named, --out and --book-spec say where and with what; unknown steps and options are usage errors', () => {
+  it('--steps runs only the steps named, --out and --book-spec say where and with what, from any folder; anything else is a usage error', () => {
     const out = tmp();
     const spec = join(tmp(), 'book-for-the-pipeline.yaml');
     copyFileSync(BOOK, spec);
-    const r = pipeline(['--steps', 'measures,compare', '--book-spec', spec, '--out', out, '--quiet']);
+    // from another folder: the demo data and the project's specs are found all the same
+    const r = pipeline(['--steps=measures,compare', '--book-spec', spec, '--out', out, '--quiet'], tmp());
     expect(r.status, r.stderr).toBe(0);
     expect(existsSync(join(out, 'measures', 'demo', '2021', 'report.html'))).toBe(true);
     // compare-years runs the years it needs with the book spec given
@@ -268,10 +269,17 @@ describe('npm run pipeline', () => {
     // and no other step ran
     expect(existsSync(join(out, 'demo', 'panel'))).toBe(false);
     expect(existsSync(join(out, 'multiverse'))).toBe(false);
-    const bad = pipeline(['--steps', 'years,nope']);
-    expect(bad.status).toBe(2);
-    expect(bad.stderr).toMatch(/--steps: unknown step 'nope'/);
-    expect(pipeline(['--verbose']).stderr).toMatch(/unknown option '--verbose'/);
-    expect(pipeline(['--out']).stderr).toMatch(/--out needs a value/);
+    const usage = (args: string[], message: RegExp) => {
+      const bad = pipeline(args);
+      expect(bad.status, args.join(' ')).toBe(2);
+      expect(bad.stderr).toMatch(message);
+    };
+    usage(['--steps', 'years,nope'], /--steps: unknown step 'nope'/);
+    usage(['--verbose'], /unknown option '--verbose'/);
+    usage(['years'], /unexpected argument 'years'/);
+    usage(['--out'], /--out needs a value/);
+    usage(['--out', ''], /--out is empty/);
+    usage(['--steps', 'measures', '--steps', 'years'], /--steps is given twice \('measures' and 'years'\)/);
+    usage(['--steps', 'measures', '--book-spec', spec], /--book-spec is the spec of the steps years and compare/);
   });
 });
