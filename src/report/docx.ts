@@ -29,9 +29,14 @@ const fontsOf = (lang: 'zh' | 'en') => ({ ascii: 'Times New Roman', hAnsi: 'Time
 
 /**
  * The docx library's document of the given tables, each on its own page after the first: the
- * definition `toDocx` writes faster, and the source of its template.
+ * definition `toDocx` writes faster.
  */
 export async function libraryDocx(grids: Grid[], lang: 'zh' | 'en'): Promise<Uint8Array> {
+  return zipFixed(await libraryParts(grids, lang));
+}
+
+/** The parts of libraryDocx's document (its files by path, in the archive's order), with fixed dates: also the source of toDocx's template. */
+async function libraryParts(grids: Grid[], lang: 'zh' | 'en'): Promise<Record<string, Uint8Array>> {
   const { AlignmentType, BorderStyle, Document, Packer, PageBreak, Paragraph, Table, TableCell, TableRow, TextRun, VerticalAlign, WidthType } = await import('docx');
   const font = fontsOf(lang);
   const run = (text: string, o: { size?: number; bold?: boolean; italics?: boolean } = {}) => new TextRun({ text, font, size: o.size ?? TABLE_SIZE, bold: o.bold, italics: o.italics });
@@ -76,7 +81,8 @@ export async function libraryDocx(grids: Grid[], lang: 'zh' | 'en'): Promise<Uin
     styles: { default: { document: { run: { font, size: TABLE_SIZE } } } },
     sections: [{ properties: { page: { margin: MARGIN } }, children }],
   });
-  return deterministic(new Uint8Array(await Packer.toBuffer(doc)));
+  const { unzipSync } = await import('fflate');
+  return withFixedDates(unzipSync(new Uint8Array(await Packer.toBuffer(doc))));
 }
 
 /** What every document of a language shares: document.xml around the tables, and the other parts. */
@@ -95,8 +101,8 @@ function template(lang: 'zh' | 'en'): Promise<Template> {
   let t = templates.get(lang);
   if (!t) {
     t = (async () => {
-      const { strFromU8, unzipSync } = await import('fflate');
-      const parts = unzipSync(await libraryDocx([{ title: '', header: [['']], body: [], notes: [] }], lang));
+      const { strFromU8 } = await import('fflate');
+      const parts = await libraryParts([{ title: '', header: [['']], body: [], notes: [] }], lang);
       const xml = strFromU8(parts['word/document.xml']);
       const open = xml.indexOf(BODY) + BODY.length;
       const close = xml.lastIndexOf(SECTION);
@@ -180,18 +186,18 @@ export interface WordJob {
 const FIXED_TIME = '2000-01-01T00:00:00Z';
 
 /**
- * The archive with its clock readings replaced: the docx library stamps the document properties
- * with the time of writing and the zip entries with the time of packing, which would make every
- * rerun differ (tongban's reruns are byte-identical apart from the manifest's times).
+ * The parts with the document's clock readings replaced: the docx library stamps the document
+ * properties with the time of writing (and zipping would stamp the entries with the time of
+ * packing: zipFixed), which would make every rerun differ (tongban's reruns are byte-identical
+ * apart from the manifest's times).
  */
-async function deterministic(zip: Uint8Array): Promise<Uint8Array> {
-  const { strFromU8, strToU8, unzipSync } = await import('fflate');
-  const entries = unzipSync(zip);
+async function withFixedDates(entries: Record<string, Uint8Array>): Promise<Record<string, Uint8Array>> {
+  const { strFromU8, strToU8 } = await import('fflate');
   const core = entries['docProps/core.xml'];
   if (core) {
     entries['docProps/core.xml'] = strToU8(strFromU8(core).replace(/(<dcterms:(?:created|modified)[^>]*>)[^<]*(<\/dcterms:(?:created|modified)>)/g, `$1${FIXED_TIME}$2`));
   }
-  return zipFixed(entries);
+  return entries;
 }
 
 /** The entries zipped in their order, each with the fixed time. */

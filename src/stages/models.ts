@@ -3,6 +3,7 @@
  * its sample, with the descriptive statistics of the variables the models use. Every
  * model is checked against its sample's columns before the first fit.
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { Table } from '../data/table.ts';
 import { dropColumns, filterRows, numColumn, selectColumns, setColumn } from '../data/table.ts';
 import { compileRestricted, subsetRows } from '../expr/restricted.ts';
@@ -242,6 +243,16 @@ export async function prepareModels(loaded: LoadedSpec, tables: StageTables): Pr
   return samples;
 }
 
+/** `work()`, a spec error in it worded as model m's (and of its `part`: predict, tests, effects). */
+function inModel<T>(m: ResolvedModel, part: string | null, work: () => T): T {
+  try {
+    return work();
+  } catch (e) {
+    if (e instanceof UsageError) throw new UsageError(`${m.where} (model ${m.id}${part ? `, ${part}` : ''}): ${e.message}`);
+    throw e;
+  }
+}
+
 /**
  * In: the loaded spec and the samples of `prepareModels`. Out: every model's fit and the
  * descriptives of the variables each sample's models use.
@@ -298,8 +309,7 @@ export async function fitModels(loaded: LoadedSpec, samples: Map<string, Table>,
       collectAfter(lastRows);
     }
     const table = samples.get(m.sample)!;
-    let fit;
-    try {
+    const fit = inModel(m, null, () => {
       if (releaseAt(m, k)) {
         // the design built here, one more announced use, so that fitModel finds it in the cache
         const ids = idsOf(m);
@@ -308,40 +318,23 @@ export async function fitModels(loaded: LoadedSpec, samples: Map<string, Table>,
         if (correlationModels.has(m.id)) correlate(m, design.rows);
         releaseNumberColumns(table, ids, design);
       }
-      fit = fitModel(table, { formula: m.formula, family: m.family, vcov: m.vcov, cluster: m.cluster, dyad: m.dyad, ssc: m.ssc, fixPsd: m.fixPsd }, cache);
-    } catch (e) {
-      if (e instanceof UsageError) throw new UsageError(`${m.where} (model ${m.id}): ${e.message}`);
-      throw e;
-    }
+      return fitModel(table, { formula: m.formula, family: m.family, vcov: m.vcov, cluster: m.cluster, dyad: m.dyad, ssc: m.ssc, fixPsd: m.fixPsd }, cache);
+    });
     fits.set(m.id, fit.result);
     lastRows = fit.design.n;
     if (correlationModels.has(m.id) && !correlationsOf.has(m.id)) correlate(m, fit.design.rows);
     if (fit.design.parts.length === 1) vif.set(m.id, vifs(fit.design.parts[0], fit.design.n));
-    if (m.predict?.length) {
-      try {
-        predictions.set(m.id, m.predict.flatMap((q) => predictionsAt(fit, q.variable, q.values, { atmeans: q.atmeans })));
-      } catch (e) {
-        if (e instanceof UsageError) throw new UsageError(`${m.where} (model ${m.id}, predict): ${e.message}`);
-        throw e;
-      }
-    }
-    if (m.tests?.length) {
-      try {
-        tests.set(m.id, m.tests.map((t) => ({ ...waldTest(fit, t.hypothesis), label: t.label })));
-      } catch (e) {
-        if (e instanceof UsageError) throw new UsageError(`${m.where} (model ${m.id}, tests): ${e.message}`);
-        throw e;
-      }
-    }
+    if (m.predict?.length) predictions.set(m.id, inModel(m, 'predict', () => m.predict!.flatMap((q) => predictionsAt(fit, q.variable, q.values, { atmeans: q.atmeans }))));
+    if (m.tests?.length) tests.set(m.id, inModel(m, 'tests', () => m.tests!.map((t) => ({ ...waldTest(fit, t.hypothesis), label: t.label }))));
     if (m.effects?.includes('ame')) {
-      try {
-        // a binary variable the model does not use (a sample without it) has no effect to report
-        const used = new Set(formulaColumns(m.formula));
-        effects.set(m.id, averageMarginalEffects(fit, { binary: m.binary?.filter((b) => used.has(b)) }));
-      } catch (e) {
-        if (e instanceof UsageError) throw new UsageError(`${m.where} (model ${m.id}, effects): ${e.message}`);
-        throw e;
-      }
+      effects.set(
+        m.id,
+        inModel(m, 'effects', () => {
+          // a binary variable the model does not use (a sample without it) has no effect to report
+          const used = new Set(formulaColumns(m.formula));
+          return averageMarginalEffects(fit, { binary: m.binary?.filter((b) => used.has(b)) });
+        }),
+      );
     }
     if (m.qap) forQap.push([m, fit]);
     bar.tick(`${m.id} (${((performance.now() - t0) / 1000).toFixed(1)} s)`);
@@ -351,7 +344,7 @@ export async function fitModels(loaded: LoadedSpec, samples: Map<string, Table>,
       fitOne(k, m);
       // the event loop gets a turn between models: a Ctrl-C (or SIGTERM) stops the run after the
       // model being fitted, not after the last one (the signal handlers run only there)
-      await new Promise((resolve) => setImmediate(resolve));
+      await nextTurn();
     }
   } finally {
     bar.stop();

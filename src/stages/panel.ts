@@ -8,6 +8,7 @@
  * as pair_years.parquet with a report of what was left out and why, beside the stacked yearly
  * cross-sections (pair_years_stacked.parquet).
  */
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import type { Encoding } from '../data/csv-columns.ts';
@@ -167,7 +168,7 @@ export async function buildPairYears(o: PanelOptions, rep: Reporter = silentRepo
     // a turn of the event loop between years: Ctrl-C stops the run here (a county year takes
     // seconds to build, and a signal is handled only between synchronous steps)
     fault('panel-year');
-    await new Promise((resolve) => setImmediate(resolve));
+    await nextTurn();
     collectAfter(letGo); // the last table gone before the next is built
     const st = latestStage && y === latest ? latestStage : computeYear(y);
     const t = st.dyads.dyads;

@@ -193,8 +193,9 @@ export function releaseOutput(outDir: string): void {
  * and that are still empty (`--out new/place` and a spec that cannot be read leave nothing behind).
  */
 export async function withOutput<T>(outDir: string, work: () => T | Promise<T>): Promise<T> {
-  const mine = !held.has(resolve(outDir));
-  const made = missingAncestors(dirname(resolve(outDir)));
+  const target = resolve(outDir);
+  const mine = !held.has(target);
+  const made = missingAncestors(dirname(target));
   prepareOutput(outDir);
   let done = false;
   try {
@@ -202,7 +203,7 @@ export async function withOutput<T>(outDir: string, work: () => T | Promise<T>):
     done = true;
     return result;
   } finally {
-    removeStaging(resolve(outDir)); // the staging folder: empty once its files moved into the run, or a failed run's
+    removeStaging(target); // the staging folder: empty once its files moved into the run, or a failed run's
     if (mine) releaseOutput(outDir);
     if (!done) removeEmpty(made);
   }
